@@ -6621,42 +6621,42 @@ type WorkerSelectorMatch string
 
 // ExportAuditLogsForAllTenantsParams defines parameters for ExportAuditLogsForAllTenants.
 type ExportAuditLogsForAllTenantsParams struct {
-	Q           string            `form:"q,omitempty" json:"q,omitempty,omitzero"`
-	Namespace   string            `form:"namespace,omitempty" json:"namespace,omitempty,omitzero"`
-	FlowID      string            `form:"flowId,omitempty" json:"flowId,omitempty,omitzero"`
-	ExecutionID string            `form:"executionId,omitempty" json:"executionId,omitempty,omitzero"`
-	UserID      string            `form:"userId,omitempty" json:"userId,omitempty,omitzero"`
-	ID          string            `form:"id,omitempty" json:"id,omitempty,omitzero"`
-	Resources   []Resource        `form:"resources,omitempty" json:"resources,omitempty,omitzero"`
-	StartDate   time.Time         `form:"startDate,omitempty" json:"startDate,omitempty,omitzero"`
-	EndDate     time.Time         `form:"endDate,omitempty" json:"endDate,omitempty,omitzero"`
-	Details     map[string]string `form:"details,omitempty" json:"details,omitempty,omitzero"`
-	Type        AuditableAction   `form:"type,omitempty" json:"type,omitempty,omitzero"`
+	Q           *string            `form:"q,omitempty" json:"q,omitempty"`
+	Namespace   *string            `form:"namespace,omitempty" json:"namespace,omitempty"`
+	FlowID      *string            `form:"flowId,omitempty" json:"flowId,omitempty"`
+	ExecutionID *string            `form:"executionId,omitempty" json:"executionId,omitempty"`
+	UserID      *string            `form:"userId,omitempty" json:"userId,omitempty"`
+	ID          *string            `form:"id,omitempty" json:"id,omitempty"`
+	Resources   *[]Resource        `form:"resources,omitempty" json:"resources,omitempty"`
+	StartDate   *time.Time         `form:"startDate,omitempty" json:"startDate,omitempty"`
+	EndDate     *time.Time         `form:"endDate,omitempty" json:"endDate,omitempty"`
+	Details     *map[string]string `form:"details,omitempty" json:"details,omitempty"`
+	Type        *AuditableAction   `form:"type,omitempty" json:"type,omitempty"`
 }
 
 // SearchAuditLogsForAllTenantsParams defines parameters for SearchAuditLogsForAllTenants.
 type SearchAuditLogsForAllTenantsParams struct {
-	Page    int32                  `form:"page,omitempty" json:"page,omitempty,omitzero"`
-	Size    int32                  `form:"size,omitempty" json:"size,omitempty,omitzero"`
-	Sort    []string               `form:"sort,omitempty" json:"sort,omitempty,omitzero"`
-	Filters map[string]interface{} `json:"filters,omitempty,omitzero"`
+	Page    *int32                  `form:"page,omitempty" json:"page,omitempty"`
+	Size    *int32                  `form:"size,omitempty" json:"size,omitempty"`
+	Sort    *[]string               `form:"sort,omitempty" json:"sort,omitempty"`
+	Filters *map[string]interface{} `json:"filters,omitempty"`
 }
 
 // GetGlobalResourceDiffFromAuditLogParams defines parameters for GetGlobalResourceDiffFromAuditLog.
 type GetGlobalResourceDiffFromAuditLogParams struct {
-	PreviousID string `form:"previousId,omitempty" json:"previousId,omitempty,omitzero"`
+	PreviousID *string `form:"previousId,omitempty" json:"previousId,omitempty"`
 }
 
 // SearchBannersParams defines parameters for SearchBanners.
 type SearchBannersParams struct {
-	Filters map[string]interface{} `json:"filters,omitempty,omitzero"`
+	Filters *map[string]interface{} `json:"filters,omitempty"`
 }
 
 // ListAllMcpServersParams defines parameters for ListAllMcpServers.
 type ListAllMcpServersParams struct {
-	Page int32    `form:"page,omitempty" json:"page,omitempty,omitzero"`
-	Size int32    `form:"size,omitempty" json:"size,omitempty,omitzero"`
-	Sort []string `form:"sort,omitempty" json:"sort,omitempty,omitzero"`
+	Page *int32    `form:"page,omitempty" json:"page,omitempty"`
+	Size *int32    `form:"size,omitempty" json:"size,omitempty"`
+	Sort *[]string `form:"sort,omitempty" json:"sort,omitempty"`
 }
 
 // DeleteInstancePoliciesByIdsJSONBody defines parameters for DeleteInstancePoliciesByIds.
@@ -6667,37 +6667,37 @@ type ExportInstancePoliciesByIdsJSONBody = []string
 
 // SearchInstancePoliciesParams defines parameters for SearchInstancePolicies.
 type SearchInstancePoliciesParams struct {
-	Page    int32                  `form:"page,omitempty" json:"page,omitempty,omitzero"`
-	Size    int32                  `form:"size,omitempty" json:"size,omitempty,omitzero"`
-	Sort    []string               `form:"sort,omitempty" json:"sort,omitempty,omitzero"`
-	Filters map[string]interface{} `json:"filters,omitempty,omitzero"`
+	Page    *int32                  `form:"page,omitempty" json:"page,omitempty"`
+	Size    *int32                  `form:"size,omitempty" json:"size,omitempty"`
+	Sort    *[]string               `form:"sort,omitempty" json:"sort,omitempty"`
+	Filters *map[string]interface{} `json:"filters,omitempty"`
 }
 
 // GetInstancePolicyParams defines parameters for GetInstancePolicy.
 type GetInstancePolicyParams struct {
-	Scope Scope `form:"scope,omitempty" json:"scope,omitempty,omitzero"`
+	Scope *Scope `form:"scope,omitempty" json:"scope,omitempty"`
 }
 
 // EvaluateInstancePolicyParams defines parameters for EvaluateInstancePolicy.
 type EvaluateInstancePolicyParams struct {
-	Page  int32 `form:"page,omitempty" json:"page,omitempty,omitzero"`
-	Size  int32 `form:"size,omitempty" json:"size,omitempty,omitzero"`
-	Scope Scope `form:"scope,omitempty" json:"scope,omitempty,omitzero"`
+	Page  *int32 `form:"page,omitempty" json:"page,omitempty"`
+	Size  *int32 `form:"size,omitempty" json:"size,omitempty"`
+	Scope *Scope `form:"scope,omitempty" json:"scope,omitempty"`
 }
 
 // SearchServicesParams defines parameters for SearchServices.
 type SearchServicesParams struct {
-	Page    int32                  `form:"page,omitempty" json:"page,omitempty,omitzero"`
-	Size    int32                  `form:"size,omitempty" json:"size,omitempty,omitzero"`
-	Sort    []string               `form:"sort,omitempty" json:"sort,omitempty,omitzero"`
+	Page    *int32                 `form:"page,omitempty" json:"page,omitempty"`
+	Size    *int32                 `form:"size,omitempty" json:"size,omitempty"`
+	Sort    *[]string              `form:"sort,omitempty" json:"sort,omitempty"`
 	Filters map[string]interface{} `json:"filters"`
 }
 
 // ListVersionedPluginParams defines parameters for ListVersionedPlugin.
 type ListVersionedPluginParams struct {
-	Page    int32                  `form:"page,omitempty" json:"page,omitempty,omitzero"`
-	Size    int32                  `form:"size,omitempty" json:"size,omitempty,omitzero"`
-	Sort    []string               `form:"sort,omitempty" json:"sort,omitempty,omitzero"`
+	Page    *int32                 `form:"page,omitempty" json:"page,omitempty"`
+	Size    *int32                 `form:"size,omitempty" json:"size,omitempty"`
+	Sort    *[]string              `form:"sort,omitempty" json:"sort,omitempty"`
 	Filters map[string]interface{} `json:"filters"`
 }
 
@@ -6709,7 +6709,7 @@ type UploadVersionedPluginsMultipartBody struct {
 
 // GetVersionedPluginIconParams defines parameters for GetVersionedPluginIcon.
 type GetVersionedPluginIconParams struct {
-	V string `form:"v,omitempty" json:"v,omitempty,omitzero"`
+	V *string `form:"v,omitempty" json:"v,omitempty"`
 }
 
 // GetPluginReleaseNotesContentParams defines parameters for GetPluginReleaseNotesContent.
@@ -6719,18 +6719,18 @@ type GetPluginReleaseNotesContentParams struct {
 
 // ListParams defines parameters for List.
 type ListParams struct {
-	Filters map[string]interface{} `json:"filters,omitempty,omitzero"`
+	Filters *map[string]interface{} `json:"filters,omitempty"`
 }
 
 // DeleteParams defines parameters for Delete.
 type DeleteParams struct {
-	Force bool `form:"force,omitempty" json:"force,omitempty,omitzero"`
+	Force *bool `form:"force,omitempty" json:"force,omitempty"`
 }
 
 // HistoryParams defines parameters for History.
 type HistoryParams struct {
-	Before string `form:"before,omitempty" json:"before,omitempty,omitzero"`
-	Limit  int32  `form:"limit,omitempty" json:"limit,omitempty,omitzero"`
+	Before *string `form:"before,omitempty" json:"before,omitempty"`
+	Limit  *int32  `form:"limit,omitempty" json:"limit,omitempty"`
 }
 
 // PollSinceParams defines parameters for PollSince.
@@ -6740,10 +6740,10 @@ type PollSinceParams struct {
 
 // ListPluginsParams defines parameters for ListPlugins.
 type ListPluginsParams struct {
-	Page    int32                  `form:"page,omitempty" json:"page,omitempty,omitzero"`
-	Size    int32                  `form:"size,omitempty" json:"size,omitempty,omitzero"`
-	Sort    []string               `form:"sort,omitempty" json:"sort,omitempty,omitzero"`
-	Filters map[string]interface{} `json:"filters,omitempty,omitzero"`
+	Page    *int32                  `form:"page,omitempty" json:"page,omitempty"`
+	Size    *int32                  `form:"size,omitempty" json:"size,omitempty"`
+	Sort    *[]string               `form:"sort,omitempty" json:"sort,omitempty"`
+	Filters *map[string]interface{} `json:"filters,omitempty"`
 }
 
 // GetPluginUIManifestJSONBody defines parameters for GetPluginUIManifest.
@@ -6751,33 +6751,33 @@ type GetPluginUIManifestJSONBody = []TaskWithVersion
 
 // GetSchemasFromTypeParams defines parameters for GetSchemasFromType.
 type GetSchemasFromTypeParams struct {
-	ArrayOf bool `form:"arrayOf,omitempty" json:"arrayOf,omitempty,omitzero"`
+	ArrayOf *bool `form:"arrayOf,omitempty" json:"arrayOf,omitempty"`
 }
 
 // GetPluginDocumentationParams defines parameters for GetPluginDocumentation.
 type GetPluginDocumentationParams struct {
-	All bool `form:"all,omitempty" json:"all,omitempty,omitzero"`
+	All *bool `form:"all,omitempty" json:"all,omitempty"`
 }
 
 // GetPluginDocumentationFromVersionParams defines parameters for GetPluginDocumentationFromVersion.
 type GetPluginDocumentationFromVersionParams struct {
-	All bool `form:"all,omitempty" json:"all,omitempty,omitzero"`
+	All *bool `form:"all,omitempty" json:"all,omitempty"`
 }
 
 // ListServiceAccountsParams defines parameters for ListServiceAccounts.
 type ListServiceAccountsParams struct {
-	Page    int32                  `form:"page,omitempty" json:"page,omitempty,omitzero"`
-	Size    int32                  `form:"size,omitempty" json:"size,omitempty,omitzero"`
-	Sort    []string               `form:"sort,omitempty" json:"sort,omitempty,omitzero"`
+	Page    *int32                 `form:"page,omitempty" json:"page,omitempty"`
+	Size    *int32                 `form:"size,omitempty" json:"size,omitempty"`
+	Sort    *[]string              `form:"sort,omitempty" json:"sort,omitempty"`
 	Filters map[string]interface{} `json:"filters"`
 }
 
 // FindParams defines parameters for Find.
 type FindParams struct {
-	Page    int32                  `form:"page,omitempty" json:"page,omitempty,omitzero"`
-	Size    int32                  `form:"size,omitempty" json:"size,omitempty,omitzero"`
-	Sort    []string               `form:"sort,omitempty" json:"sort,omitempty,omitzero"`
-	Filters map[string]interface{} `json:"filters,omitempty,omitzero"`
+	Page    *int32                  `form:"page,omitempty" json:"page,omitempty"`
+	Size    *int32                  `form:"size,omitempty" json:"size,omitempty"`
+	Sort    *[]string               `form:"sort,omitempty" json:"sort,omitempty"`
+	Filters *map[string]interface{} `json:"filters,omitempty"`
 }
 
 // SetAppsCatalogLogoMultipartBody defines parameters for SetAppsCatalogLogo.
@@ -6792,9 +6792,9 @@ type SetLogoMultipartBody struct {
 
 // ListUsersParams defines parameters for ListUsers.
 type ListUsersParams struct {
-	Page    int32                  `form:"page,omitempty" json:"page,omitempty,omitzero"`
-	Size    int32                  `form:"size,omitempty" json:"size,omitempty,omitzero"`
-	Sort    []string               `form:"sort,omitempty" json:"sort,omitempty,omitzero"`
+	Page    *int32                 `form:"page,omitempty" json:"page,omitempty"`
+	Size    *int32                 `form:"size,omitempty" json:"size,omitempty"`
+	Sort    *[]string              `form:"sort,omitempty" json:"sort,omitempty"`
 	Filters map[string]interface{} `json:"filters"`
 }
 
@@ -6803,8 +6803,8 @@ type ValidatePasswordTextBody = string
 
 // SearchAppsFromCatalogParams defines parameters for SearchAppsFromCatalog.
 type SearchAppsFromCatalogParams struct {
-	Page    int32                  `form:"page,omitempty" json:"page,omitempty,omitzero"`
-	Size    int32                  `form:"size,omitempty" json:"size,omitempty,omitzero"`
+	Page    *int32                 `form:"page,omitempty" json:"page,omitempty"`
+	Size    *int32                 `form:"size,omitempty" json:"size,omitempty"`
 	Filters map[string]interface{} `json:"filters"`
 }
 
@@ -6818,9 +6818,9 @@ type PreviewDispatchAppMultipartBody map[string]interface{}
 
 // SearchAppsParams defines parameters for SearchApps.
 type SearchAppsParams struct {
-	Page    int32                  `form:"page,omitempty" json:"page,omitempty,omitzero"`
-	Size    int32                  `form:"size,omitempty" json:"size,omitempty,omitzero"`
-	Sort    []string               `form:"sort,omitempty" json:"sort,omitempty,omitzero"`
+	Page    *int32                 `form:"page,omitempty" json:"page,omitempty"`
+	Size    *int32                 `form:"size,omitempty" json:"size,omitempty"`
+	Sort    *[]string              `form:"sort,omitempty" json:"sort,omitempty"`
 	Filters map[string]interface{} `json:"filters"`
 }
 
@@ -6839,16 +6839,16 @@ type GetFileMetaFromAppExecutionParams struct {
 
 // GetFilePreviewFromAppExecutionParams defines parameters for GetFilePreviewFromAppExecution.
 type GetFilePreviewFromAppExecutionParams struct {
-	Path     string `form:"path" json:"path"`
-	MaxRows  int32  `form:"maxRows,omitempty" json:"maxRows,omitempty,omitzero"`
-	Encoding string `form:"encoding,omitempty" json:"encoding,omitempty,omitzero"`
+	Path     string  `form:"path" json:"path"`
+	MaxRows  *int32  `form:"maxRows,omitempty" json:"maxRows,omitempty"`
+	Encoding *string `form:"encoding,omitempty" json:"encoding,omitempty"`
 }
 
 // GetLogsFromAppExecutionParams defines parameters for GetLogsFromAppExecution.
 type GetLogsFromAppExecutionParams struct {
-	ExecutionID string   `form:"executionId" json:"executionId"`
-	MinLevel    Level    `form:"minLevel,omitempty" json:"minLevel,omitempty,omitzero"`
-	TaskIds     []string `form:"taskIds,omitempty" json:"taskIds,omitempty,omitzero"`
+	ExecutionID string    `form:"executionId" json:"executionId"`
+	MinLevel    *Level    `form:"minLevel,omitempty" json:"minLevel,omitempty"`
+	TaskIds     *[]string `form:"taskIds,omitempty" json:"taskIds,omitempty"`
 }
 
 // DeleteAssetsByIdsJSONBody defines parameters for DeleteAssetsByIds.
@@ -6857,7 +6857,7 @@ type DeleteAssetsByIdsJSONBody = []string
 // DeleteAssetsByQueryParams defines parameters for DeleteAssetsByQuery.
 type DeleteAssetsByQueryParams struct {
 	Filters map[string]interface{} `json:"filters"`
-	Purge   bool                   `form:"purge,omitempty" json:"purge,omitempty,omitzero"`
+	Purge   *bool                  `form:"purge,omitempty" json:"purge,omitempty"`
 }
 
 // DeleteAssetLineageEventsByQueryParams defines parameters for DeleteAssetLineageEventsByQuery.
@@ -6867,17 +6867,17 @@ type DeleteAssetLineageEventsByQueryParams struct {
 
 // SearchAssetLineageEventsParams defines parameters for SearchAssetLineageEvents.
 type SearchAssetLineageEventsParams struct {
-	Page    int32                  `form:"page,omitempty" json:"page,omitempty,omitzero"`
-	Size    int32                  `form:"size,omitempty" json:"size,omitempty,omitzero"`
-	Sort    []string               `form:"sort,omitempty" json:"sort,omitempty,omitzero"`
+	Page    *int32                 `form:"page,omitempty" json:"page,omitempty"`
+	Size    *int32                 `form:"size,omitempty" json:"size,omitempty"`
+	Sort    *[]string              `form:"sort,omitempty" json:"sort,omitempty"`
 	Filters map[string]interface{} `json:"filters"`
 }
 
 // SearchAssetsParams defines parameters for SearchAssets.
 type SearchAssetsParams struct {
-	Page    int32                  `form:"page,omitempty" json:"page,omitempty,omitzero"`
-	Size    int32                  `form:"size,omitempty" json:"size,omitempty,omitzero"`
-	Sort    []string               `form:"sort,omitempty" json:"sort,omitempty,omitzero"`
+	Page    *int32                 `form:"page,omitempty" json:"page,omitempty"`
+	Size    *int32                 `form:"size,omitempty" json:"size,omitempty"`
+	Sort    *[]string              `form:"sort,omitempty" json:"sort,omitempty"`
 	Filters map[string]interface{} `json:"filters"`
 }
 
@@ -6888,54 +6888,54 @@ type DeleteAssetUsagesByQueryParams struct {
 
 // SearchAssetUsagesParams defines parameters for SearchAssetUsages.
 type SearchAssetUsagesParams struct {
-	Page    int32                  `form:"page,omitempty" json:"page,omitempty,omitzero"`
-	Size    int32                  `form:"size,omitempty" json:"size,omitempty,omitzero"`
-	Sort    []string               `form:"sort,omitempty" json:"sort,omitempty,omitzero"`
+	Page    *int32                 `form:"page,omitempty" json:"page,omitempty"`
+	Size    *int32                 `form:"size,omitempty" json:"size,omitempty"`
+	Sort    *[]string              `form:"sort,omitempty" json:"sort,omitempty"`
 	Filters map[string]interface{} `json:"filters"`
 }
 
 // GetAssetParams defines parameters for GetAsset.
 type GetAssetParams struct {
-	AllowDeleted bool `form:"allowDeleted,omitempty" json:"allowDeleted,omitempty,omitzero"`
+	AllowDeleted *bool `form:"allowDeleted,omitempty" json:"allowDeleted,omitempty"`
 }
 
 // GetAssetDependenciesParams defines parameters for GetAssetDependencies.
 type GetAssetDependenciesParams struct {
-	DestinationOnly bool `form:"destinationOnly,omitempty" json:"destinationOnly,omitempty,omitzero"`
-	ExpandAll       bool `form:"expandAll,omitempty" json:"expandAll,omitempty,omitzero"`
+	DestinationOnly *bool `form:"destinationOnly,omitempty" json:"destinationOnly,omitempty"`
+	ExpandAll       *bool `form:"expandAll,omitempty" json:"expandAll,omitempty"`
 }
 
 // UnlockAssetParams defines parameters for UnlockAsset.
 type UnlockAssetParams struct {
-	ExecutionID string `form:"executionId,omitempty" json:"executionId,omitempty,omitzero"`
+	ExecutionID *string `form:"executionId,omitempty" json:"executionId,omitempty"`
 }
 
 // ExportAuditLogsParams defines parameters for ExportAuditLogs.
 type ExportAuditLogsParams struct {
-	Q           string            `form:"q,omitempty" json:"q,omitempty,omitzero"`
-	Namespace   string            `form:"namespace,omitempty" json:"namespace,omitempty,omitzero"`
-	FlowID      string            `form:"flowId,omitempty" json:"flowId,omitempty,omitzero"`
-	ExecutionID string            `form:"executionId,omitempty" json:"executionId,omitempty,omitzero"`
-	UserID      string            `form:"userId,omitempty" json:"userId,omitempty,omitzero"`
-	ID          string            `form:"id,omitempty" json:"id,omitempty,omitzero"`
-	Resources   []Resource        `form:"resources,omitempty" json:"resources,omitempty,omitzero"`
-	StartDate   time.Time         `form:"startDate,omitempty" json:"startDate,omitempty,omitzero"`
-	EndDate     time.Time         `form:"endDate,omitempty" json:"endDate,omitempty,omitzero"`
-	Details     map[string]string `form:"details,omitempty" json:"details,omitempty,omitzero"`
-	Type        AuditableAction   `form:"type,omitempty" json:"type,omitempty,omitzero"`
+	Q           *string            `form:"q,omitempty" json:"q,omitempty"`
+	Namespace   *string            `form:"namespace,omitempty" json:"namespace,omitempty"`
+	FlowID      *string            `form:"flowId,omitempty" json:"flowId,omitempty"`
+	ExecutionID *string            `form:"executionId,omitempty" json:"executionId,omitempty"`
+	UserID      *string            `form:"userId,omitempty" json:"userId,omitempty"`
+	ID          *string            `form:"id,omitempty" json:"id,omitempty"`
+	Resources   *[]Resource        `form:"resources,omitempty" json:"resources,omitempty"`
+	StartDate   *time.Time         `form:"startDate,omitempty" json:"startDate,omitempty"`
+	EndDate     *time.Time         `form:"endDate,omitempty" json:"endDate,omitempty"`
+	Details     *map[string]string `form:"details,omitempty" json:"details,omitempty"`
+	Type        *AuditableAction   `form:"type,omitempty" json:"type,omitempty"`
 }
 
 // SearchAuditLogsParams defines parameters for SearchAuditLogs.
 type SearchAuditLogsParams struct {
-	Page    int32                  `form:"page,omitempty" json:"page,omitempty,omitzero"`
-	Size    int32                  `form:"size,omitempty" json:"size,omitempty,omitzero"`
-	Sort    []string               `form:"sort,omitempty" json:"sort,omitempty,omitzero"`
-	Filters map[string]interface{} `json:"filters,omitempty,omitzero"`
+	Page    *int32                  `form:"page,omitempty" json:"page,omitempty"`
+	Size    *int32                  `form:"size,omitempty" json:"size,omitempty"`
+	Sort    *[]string               `form:"sort,omitempty" json:"sort,omitempty"`
+	Filters *map[string]interface{} `json:"filters,omitempty"`
 }
 
 // GetResourceDiffFromAuditLogParams defines parameters for GetResourceDiffFromAuditLog.
 type GetResourceDiffFromAuditLogParams struct {
-	PreviousID string `form:"previousId,omitempty" json:"previousId,omitempty,omitzero"`
+	PreviousID *string `form:"previousId,omitempty" json:"previousId,omitempty"`
 }
 
 // BulkCreateBindingJSONBody defines parameters for BulkCreateBinding.
@@ -6943,69 +6943,69 @@ type BulkCreateBindingJSONBody = []IAMBindingControllerAPICreateBindingRequest
 
 // SearchBindingsParams defines parameters for SearchBindings.
 type SearchBindingsParams struct {
-	Page      int32                  `form:"page,omitempty" json:"page,omitempty,omitzero"`
-	Size      int32                  `form:"size,omitempty" json:"size,omitempty,omitzero"`
-	Sort      []string               `form:"sort,omitempty" json:"sort,omitempty,omitzero"`
-	Type      BindingType            `form:"type,omitempty" json:"type,omitempty,omitzero"`
-	ID        string                 `form:"id,omitempty" json:"id,omitempty,omitzero"`
-	Namespace string                 `form:"namespace,omitempty" json:"namespace,omitempty,omitzero"`
+	Page      *int32                 `form:"page,omitempty" json:"page,omitempty"`
+	Size      *int32                 `form:"size,omitempty" json:"size,omitempty"`
+	Sort      *[]string              `form:"sort,omitempty" json:"sort,omitempty"`
+	Type      *BindingType           `form:"type,omitempty" json:"type,omitempty"`
+	ID        *string                `form:"id,omitempty" json:"id,omitempty"`
+	Namespace *string                `form:"namespace,omitempty" json:"namespace,omitempty"`
 	Filters   map[string]interface{} `json:"filters"`
 }
 
 // SearchBlueprintsParams defines parameters for SearchBlueprints.
 type SearchBlueprintsParams struct {
-	Sort    string                 `form:"sort,omitempty" json:"sort,omitempty,omitzero"`
-	Page    int32                  `form:"page,omitempty" json:"page,omitempty,omitzero"`
-	Size    int32                  `form:"size,omitempty" json:"size,omitempty,omitzero"`
-	Filters map[string]interface{} `json:"filters,omitempty,omitzero"`
+	Sort    *string                 `form:"sort,omitempty" json:"sort,omitempty"`
+	Page    *int32                  `form:"page,omitempty" json:"page,omitempty"`
+	Size    *int32                  `form:"size,omitempty" json:"size,omitempty"`
+	Filters *map[string]interface{} `json:"filters,omitempty"`
 }
 
 // ListBlueprintTagsParams defines parameters for ListBlueprintTags.
 type ListBlueprintTagsParams struct {
-	Filters map[string]interface{} `json:"filters,omitempty,omitzero"`
+	Filters *map[string]interface{} `json:"filters,omitempty"`
 }
 
 // SearchInternalBlueprintsParams defines parameters for SearchInternalBlueprints.
 type SearchInternalBlueprintsParams struct {
-	Sort    string                 `form:"sort,omitempty" json:"sort,omitempty,omitzero"`
-	Page    int32                  `form:"page,omitempty" json:"page,omitempty,omitzero"`
-	Size    int32                  `form:"size,omitempty" json:"size,omitempty,omitzero"`
-	Source  bool                   `form:"source,omitempty" json:"source,omitempty,omitzero"`
-	Filters map[string]interface{} `json:"filters,omitempty,omitzero"`
+	Sort    *string                 `form:"sort,omitempty" json:"sort,omitempty"`
+	Page    *int32                  `form:"page,omitempty" json:"page,omitempty"`
+	Size    *int32                  `form:"size,omitempty" json:"size,omitempty"`
+	Source  *bool                   `form:"source,omitempty" json:"source,omitempty"`
+	Filters *map[string]interface{} `json:"filters,omitempty"`
 }
 
 // InternalBlueprintTagsParams defines parameters for InternalBlueprintTags.
 type InternalBlueprintTagsParams struct {
-	Filters map[string]interface{} `json:"filters,omitempty,omitzero"`
+	Filters *map[string]interface{} `json:"filters,omitempty"`
 }
 
 // ListCredentialsParams defines parameters for ListCredentials.
 type ListCredentialsParams struct {
-	Page    int32                  `form:"page,omitempty" json:"page,omitempty,omitzero"`
-	Size    int32                  `form:"size,omitempty" json:"size,omitempty,omitzero"`
-	Sort    []string               `form:"sort,omitempty" json:"sort,omitempty,omitzero"`
+	Page    *int32                 `form:"page,omitempty" json:"page,omitempty"`
+	Size    *int32                 `form:"size,omitempty" json:"size,omitempty"`
+	Sort    *[]string              `form:"sort,omitempty" json:"sort,omitempty"`
 	Filters map[string]interface{} `json:"filters"`
 }
 
 // SearchDashboardsParams defines parameters for SearchDashboards.
 type SearchDashboardsParams struct {
-	Page int32    `form:"page,omitempty" json:"page,omitempty,omitzero"`
-	Size int32    `form:"size,omitempty" json:"size,omitempty,omitzero"`
-	Q    string   `form:"q,omitempty" json:"q,omitempty,omitzero"`
-	Sort []string `form:"sort,omitempty" json:"sort,omitempty,omitzero"`
+	Page *int32    `form:"page,omitempty" json:"page,omitempty"`
+	Size *int32    `form:"size,omitempty" json:"size,omitempty"`
+	Q    *string   `form:"q,omitempty" json:"q,omitempty"`
+	Sort *[]string `form:"sort,omitempty" json:"sort,omitempty"`
 }
 
 // GetFlowDependenciesFromTenantParams defines parameters for GetFlowDependenciesFromTenant.
 type GetFlowDependenciesFromTenantParams struct {
-	DestinationOnly bool `form:"destinationOnly,omitempty" json:"destinationOnly,omitempty,omitzero"`
+	DestinationOnly *bool `form:"destinationOnly,omitempty" json:"destinationOnly,omitempty"`
 }
 
 // SearchExecutionsByFlowIDParams defines parameters for SearchExecutionsByFlowID.
 type SearchExecutionsByFlowIDParams struct {
 	Namespace string `form:"namespace" json:"namespace"`
 	FlowID    string `form:"flowId" json:"flowId"`
-	Page      int32  `form:"page,omitempty" json:"page,omitempty,omitzero"`
-	Size      int32  `form:"size,omitempty" json:"size,omitempty,omitzero"`
+	Page      *int32 `form:"page,omitempty" json:"page,omitempty"`
+	Size      *int32 `form:"size,omitempty" json:"size,omitempty"`
 }
 
 // DeleteExecutionsByIdsJSONBody defines parameters for DeleteExecutionsByIds.
@@ -7013,19 +7013,19 @@ type DeleteExecutionsByIdsJSONBody = []string
 
 // DeleteExecutionsByIdsParams defines parameters for DeleteExecutionsByIds.
 type DeleteExecutionsByIdsParams struct {
-	IncludeNonTerminated bool `form:"includeNonTerminated,omitempty" json:"includeNonTerminated,omitempty,omitzero"`
-	DeleteLogs           bool `form:"deleteLogs,omitempty" json:"deleteLogs,omitempty,omitzero"`
-	DeleteMetrics        bool `form:"deleteMetrics,omitempty" json:"deleteMetrics,omitempty,omitzero"`
-	DeleteStorage        bool `form:"deleteStorage,omitempty" json:"deleteStorage,omitempty,omitzero"`
+	IncludeNonTerminated *bool `form:"includeNonTerminated,omitempty" json:"includeNonTerminated,omitempty"`
+	DeleteLogs           *bool `form:"deleteLogs,omitempty" json:"deleteLogs,omitempty"`
+	DeleteMetrics        *bool `form:"deleteMetrics,omitempty" json:"deleteMetrics,omitempty"`
+	DeleteStorage        *bool `form:"deleteStorage,omitempty" json:"deleteStorage,omitempty"`
 }
 
 // DeleteExecutionsByQueryParams defines parameters for DeleteExecutionsByQuery.
 type DeleteExecutionsByQueryParams struct {
-	Filters              map[string]interface{} `json:"filters,omitempty,omitzero"`
-	IncludeNonTerminated bool                   `form:"includeNonTerminated,omitempty" json:"includeNonTerminated,omitempty,omitzero"`
-	DeleteLogs           bool                   `form:"deleteLogs,omitempty" json:"deleteLogs,omitempty,omitzero"`
-	DeleteMetrics        bool                   `form:"deleteMetrics,omitempty" json:"deleteMetrics,omitempty,omitzero"`
-	DeleteStorage        bool                   `form:"deleteStorage,omitempty" json:"deleteStorage,omitempty,omitzero"`
+	Filters              *map[string]interface{} `json:"filters,omitempty"`
+	IncludeNonTerminated *bool                   `form:"includeNonTerminated,omitempty" json:"includeNonTerminated,omitempty"`
+	DeleteLogs           *bool                   `form:"deleteLogs,omitempty" json:"deleteLogs,omitempty"`
+	DeleteMetrics        *bool                   `form:"deleteMetrics,omitempty" json:"deleteMetrics,omitempty"`
+	DeleteStorage        *bool                   `form:"deleteStorage,omitempty" json:"deleteStorage,omitempty"`
 }
 
 // UpdateExecutionsStatusByIdsJSONBody defines parameters for UpdateExecutionsStatusByIds.
@@ -7038,15 +7038,15 @@ type UpdateExecutionsStatusByIdsParams struct {
 
 // UpdateExecutionsStatusByQueryParams defines parameters for UpdateExecutionsStatusByQuery.
 type UpdateExecutionsStatusByQueryParams struct {
-	Filters   map[string]interface{} `json:"filters,omitempty,omitzero"`
-	NewStatus StateType              `form:"newStatus" json:"newStatus"`
+	Filters   *map[string]interface{} `json:"filters,omitempty"`
+	NewStatus StateType               `form:"newStatus" json:"newStatus"`
 }
 
 // FindDistinctFieldValuesParams defines parameters for FindDistinctFieldValues.
 type FindDistinctFieldValuesParams struct {
 	Field   QueryFilterField       `form:"field" json:"field"`
 	Filters map[string]interface{} `json:"filters"`
-	Size    int32                  `form:"size,omitempty" json:"size,omitempty,omitzero"`
+	Size    *int32                 `form:"size,omitempty" json:"size,omitempty"`
 }
 
 // ExportExecutionsParams defines parameters for ExportExecutions.
@@ -7056,7 +7056,7 @@ type ExportExecutionsParams struct {
 
 // GetFlowFromExecutionParams defines parameters for GetFlowFromExecution.
 type GetFlowFromExecutionParams struct {
-	Revision int32 `form:"revision,omitempty" json:"revision,omitempty,omitzero"`
+	Revision *int32 `form:"revision,omitempty" json:"revision,omitempty"`
 }
 
 // ForceRunByIdsJSONBody defines parameters for ForceRunByIds.
@@ -7064,7 +7064,7 @@ type ForceRunByIdsJSONBody = []string
 
 // ForceRunExecutionsByQueryParams defines parameters for ForceRunExecutionsByQuery.
 type ForceRunExecutionsByQueryParams struct {
-	Filters map[string]interface{} `json:"filters,omitempty,omitzero"`
+	Filters *map[string]interface{} `json:"filters,omitempty"`
 }
 
 // KillExecutionsByIdsJSONBody defines parameters for KillExecutionsByIds.
@@ -7072,7 +7072,7 @@ type KillExecutionsByIdsJSONBody = []string
 
 // KillExecutionsByQueryParams defines parameters for KillExecutionsByQuery.
 type KillExecutionsByQueryParams struct {
-	Filters map[string]interface{} `json:"filters,omitempty,omitzero"`
+	Filters *map[string]interface{} `json:"filters,omitempty"`
 }
 
 // SetLabelsOnTerminatedExecutionsByQueryJSONBody defines parameters for SetLabelsOnTerminatedExecutionsByQuery.
@@ -7080,7 +7080,7 @@ type SetLabelsOnTerminatedExecutionsByQueryJSONBody = []Label
 
 // SetLabelsOnTerminatedExecutionsByQueryParams defines parameters for SetLabelsOnTerminatedExecutionsByQuery.
 type SetLabelsOnTerminatedExecutionsByQueryParams struct {
-	Filters map[string]interface{} `json:"filters,omitempty,omitzero"`
+	Filters *map[string]interface{} `json:"filters,omitempty"`
 }
 
 // GetLatestExecutionsJSONBody defines parameters for GetLatestExecutions.
@@ -7091,7 +7091,7 @@ type PauseExecutionsByIdsJSONBody = []string
 
 // PauseExecutionsByQueryParams defines parameters for PauseExecutionsByQuery.
 type PauseExecutionsByQueryParams struct {
-	Filters map[string]interface{} `json:"filters,omitempty,omitzero"`
+	Filters *map[string]interface{} `json:"filters,omitempty"`
 }
 
 // ReplayExecutionsByIdsJSONBody defines parameters for ReplayExecutionsByIds.
@@ -7099,13 +7099,13 @@ type ReplayExecutionsByIdsJSONBody = []string
 
 // ReplayExecutionsByIdsParams defines parameters for ReplayExecutionsByIds.
 type ReplayExecutionsByIdsParams struct {
-	LatestRevision bool `form:"latestRevision,omitempty" json:"latestRevision,omitempty,omitzero"`
+	LatestRevision *bool `form:"latestRevision,omitempty" json:"latestRevision,omitempty"`
 }
 
 // ReplayExecutionsByQueryParams defines parameters for ReplayExecutionsByQuery.
 type ReplayExecutionsByQueryParams struct {
-	Filters        map[string]interface{} `json:"filters,omitempty,omitzero"`
-	LatestRevision bool                   `form:"latestRevision,omitempty" json:"latestRevision,omitempty,omitzero"`
+	Filters        *map[string]interface{} `json:"filters,omitempty"`
+	LatestRevision *bool                   `form:"latestRevision,omitempty" json:"latestRevision,omitempty"`
 }
 
 // RestartExecutionsByIdsJSONBody defines parameters for RestartExecutionsByIds.
@@ -7113,7 +7113,7 @@ type RestartExecutionsByIdsJSONBody = []string
 
 // RestartExecutionsByQueryParams defines parameters for RestartExecutionsByQuery.
 type RestartExecutionsByQueryParams struct {
-	Filters map[string]interface{} `json:"filters,omitempty,omitzero"`
+	Filters *map[string]interface{} `json:"filters,omitempty"`
 }
 
 // ResumeExecutionsByIdsJSONBody defines parameters for ResumeExecutionsByIds.
@@ -7121,16 +7121,16 @@ type ResumeExecutionsByIdsJSONBody = []string
 
 // ResumeExecutionsByQueryParams defines parameters for ResumeExecutionsByQuery.
 type ResumeExecutionsByQueryParams struct {
-	Filters map[string]interface{} `json:"filters,omitempty,omitzero"`
+	Filters *map[string]interface{} `json:"filters,omitempty"`
 }
 
 // SearchExecutionsParams defines parameters for SearchExecutions.
 type SearchExecutionsParams struct {
-	Page       int32                                  `form:"page,omitempty" json:"page,omitempty,omitzero"`
-	Size       int32                                  `form:"size,omitempty" json:"size,omitempty,omitzero"`
-	Sort       []string                               `form:"sort,omitempty" json:"sort,omitempty,omitzero"`
-	Filters    map[string]interface{}                 `json:"filters,omitempty,omitzero"`
-	DateFilter ExecutionRepositoryInterfaceDateFilter `form:"dateFilter,omitempty" json:"dateFilter,omitempty,omitzero"`
+	Page       *int32                                  `form:"page,omitempty" json:"page,omitempty"`
+	Size       *int32                                  `form:"size,omitempty" json:"size,omitempty"`
+	Sort       *[]string                               `form:"sort,omitempty" json:"sort,omitempty"`
+	Filters    *map[string]interface{}                 `json:"filters,omitempty"`
+	DateFilter *ExecutionRepositoryInterfaceDateFilter `form:"dateFilter,omitempty" json:"dateFilter,omitempty"`
 }
 
 // UnqueueExecutionsByIdsJSONBody defines parameters for UnqueueExecutionsByIds.
@@ -7143,15 +7143,15 @@ type UnqueueExecutionsByIdsParams struct {
 
 // UnqueueExecutionsByQueryParams defines parameters for UnqueueExecutionsByQuery.
 type UnqueueExecutionsByQueryParams struct {
-	Filters  map[string]interface{} `json:"filters,omitempty,omitzero"`
-	NewState StateType              `form:"newState,omitempty" json:"newState,omitempty,omitzero"`
+	Filters  *map[string]interface{} `json:"filters,omitempty"`
+	NewState *StateType              `form:"newState,omitempty" json:"newState,omitempty"`
 }
 
 // DeleteExecutionParams defines parameters for DeleteExecution.
 type DeleteExecutionParams struct {
-	DeleteLogs    bool `form:"deleteLogs,omitempty" json:"deleteLogs,omitempty,omitzero"`
-	DeleteMetrics bool `form:"deleteMetrics,omitempty" json:"deleteMetrics,omitempty,omitzero"`
-	DeleteStorage bool `form:"deleteStorage,omitempty" json:"deleteStorage,omitempty,omitzero"`
+	DeleteLogs    *bool `form:"deleteLogs,omitempty" json:"deleteLogs,omitempty"`
+	DeleteMetrics *bool `form:"deleteMetrics,omitempty" json:"deleteMetrics,omitempty"`
+	DeleteStorage *bool `form:"deleteStorage,omitempty" json:"deleteStorage,omitempty"`
 }
 
 // UpdateExecutionStatusParams defines parameters for UpdateExecutionStatus.
@@ -7167,7 +7167,7 @@ type EvalTaskRunExpressionTextBody = string
 
 // KillExecutionParams defines parameters for KillExecution.
 type KillExecutionParams struct {
-	IsOnKillCascade bool `form:"isOnKillCascade,omitempty" json:"isOnKillCascade,omitempty,omitzero"`
+	IsOnKillCascade *bool `form:"isOnKillCascade,omitempty" json:"isOnKillCascade,omitempty"`
 }
 
 // SetLabelsOnTerminatedExecutionJSONBody defines parameters for SetLabelsOnTerminatedExecution.
@@ -7175,9 +7175,9 @@ type SetLabelsOnTerminatedExecutionJSONBody = []Label
 
 // ReplayExecutionParams defines parameters for ReplayExecution.
 type ReplayExecutionParams struct {
-	TaskRunID   string `form:"taskRunId,omitempty" json:"taskRunId,omitempty,omitzero"`
-	Revision    int32  `form:"revision,omitempty" json:"revision,omitempty,omitzero"`
-	Breakpoints string `form:"breakpoints,omitempty" json:"breakpoints,omitempty,omitzero"`
+	TaskRunID   *string `form:"taskRunId,omitempty" json:"taskRunId,omitempty"`
+	Revision    *int32  `form:"revision,omitempty" json:"revision,omitempty"`
+	Breakpoints *string `form:"breakpoints,omitempty" json:"breakpoints,omitempty"`
 }
 
 // ReplayExecutionWithinputsMultipartBody defines parameters for ReplayExecutionWithinputs.
@@ -7185,14 +7185,14 @@ type ReplayExecutionWithinputsMultipartBody map[string]interface{}
 
 // ReplayExecutionWithinputsParams defines parameters for ReplayExecutionWithinputs.
 type ReplayExecutionWithinputsParams struct {
-	TaskRunID   string `form:"taskRunId,omitempty" json:"taskRunId,omitempty,omitzero"`
-	Revision    int32  `form:"revision,omitempty" json:"revision,omitempty,omitzero"`
-	Breakpoints string `form:"breakpoints,omitempty" json:"breakpoints,omitempty,omitzero"`
+	TaskRunID   *string `form:"taskRunId,omitempty" json:"taskRunId,omitempty"`
+	Revision    *int32  `form:"revision,omitempty" json:"revision,omitempty"`
+	Breakpoints *string `form:"breakpoints,omitempty" json:"breakpoints,omitempty"`
 }
 
 // RestartExecutionParams defines parameters for RestartExecution.
 type RestartExecutionParams struct {
-	Revision int32 `form:"revision,omitempty" json:"revision,omitempty,omitzero"`
+	Revision *int32 `form:"revision,omitempty" json:"revision,omitempty"`
 }
 
 // ResumeExecutionMultipartBody defines parameters for ResumeExecution.
@@ -7200,7 +7200,7 @@ type ResumeExecutionMultipartBody map[string]interface{}
 
 // ResumeExecutionFromBreakpointParams defines parameters for ResumeExecutionFromBreakpoint.
 type ResumeExecutionFromBreakpointParams struct {
-	Breakpoints string `form:"breakpoints,omitempty" json:"breakpoints,omitempty,omitzero"`
+	Breakpoints *string `form:"breakpoints,omitempty" json:"breakpoints,omitempty"`
 }
 
 // ValidateResumeExecutionInputsMultipartBody defines parameters for ValidateResumeExecutionInputs.
@@ -7213,8 +7213,8 @@ type UnqueueExecutionParams struct {
 
 // DownloadFileFromExecutionParams defines parameters for DownloadFileFromExecution.
 type DownloadFileFromExecutionParams struct {
-	Path   string     `form:"path" json:"path"`
-	Format FileFormat `form:"format,omitempty" json:"format,omitempty,omitzero"`
+	Path   string      `form:"path" json:"path"`
+	Format *FileFormat `form:"format,omitempty" json:"format,omitempty"`
 }
 
 // GetFileMetadatasFromExecutionParams defines parameters for GetFileMetadatasFromExecution.
@@ -7224,20 +7224,20 @@ type GetFileMetadatasFromExecutionParams struct {
 
 // PreviewFileFromExecutionParams defines parameters for PreviewFileFromExecution.
 type PreviewFileFromExecutionParams struct {
-	Path     string `form:"path" json:"path"`
-	MaxRows  int32  `form:"maxRows" json:"maxRows"`
-	Encoding string `form:"encoding,omitempty" json:"encoding,omitempty,omitzero"`
+	Path     string  `form:"path" json:"path"`
+	MaxRows  int32   `form:"maxRows" json:"maxRows"`
+	Encoding *string `form:"encoding,omitempty" json:"encoding,omitempty"`
 }
 
 // FollowDependenciesExecutionsParams defines parameters for FollowDependenciesExecutions.
 type FollowDependenciesExecutionsParams struct {
-	DestinationOnly bool `form:"destinationOnly,omitempty" json:"destinationOnly,omitempty,omitzero"`
-	ExpandAll       bool `form:"expandAll,omitempty" json:"expandAll,omitempty,omitzero"`
+	DestinationOnly *bool `form:"destinationOnly,omitempty" json:"destinationOnly,omitempty"`
+	ExpandAll       *bool `form:"expandAll,omitempty" json:"expandAll,omitempty"`
 }
 
 // GetExecutionFlowGraphParams defines parameters for GetExecutionFlowGraph.
 type GetExecutionFlowGraphParams struct {
-	Subflows []string `form:"subflows,omitempty" json:"subflows,omitempty,omitzero"`
+	Subflows *[]string `form:"subflows,omitempty" json:"subflows,omitempty"`
 }
 
 // CreateExecutionMultipartBody defines parameters for CreateExecution.
@@ -7245,12 +7245,12 @@ type CreateExecutionMultipartBody map[string]interface{}
 
 // CreateExecutionParams defines parameters for CreateExecution.
 type CreateExecutionParams struct {
-	Labels       []string      `form:"labels,omitempty" json:"labels,omitempty,omitzero"`
-	Wait         bool          `form:"wait,omitempty" json:"wait,omitempty,omitzero"`
-	Revision     int32         `form:"revision,omitempty" json:"revision,omitempty,omitzero"`
-	ScheduleDate time.Time     `form:"scheduleDate,omitempty" json:"scheduleDate,omitempty,omitzero"`
-	Breakpoints  string        `form:"breakpoints,omitempty" json:"breakpoints,omitempty,omitzero"`
-	Kind         ExecutionKind `form:"kind,omitempty" json:"kind,omitempty,omitzero"`
+	Labels       *[]string      `form:"labels,omitempty" json:"labels,omitempty"`
+	Wait         *bool          `form:"wait,omitempty" json:"wait,omitempty"`
+	Revision     *int32         `form:"revision,omitempty" json:"revision,omitempty"`
+	ScheduleDate *time.Time     `form:"scheduleDate,omitempty" json:"scheduleDate,omitempty"`
+	Breakpoints  *string        `form:"breakpoints,omitempty" json:"breakpoints,omitempty"`
+	Kind         *ExecutionKind `form:"kind,omitempty" json:"kind,omitempty"`
 }
 
 // ValidateNewExecutionInputsMultipartBody defines parameters for ValidateNewExecutionInputs.
@@ -7259,19 +7259,19 @@ type ValidateNewExecutionInputsMultipartBody map[string]interface{}
 // ValidateNewExecutionInputsParams defines parameters for ValidateNewExecutionInputs.
 type ValidateNewExecutionInputsParams struct {
 	Labels   []string `form:"labels" json:"labels"`
-	Revision int32    `form:"revision,omitempty" json:"revision,omitempty,omitzero"`
+	Revision *int32   `form:"revision,omitempty" json:"revision,omitempty"`
 }
 
 // CreateFlowParams defines parameters for CreateFlow.
 type CreateFlowParams struct {
-	Draft bool `form:"draft,omitempty" json:"draft,omitempty,omitzero"`
+	Draft *bool `form:"draft,omitempty" json:"draft,omitempty"`
 }
 
 // BulkUpdateFlowsParams defines parameters for BulkUpdateFlows.
 type BulkUpdateFlowsParams struct {
-	Delete              bool   `form:"delete,omitempty" json:"delete,omitempty,omitzero"`
-	Namespace           string `form:"namespace,omitempty" json:"namespace,omitempty,omitzero"`
-	AllowNamespaceChild bool   `form:"allowNamespaceChild,omitempty" json:"allowNamespaceChild,omitempty,omitzero"`
+	Delete              *bool   `form:"delete,omitempty" json:"delete,omitempty"`
+	Namespace           *string `form:"namespace,omitempty" json:"namespace,omitempty"`
+	AllowNamespaceChild *bool   `form:"allowNamespaceChild,omitempty" json:"allowNamespaceChild,omitempty"`
 }
 
 // DeleteFlowsByIdsJSONBody defines parameters for DeleteFlowsByIds.
@@ -7279,12 +7279,12 @@ type DeleteFlowsByIdsJSONBody = []IDWithNamespace
 
 // DeleteFlowsByQueryParams defines parameters for DeleteFlowsByQuery.
 type DeleteFlowsByQueryParams struct {
-	Filters map[string]interface{} `json:"filters,omitempty,omitzero"`
+	Filters *map[string]interface{} `json:"filters,omitempty"`
 }
 
 // ListDeprecatedParams defines parameters for ListDeprecated.
 type ListDeprecatedParams struct {
-	Namespace string `form:"namespace,omitempty" json:"namespace,omitempty,omitzero"`
+	Namespace *string `form:"namespace,omitempty" json:"namespace,omitempty"`
 }
 
 // DisableFlowsByIdsJSONBody defines parameters for DisableFlowsByIds.
@@ -7292,12 +7292,12 @@ type DisableFlowsByIdsJSONBody = []IDWithNamespace
 
 // DisableFlowsByQueryParams defines parameters for DisableFlowsByQuery.
 type DisableFlowsByQueryParams struct {
-	Filters map[string]interface{} `json:"filters,omitempty,omitzero"`
+	Filters *map[string]interface{} `json:"filters,omitempty"`
 }
 
 // ListDistinctNamespacesParams defines parameters for ListDistinctNamespaces.
 type ListDistinctNamespacesParams struct {
-	Q string `form:"q,omitempty" json:"q,omitempty,omitzero"`
+	Q *string `form:"q,omitempty" json:"q,omitempty"`
 }
 
 // EnableFlowsByIdsJSONBody defines parameters for EnableFlowsByIds.
@@ -7305,7 +7305,7 @@ type EnableFlowsByIdsJSONBody = []IDWithNamespace
 
 // EnableFlowsByQueryParams defines parameters for EnableFlowsByQuery.
 type EnableFlowsByQueryParams struct {
-	Filters map[string]interface{} `json:"filters,omitempty,omitzero"`
+	Filters *map[string]interface{} `json:"filters,omitempty"`
 }
 
 // ExportFlowsByIdsJSONBody defines parameters for ExportFlowsByIds.
@@ -7313,7 +7313,7 @@ type ExportFlowsByIdsJSONBody = []IDWithNamespace
 
 // ExportFlowsByQueryParams defines parameters for ExportFlowsByQuery.
 type ExportFlowsByQueryParams struct {
-	Filters map[string]interface{} `json:"filters,omitempty,omitzero"`
+	Filters *map[string]interface{} `json:"filters,omitempty"`
 }
 
 // ExportFlowsParams defines parameters for ExportFlows.
@@ -7323,12 +7323,12 @@ type ExportFlowsParams struct {
 
 // ExpressionsParams defines parameters for Expressions.
 type ExpressionsParams struct {
-	TaskID string `form:"taskId,omitempty" json:"taskId,omitempty,omitzero"`
+	TaskID *string `form:"taskId,omitempty" json:"taskId,omitempty"`
 }
 
 // GenerateFlowGraphFromSourceParams defines parameters for GenerateFlowGraphFromSource.
 type GenerateFlowGraphFromSourceParams struct {
-	Subflows []string `form:"subflows,omitempty" json:"subflows,omitempty,omitzero"`
+	Subflows *[]string `form:"subflows,omitempty" json:"subflows,omitempty"`
 }
 
 // ImportFlowsMultipartBody defines parameters for ImportFlows.
@@ -7338,24 +7338,24 @@ type ImportFlowsMultipartBody struct {
 
 // ImportFlowsParams defines parameters for ImportFlows.
 type ImportFlowsParams struct {
-	FailOnError bool `form:"failOnError,omitempty" json:"failOnError,omitempty,omitzero"`
+	FailOnError *bool `form:"failOnError,omitempty" json:"failOnError,omitempty"`
 }
 
 // SearchFlowsParams defines parameters for SearchFlows.
 type SearchFlowsParams struct {
-	Page    int32                  `form:"page,omitempty" json:"page,omitempty,omitzero"`
-	Size    int32                  `form:"size,omitempty" json:"size,omitempty,omitzero"`
-	Sort    []string               `form:"sort,omitempty" json:"sort,omitempty,omitzero"`
-	Filters map[string]interface{} `json:"filters,omitempty,omitzero"`
+	Page    *int32                  `form:"page,omitempty" json:"page,omitempty"`
+	Size    *int32                  `form:"size,omitempty" json:"size,omitempty"`
+	Sort    *[]string               `form:"sort,omitempty" json:"sort,omitempty"`
+	Filters *map[string]interface{} `json:"filters,omitempty"`
 }
 
 // SearchFlowsBySourceCodeParams defines parameters for SearchFlowsBySourceCode.
 type SearchFlowsBySourceCodeParams struct {
-	Page      int32    `form:"page,omitempty" json:"page,omitempty,omitzero"`
-	Size      int32    `form:"size,omitempty" json:"size,omitempty,omitzero"`
-	Sort      []string `form:"sort,omitempty" json:"sort,omitempty,omitzero"`
-	Q         string   `form:"q,omitempty" json:"q,omitempty,omitzero"`
-	Namespace string   `form:"namespace,omitempty" json:"namespace,omitempty,omitzero"`
+	Page      *int32    `form:"page,omitempty" json:"page,omitempty"`
+	Size      *int32    `form:"size,omitempty" json:"size,omitempty"`
+	Sort      *[]string `form:"sort,omitempty" json:"sort,omitempty"`
+	Q         *string   `form:"q,omitempty" json:"q,omitempty"`
+	Namespace *string   `form:"namespace,omitempty" json:"namespace,omitempty"`
 }
 
 // ValidateFlowsMultipartBody defines parameters for ValidateFlows.
@@ -7381,32 +7381,32 @@ type UpdateFlowsInNamespaceMultipartBody struct {
 
 // UpdateFlowsInNamespaceParams defines parameters for UpdateFlowsInNamespace.
 type UpdateFlowsInNamespaceParams struct {
-	Delete   bool `form:"delete,omitempty" json:"delete,omitempty,omitzero"`
-	Override bool `form:"override,omitempty" json:"override,omitempty,omitzero"`
+	Delete   *bool `form:"delete,omitempty" json:"delete,omitempty"`
+	Override *bool `form:"override,omitempty" json:"override,omitempty"`
 }
 
 // GetFlowParams defines parameters for GetFlow.
 type GetFlowParams struct {
-	Source       bool  `form:"source,omitempty" json:"source,omitempty,omitzero"`
-	Revision     int32 `form:"revision,omitempty" json:"revision,omitempty,omitzero"`
-	AllowDeleted bool  `form:"allowDeleted,omitempty" json:"allowDeleted,omitempty,omitzero"`
+	Source       *bool  `form:"source,omitempty" json:"source,omitempty"`
+	Revision     *int32 `form:"revision,omitempty" json:"revision,omitempty"`
+	AllowDeleted *bool  `form:"allowDeleted,omitempty" json:"allowDeleted,omitempty"`
 }
 
 // UpdateFlowParams defines parameters for UpdateFlow.
 type UpdateFlowParams struct {
-	Draft bool `form:"draft,omitempty" json:"draft,omitempty,omitzero"`
+	Draft *bool `form:"draft,omitempty" json:"draft,omitempty"`
 }
 
 // GetFlowDependenciesParams defines parameters for GetFlowDependencies.
 type GetFlowDependenciesParams struct {
-	DestinationOnly bool `form:"destinationOnly,omitempty" json:"destinationOnly,omitempty,omitzero"`
-	ExpandAll       bool `form:"expandAll,omitempty" json:"expandAll,omitempty,omitzero"`
+	DestinationOnly *bool `form:"destinationOnly,omitempty" json:"destinationOnly,omitempty"`
+	ExpandAll       *bool `form:"expandAll,omitempty" json:"expandAll,omitempty"`
 }
 
 // GenerateFlowGraphParams defines parameters for GenerateFlowGraph.
 type GenerateFlowGraphParams struct {
-	Revision int32    `form:"revision,omitempty" json:"revision,omitempty,omitzero"`
-	Subflows []string `form:"subflows,omitempty" json:"subflows,omitempty,omitzero"`
+	Revision *int32    `form:"revision,omitempty" json:"revision,omitempty"`
+	Subflows *[]string `form:"subflows,omitempty" json:"subflows,omitempty"`
 }
 
 // DeleteRevisionsParams defines parameters for DeleteRevisions.
@@ -7416,12 +7416,12 @@ type DeleteRevisionsParams struct {
 
 // ListFlowRevisionsParams defines parameters for ListFlowRevisions.
 type ListFlowRevisionsParams struct {
-	AllowDelete bool `form:"allowDelete,omitempty" json:"allowDelete,omitempty,omitzero"`
+	AllowDelete *bool `form:"allowDelete,omitempty" json:"allowDelete,omitempty"`
 }
 
 // GetTaskFromFlowParams defines parameters for GetTaskFromFlow.
 type GetTaskFromFlowParams struct {
-	Revision int32 `form:"revision,omitempty" json:"revision,omitempty,omitzero"`
+	Revision *int32 `form:"revision,omitempty" json:"revision,omitempty"`
 }
 
 // AutocompleteGroupsParams defines parameters for AutocompleteGroups.
@@ -7431,17 +7431,17 @@ type AutocompleteGroupsParams struct {
 
 // SearchGroupsParams defines parameters for SearchGroups.
 type SearchGroupsParams struct {
-	Page    int32                  `form:"page,omitempty" json:"page,omitempty,omitzero"`
-	Size    int32                  `form:"size,omitempty" json:"size,omitempty,omitzero"`
-	Sort    []string               `form:"sort,omitempty" json:"sort,omitempty,omitzero"`
+	Page    *int32                 `form:"page,omitempty" json:"page,omitempty"`
+	Size    *int32                 `form:"size,omitempty" json:"size,omitempty"`
+	Sort    *[]string              `form:"sort,omitempty" json:"sort,omitempty"`
 	Filters map[string]interface{} `json:"filters"`
 }
 
 // SearchGroupMembersParams defines parameters for SearchGroupMembers.
 type SearchGroupMembersParams struct {
-	Page    int32                  `form:"page,omitempty" json:"page,omitempty,omitzero"`
-	Size    int32                  `form:"size,omitempty" json:"size,omitempty,omitzero"`
-	Sort    []string               `form:"sort,omitempty" json:"sort,omitempty,omitzero"`
+	Page    *int32                 `form:"page,omitempty" json:"page,omitempty"`
+	Size    *int32                 `form:"size,omitempty" json:"size,omitempty"`
+	Sort    *[]string              `form:"sort,omitempty" json:"sort,omitempty"`
 	Filters map[string]interface{} `json:"filters"`
 }
 
@@ -7452,120 +7452,120 @@ type SetUserMembershipForGroupParams struct {
 
 // QueryGroupsParams defines parameters for QueryGroups.
 type QueryGroupsParams struct {
-	Attributes         string    `form:"attributes,omitempty" json:"attributes,omitempty,omitzero"`
-	ExcludedAttributes string    `form:"excludedAttributes,omitempty" json:"excludedAttributes,omitempty,omitzero"`
-	Filter             string    `form:"filter,omitempty" json:"filter,omitempty,omitzero"`
-	SortBy             string    `form:"sortBy,omitempty" json:"sortBy,omitempty,omitzero"`
-	SortOrder          SortOrder `form:"sortOrder,omitempty" json:"sortOrder,omitempty,omitzero"`
-	StartIndex         int32     `form:"startIndex,omitempty" json:"startIndex,omitempty,omitzero"`
-	Count              int32     `form:"count,omitempty" json:"count,omitempty,omitzero"`
+	Attributes         *string    `form:"attributes,omitempty" json:"attributes,omitempty"`
+	ExcludedAttributes *string    `form:"excludedAttributes,omitempty" json:"excludedAttributes,omitempty"`
+	Filter             *string    `form:"filter,omitempty" json:"filter,omitempty"`
+	SortBy             *string    `form:"sortBy,omitempty" json:"sortBy,omitempty"`
+	SortOrder          *SortOrder `form:"sortOrder,omitempty" json:"sortOrder,omitempty"`
+	StartIndex         *int32     `form:"startIndex,omitempty" json:"startIndex,omitempty"`
+	Count              *int32     `form:"count,omitempty" json:"count,omitempty"`
 }
 
 // CreateSCIMResourceByIDGroupsParams defines parameters for CreateSCIMResourceByIDGroups.
 type CreateSCIMResourceByIDGroupsParams struct {
-	Attributes         string `form:"attributes,omitempty" json:"attributes,omitempty,omitzero"`
-	ExcludedAttributes string `form:"excludedAttributes,omitempty" json:"excludedAttributes,omitempty,omitzero"`
+	Attributes         *string `form:"attributes,omitempty" json:"attributes,omitempty"`
+	ExcludedAttributes *string `form:"excludedAttributes,omitempty" json:"excludedAttributes,omitempty"`
 }
 
 // GetSCIMResourceByIDGroupsParams defines parameters for GetSCIMResourceByIDGroups.
 type GetSCIMResourceByIDGroupsParams struct {
-	Attributes         string `form:"attributes,omitempty" json:"attributes,omitempty,omitzero"`
-	ExcludedAttributes string `form:"excludedAttributes,omitempty" json:"excludedAttributes,omitempty,omitzero"`
+	Attributes         *string `form:"attributes,omitempty" json:"attributes,omitempty"`
+	ExcludedAttributes *string `form:"excludedAttributes,omitempty" json:"excludedAttributes,omitempty"`
 }
 
 // PatchGroupsParams defines parameters for PatchGroups.
 type PatchGroupsParams struct {
-	Attributes         string `form:"attributes,omitempty" json:"attributes,omitempty,omitzero"`
-	ExcludedAttributes string `form:"excludedAttributes,omitempty" json:"excludedAttributes,omitempty,omitzero"`
+	Attributes         *string `form:"attributes,omitempty" json:"attributes,omitempty"`
+	ExcludedAttributes *string `form:"excludedAttributes,omitempty" json:"excludedAttributes,omitempty"`
 }
 
 // UpdateGroupsParams defines parameters for UpdateGroups.
 type UpdateGroupsParams struct {
-	Attributes         string `form:"attributes,omitempty" json:"attributes,omitempty,omitzero"`
-	ExcludedAttributes string `form:"excludedAttributes,omitempty" json:"excludedAttributes,omitempty,omitzero"`
+	Attributes         *string `form:"attributes,omitempty" json:"attributes,omitempty"`
+	ExcludedAttributes *string `form:"excludedAttributes,omitempty" json:"excludedAttributes,omitempty"`
 }
 
 // QueryUsersParams defines parameters for QueryUsers.
 type QueryUsersParams struct {
-	Attributes         string    `form:"attributes,omitempty" json:"attributes,omitempty,omitzero"`
-	ExcludedAttributes string    `form:"excludedAttributes,omitempty" json:"excludedAttributes,omitempty,omitzero"`
-	Filter             string    `form:"filter,omitempty" json:"filter,omitempty,omitzero"`
-	SortBy             string    `form:"sortBy,omitempty" json:"sortBy,omitempty,omitzero"`
-	SortOrder          SortOrder `form:"sortOrder,omitempty" json:"sortOrder,omitempty,omitzero"`
-	StartIndex         int32     `form:"startIndex,omitempty" json:"startIndex,omitempty,omitzero"`
-	Count              int32     `form:"count,omitempty" json:"count,omitempty,omitzero"`
+	Attributes         *string    `form:"attributes,omitempty" json:"attributes,omitempty"`
+	ExcludedAttributes *string    `form:"excludedAttributes,omitempty" json:"excludedAttributes,omitempty"`
+	Filter             *string    `form:"filter,omitempty" json:"filter,omitempty"`
+	SortBy             *string    `form:"sortBy,omitempty" json:"sortBy,omitempty"`
+	SortOrder          *SortOrder `form:"sortOrder,omitempty" json:"sortOrder,omitempty"`
+	StartIndex         *int32     `form:"startIndex,omitempty" json:"startIndex,omitempty"`
+	Count              *int32     `form:"count,omitempty" json:"count,omitempty"`
 }
 
 // CreateSCIMResourceByIDUsersParams defines parameters for CreateSCIMResourceByIDUsers.
 type CreateSCIMResourceByIDUsersParams struct {
-	Attributes         string `form:"attributes,omitempty" json:"attributes,omitempty,omitzero"`
-	ExcludedAttributes string `form:"excludedAttributes,omitempty" json:"excludedAttributes,omitempty,omitzero"`
+	Attributes         *string `form:"attributes,omitempty" json:"attributes,omitempty"`
+	ExcludedAttributes *string `form:"excludedAttributes,omitempty" json:"excludedAttributes,omitempty"`
 }
 
 // GetSCIMResourceByIDUsersParams defines parameters for GetSCIMResourceByIDUsers.
 type GetSCIMResourceByIDUsersParams struct {
-	Attributes         string `form:"attributes,omitempty" json:"attributes,omitempty,omitzero"`
-	ExcludedAttributes string `form:"excludedAttributes,omitempty" json:"excludedAttributes,omitempty,omitzero"`
+	Attributes         *string `form:"attributes,omitempty" json:"attributes,omitempty"`
+	ExcludedAttributes *string `form:"excludedAttributes,omitempty" json:"excludedAttributes,omitempty"`
 }
 
 // PatchUsersParams defines parameters for PatchUsers.
 type PatchUsersParams struct {
-	Attributes         string `form:"attributes,omitempty" json:"attributes,omitempty,omitzero"`
-	ExcludedAttributes string `form:"excludedAttributes,omitempty" json:"excludedAttributes,omitempty,omitzero"`
+	Attributes         *string `form:"attributes,omitempty" json:"attributes,omitempty"`
+	ExcludedAttributes *string `form:"excludedAttributes,omitempty" json:"excludedAttributes,omitempty"`
 }
 
 // UpdateUsersParams defines parameters for UpdateUsers.
 type UpdateUsersParams struct {
-	Attributes         string `form:"attributes,omitempty" json:"attributes,omitempty,omitzero"`
-	ExcludedAttributes string `form:"excludedAttributes,omitempty" json:"excludedAttributes,omitempty,omitzero"`
+	Attributes         *string `form:"attributes,omitempty" json:"attributes,omitempty"`
+	ExcludedAttributes *string `form:"excludedAttributes,omitempty" json:"excludedAttributes,omitempty"`
 }
 
 // SearchInvitationsParams defines parameters for SearchInvitations.
 type SearchInvitationsParams struct {
-	Page    int32                  `form:"page,omitempty" json:"page,omitempty,omitzero"`
-	Size    int32                  `form:"size,omitempty" json:"size,omitempty,omitzero"`
-	Sort    []string               `form:"sort,omitempty" json:"sort,omitempty,omitzero"`
+	Page    *int32                 `form:"page,omitempty" json:"page,omitempty"`
+	Size    *int32                 `form:"size,omitempty" json:"size,omitempty"`
+	Sort    *[]string              `form:"sort,omitempty" json:"sort,omitempty"`
 	Filters map[string]interface{} `json:"filters"`
 }
 
 // ListAllKeysParams defines parameters for ListAllKeys.
 type ListAllKeysParams struct {
-	Page    int32                  `form:"page,omitempty" json:"page,omitempty,omitzero"`
-	Size    int32                  `form:"size,omitempty" json:"size,omitempty,omitzero"`
-	Sort    []string               `form:"sort,omitempty" json:"sort,omitempty,omitzero"`
-	Filters map[string]interface{} `json:"filters,omitempty,omitzero"`
+	Page    *int32                  `form:"page,omitempty" json:"page,omitempty"`
+	Size    *int32                  `form:"size,omitempty" json:"size,omitempty"`
+	Sort    *[]string               `form:"sort,omitempty" json:"sort,omitempty"`
+	Filters *map[string]interface{} `json:"filters,omitempty"`
 }
 
 // SearchLogsParams defines parameters for SearchLogs.
 type SearchLogsParams struct {
-	Page    int32                  `form:"page,omitempty" json:"page,omitempty,omitzero"`
-	Size    int32                  `form:"size,omitempty" json:"size,omitempty,omitzero"`
-	Sort    []string               `form:"sort,omitempty" json:"sort,omitempty,omitzero"`
-	Cursor  string                 `form:"cursor,omitempty" json:"cursor,omitempty,omitzero"`
-	Filters map[string]interface{} `json:"filters,omitempty,omitzero"`
+	Page    *int32                  `form:"page,omitempty" json:"page,omitempty"`
+	Size    *int32                  `form:"size,omitempty" json:"size,omitempty"`
+	Sort    *[]string               `form:"sort,omitempty" json:"sort,omitempty"`
+	Cursor  *string                 `form:"cursor,omitempty" json:"cursor,omitempty"`
+	Filters *map[string]interface{} `json:"filters,omitempty"`
 }
 
 // DeleteLogsFromExecutionParams defines parameters for DeleteLogsFromExecution.
 type DeleteLogsFromExecutionParams struct {
-	MinLevel  Level  `form:"minLevel,omitempty" json:"minLevel,omitempty,omitzero"`
-	TaskRunID string `form:"taskRunId,omitempty" json:"taskRunId,omitempty,omitzero"`
-	TaskID    string `form:"taskId,omitempty" json:"taskId,omitempty,omitzero"`
-	Attempt   int32  `form:"attempt,omitempty" json:"attempt,omitempty,omitzero"`
+	MinLevel  *Level  `form:"minLevel,omitempty" json:"minLevel,omitempty"`
+	TaskRunID *string `form:"taskRunId,omitempty" json:"taskRunId,omitempty"`
+	TaskID    *string `form:"taskId,omitempty" json:"taskId,omitempty"`
+	Attempt   *int32  `form:"attempt,omitempty" json:"attempt,omitempty"`
 }
 
 // ListLogsFromExecutionParams defines parameters for ListLogsFromExecution.
 type ListLogsFromExecutionParams struct {
-	Filters map[string]interface{} `json:"filters,omitempty,omitzero"`
+	Filters *map[string]interface{} `json:"filters,omitempty"`
 }
 
 // DownloadLogsFromExecutionParams defines parameters for DownloadLogsFromExecution.
 type DownloadLogsFromExecutionParams struct {
-	Filters map[string]interface{} `json:"filters,omitempty,omitzero"`
+	Filters *map[string]interface{} `json:"filters,omitempty"`
 }
 
 // FollowLogsFromExecutionParams defines parameters for FollowLogsFromExecution.
 type FollowLogsFromExecutionParams struct {
-	Filters map[string]interface{} `json:"filters,omitempty,omitzero"`
+	Filters *map[string]interface{} `json:"filters,omitempty"`
 }
 
 // DeleteLogsFromFlowParams defines parameters for DeleteLogsFromFlow.
@@ -7575,54 +7575,54 @@ type DeleteLogsFromFlowParams struct {
 
 // ListMcpsParams defines parameters for ListMcps.
 type ListMcpsParams struct {
-	Page int32    `form:"page,omitempty" json:"page,omitempty,omitzero"`
-	Size int32    `form:"size,omitempty" json:"size,omitempty,omitzero"`
-	Sort []string `form:"sort,omitempty" json:"sort,omitempty,omitzero"`
+	Page *int32    `form:"page,omitempty" json:"page,omitempty"`
+	Size *int32    `form:"size,omitempty" json:"size,omitempty"`
+	Sort *[]string `form:"sort,omitempty" json:"sort,omitempty"`
 }
 
 // AggregateMetricsFromFlowParams defines parameters for AggregateMetricsFromFlow.
 type AggregateMetricsFromFlowParams struct {
-	StartDate   time.Time `form:"startDate,omitempty" json:"startDate,omitempty,omitzero"`
-	EndDate     time.Time `form:"endDate,omitempty" json:"endDate,omitempty,omitzero"`
-	Aggregation string    `form:"aggregation,omitempty" json:"aggregation,omitempty,omitzero"`
+	StartDate   *time.Time `form:"startDate,omitempty" json:"startDate,omitempty"`
+	EndDate     *time.Time `form:"endDate,omitempty" json:"endDate,omitempty"`
+	Aggregation *string    `form:"aggregation,omitempty" json:"aggregation,omitempty"`
 }
 
 // AggregateMetricsFromTaskParams defines parameters for AggregateMetricsFromTask.
 type AggregateMetricsFromTaskParams struct {
-	StartDate   time.Time `form:"startDate,omitempty" json:"startDate,omitempty,omitzero"`
-	EndDate     time.Time `form:"endDate,omitempty" json:"endDate,omitempty,omitzero"`
-	Aggregation string    `form:"aggregation,omitempty" json:"aggregation,omitempty,omitzero"`
+	StartDate   *time.Time `form:"startDate,omitempty" json:"startDate,omitempty"`
+	EndDate     *time.Time `form:"endDate,omitempty" json:"endDate,omitempty"`
+	Aggregation *string    `form:"aggregation,omitempty" json:"aggregation,omitempty"`
 }
 
 // SearchByExecutionParams defines parameters for SearchByExecution.
 type SearchByExecutionParams struct {
-	Page      int32    `form:"page,omitempty" json:"page,omitempty,omitzero"`
-	Size      int32    `form:"size,omitempty" json:"size,omitempty,omitzero"`
-	Sort      []string `form:"sort,omitempty" json:"sort,omitempty,omitzero"`
-	TaskRunID string   `form:"taskRunId,omitempty" json:"taskRunId,omitempty,omitzero"`
-	TaskID    string   `form:"taskId,omitempty" json:"taskId,omitempty,omitzero"`
+	Page      *int32    `form:"page,omitempty" json:"page,omitempty"`
+	Size      *int32    `form:"size,omitempty" json:"size,omitempty"`
+	Sort      *[]string `form:"sort,omitempty" json:"sort,omitempty"`
+	TaskRunID *string   `form:"taskRunId,omitempty" json:"taskRunId,omitempty"`
+	TaskID    *string   `form:"taskId,omitempty" json:"taskId,omitempty"`
 }
 
 // SearchNamespacesParams defines parameters for SearchNamespaces.
 type SearchNamespacesParams struct {
-	Page     int32                  `form:"page,omitempty" json:"page,omitempty,omitzero"`
-	Size     int32                  `form:"size,omitempty" json:"size,omitempty,omitzero"`
-	Sort     []string               `form:"sort,omitempty" json:"sort,omitempty,omitzero"`
-	Existing bool                   `form:"existing,omitempty" json:"existing,omitempty,omitzero"`
+	Page     *int32                 `form:"page,omitempty" json:"page,omitempty"`
+	Size     *int32                 `form:"size,omitempty" json:"size,omitempty"`
+	Sort     *[]string              `form:"sort,omitempty" json:"sort,omitempty"`
+	Existing *bool                  `form:"existing,omitempty" json:"existing,omitempty"`
 	Filters  map[string]interface{} `json:"filters"`
 }
 
 // ListNamespaceCredentialsParams defines parameters for ListNamespaceCredentials.
 type ListNamespaceCredentialsParams struct {
-	Page    int32                  `form:"page,omitempty" json:"page,omitempty,omitzero"`
-	Size    int32                  `form:"size,omitempty" json:"size,omitempty,omitzero"`
-	Sort    []string               `form:"sort,omitempty" json:"sort,omitempty,omitzero"`
+	Page    *int32                 `form:"page,omitempty" json:"page,omitempty"`
+	Size    *int32                 `form:"size,omitempty" json:"size,omitempty"`
+	Sort    *[]string              `form:"sort,omitempty" json:"sort,omitempty"`
 	Filters map[string]interface{} `json:"filters"`
 }
 
 // GetFlowDependenciesFromNamespaceParams defines parameters for GetFlowDependenciesFromNamespace.
 type GetFlowDependenciesFromNamespaceParams struct {
-	DestinationOnly bool `form:"destinationOnly,omitempty" json:"destinationOnly,omitempty,omitzero"`
+	DestinationOnly *bool `form:"destinationOnly,omitempty" json:"destinationOnly,omitempty"`
 }
 
 // DeleteFileDirectoryParams defines parameters for DeleteFileDirectory.
@@ -7633,7 +7633,7 @@ type DeleteFileDirectoryParams struct {
 // GetFileContentParams defines parameters for GetFileContent.
 type GetFileContentParams struct {
 	Path     string `form:"path" json:"path"`
-	Revision int32  `form:"revision,omitempty" json:"revision,omitempty,omitzero"`
+	Revision *int32 `form:"revision,omitempty" json:"revision,omitempty"`
 }
 
 // CreateNamespaceFileMultipartBody defines parameters for CreateNamespaceFile.
@@ -7654,17 +7654,17 @@ type MoveFileDirectoryParams struct {
 
 // ListNamespaceDirectoryFilesParams defines parameters for ListNamespaceDirectoryFiles.
 type ListNamespaceDirectoryFilesParams struct {
-	Path string `form:"path,omitempty" json:"path,omitempty,omitzero"`
+	Path *string `form:"path,omitempty" json:"path,omitempty"`
 }
 
 // CreateNamespaceDirectoryParams defines parameters for CreateNamespaceDirectory.
 type CreateNamespaceDirectoryParams struct {
-	Path string `form:"path,omitempty" json:"path,omitempty,omitzero"`
+	Path *string `form:"path,omitempty" json:"path,omitempty"`
 }
 
 // GetFileRevisionsParams defines parameters for GetFileRevisions.
 type GetFileRevisionsParams struct {
-	Path string `form:"path,omitempty" json:"path,omitempty,omitzero"`
+	Path *string `form:"path,omitempty" json:"path,omitempty"`
 }
 
 // SearchNamespaceFilesParams defines parameters for SearchNamespaceFiles.
@@ -7674,7 +7674,7 @@ type SearchNamespaceFilesParams struct {
 
 // GetFileMetadatasParams defines parameters for GetFileMetadatas.
 type GetFileMetadatasParams struct {
-	Path string `form:"path,omitempty" json:"path,omitempty,omitzero"`
+	Path *string `form:"path,omitempty" json:"path,omitempty"`
 }
 
 // SetKeyValueTextBody defines parameters for SetKeyValue.
@@ -7682,8 +7682,8 @@ type SetKeyValueTextBody = string
 
 // SetKeyValueParams defines parameters for SetKeyValue.
 type SetKeyValueParams struct {
-	TTL         string `json:"ttl,omitempty,omitzero"`
-	Description string `json:"description,omitempty,omitzero"`
+	TTL         *string `json:"ttl,omitempty"`
+	Description *string `json:"description,omitempty"`
 }
 
 // DeleteNamespacePoliciesByIdsJSONBody defines parameters for DeleteNamespacePoliciesByIds.
@@ -7694,26 +7694,26 @@ type ExportNamespacePoliciesByIdsJSONBody = []string
 
 // SearchNamespacePoliciesParams defines parameters for SearchNamespacePolicies.
 type SearchNamespacePoliciesParams struct {
-	Page    int32                  `form:"page,omitempty" json:"page,omitempty,omitzero"`
-	Size    int32                  `form:"size,omitempty" json:"size,omitempty,omitzero"`
-	Filters map[string]interface{} `json:"filters,omitempty,omitzero"`
+	Page    *int32                  `form:"page,omitempty" json:"page,omitempty"`
+	Size    *int32                  `form:"size,omitempty" json:"size,omitempty"`
+	Filters *map[string]interface{} `json:"filters,omitempty"`
 }
 
 // EvaluateNamespacePolicyParams defines parameters for EvaluateNamespacePolicy.
 type EvaluateNamespacePolicyParams struct {
-	Page int32 `form:"page,omitempty" json:"page,omitempty,omitzero"`
-	Size int32 `form:"size,omitempty" json:"size,omitempty,omitzero"`
+	Page *int32 `form:"page,omitempty" json:"page,omitempty"`
+	Size *int32 `form:"size,omitempty" json:"size,omitempty"`
 }
 
 // List3Params defines parameters for List3.
 type List3Params struct {
-	Page int32 `form:"page,omitempty" json:"page,omitempty,omitzero"`
-	Size int32 `form:"size,omitempty" json:"size,omitempty,omitzero"`
+	Page *int32 `form:"page,omitempty" json:"page,omitempty"`
+	Size *int32 `form:"size,omitempty" json:"size,omitempty"`
 }
 
 // Get4Params defines parameters for Get4.
 type Get4Params struct {
-	Revision int32 `form:"revision,omitempty" json:"revision,omitempty,omitzero"`
+	Revision *int32 `form:"revision,omitempty" json:"revision,omitempty"`
 }
 
 // CreateOrUpdateJSONBody defines parameters for CreateOrUpdate.
@@ -7724,7 +7724,7 @@ type CreateOrUpdateTextBody = string
 
 // CreateOrUpdateParams defines parameters for CreateOrUpdate.
 type CreateOrUpdateParams struct {
-	FailIfExists bool `form:"failIfExists,omitempty" json:"failIfExists,omitempty,omitzero"`
+	FailIfExists *bool `form:"failIfExists,omitempty" json:"failIfExists,omitempty"`
 }
 
 // DeleteTenantPoliciesByIdsJSONBody defines parameters for DeleteTenantPoliciesByIds.
@@ -7740,53 +7740,53 @@ type ImportPoliciesMultipartBody struct {
 
 // SearchPoliciesParams defines parameters for SearchPolicies.
 type SearchPoliciesParams struct {
-	Page    int32                  `form:"page,omitempty" json:"page,omitempty,omitzero"`
-	Size    int32                  `form:"size,omitempty" json:"size,omitempty,omitzero"`
-	Sort    []string               `form:"sort,omitempty" json:"sort,omitempty,omitzero"`
-	Filters map[string]interface{} `json:"filters,omitempty,omitzero"`
+	Page    *int32                  `form:"page,omitempty" json:"page,omitempty"`
+	Size    *int32                  `form:"size,omitempty" json:"size,omitempty"`
+	Sort    *[]string               `form:"sort,omitempty" json:"sort,omitempty"`
+	Filters *map[string]interface{} `json:"filters,omitempty"`
 }
 
 // EvaluateTenantPolicyParams defines parameters for EvaluateTenantPolicy.
 type EvaluateTenantPolicyParams struct {
-	Page int32 `form:"page,omitempty" json:"page,omitempty,omitzero"`
-	Size int32 `form:"size,omitempty" json:"size,omitempty,omitzero"`
+	Page *int32 `form:"page,omitempty" json:"page,omitempty"`
+	Size *int32 `form:"size,omitempty" json:"size,omitempty"`
 }
 
 // SearchRolesParams defines parameters for SearchRoles.
 type SearchRolesParams struct {
-	Page    int32                  `form:"page,omitempty" json:"page,omitempty,omitzero"`
-	Size    int32                  `form:"size,omitempty" json:"size,omitempty,omitzero"`
-	Sort    []string               `form:"sort,omitempty" json:"sort,omitempty,omitzero"`
+	Page    *int32                 `form:"page,omitempty" json:"page,omitempty"`
+	Size    *int32                 `form:"size,omitempty" json:"size,omitempty"`
+	Sort    *[]string              `form:"sort,omitempty" json:"sort,omitempty"`
 	Filters map[string]interface{} `json:"filters"`
 }
 
 // ListSecretsParams defines parameters for ListSecrets.
 type ListSecretsParams struct {
-	Page    int32                  `form:"page,omitempty" json:"page,omitempty,omitzero"`
-	Size    int32                  `form:"size,omitempty" json:"size,omitempty,omitzero"`
-	Sort    []string               `form:"sort,omitempty" json:"sort,omitempty,omitzero"`
+	Page    *int32                 `form:"page,omitempty" json:"page,omitempty"`
+	Size    *int32                 `form:"size,omitempty" json:"size,omitempty"`
+	Sort    *[]string              `form:"sort,omitempty" json:"sort,omitempty"`
 	Filters map[string]interface{} `json:"filters"`
 }
 
 // SearchSecurityIntegrationParams defines parameters for SearchSecurityIntegration.
 type SearchSecurityIntegrationParams struct {
-	Size    int32                  `form:"size,omitempty" json:"size,omitempty,omitzero"`
-	Sort    []string               `form:"sort,omitempty" json:"sort,omitempty,omitzero"`
-	Page    int32                  `form:"page,omitempty" json:"page,omitempty,omitzero"`
+	Size    *int32                 `form:"size,omitempty" json:"size,omitempty"`
+	Sort    *[]string              `form:"sort,omitempty" json:"sort,omitempty"`
+	Page    *int32                 `form:"page,omitempty" json:"page,omitempty"`
 	Filters map[string]interface{} `json:"filters"`
 }
 
 // ListServiceAccountsForTenantParams defines parameters for ListServiceAccountsForTenant.
 type ListServiceAccountsForTenantParams struct {
-	Page    int32                  `form:"page,omitempty" json:"page,omitempty,omitzero"`
-	Size    int32                  `form:"size,omitempty" json:"size,omitempty,omitzero"`
-	Sort    []string               `form:"sort,omitempty" json:"sort,omitempty,omitzero"`
+	Page    *int32                 `form:"page,omitempty" json:"page,omitempty"`
+	Size    *int32                 `form:"size,omitempty" json:"size,omitempty"`
+	Sort    *[]string              `form:"sort,omitempty" json:"sort,omitempty"`
 	Filters map[string]interface{} `json:"filters"`
 }
 
 // GenerateParams defines parameters for Generate.
 type GenerateParams struct {
-	From openapi_types.Date `form:"from,omitempty" json:"from,omitempty,omitzero"`
+	From *openapi_types.Date `form:"from,omitempty" json:"from,omitempty"`
 }
 
 // ForwardSupportTicketMultipartBody defines parameters for ForwardSupportTicket.
@@ -7797,35 +7797,35 @@ type ForwardSupportTicketMultipartBody struct {
 
 // ListTenantAccessParams defines parameters for ListTenantAccess.
 type ListTenantAccessParams struct {
-	Page    int32                  `form:"page,omitempty" json:"page,omitempty,omitzero"`
-	Size    int32                  `form:"size,omitempty" json:"size,omitempty,omitzero"`
-	Sort    []string               `form:"sort,omitempty" json:"sort,omitempty,omitzero"`
+	Page    *int32                 `form:"page,omitempty" json:"page,omitempty"`
+	Size    *int32                 `form:"size,omitempty" json:"size,omitempty"`
+	Sort    *[]string              `form:"sort,omitempty" json:"sort,omitempty"`
 	Filters map[string]interface{} `json:"filters"`
 }
 
 // SearchTestSuitesResultsParams defines parameters for SearchTestSuitesResults.
 type SearchTestSuitesResultsParams struct {
-	Page        int32    `form:"page,omitempty" json:"page,omitempty,omitzero"`
-	Size        int32    `form:"size,omitempty" json:"size,omitempty,omitzero"`
-	Sort        []string `form:"sort,omitempty" json:"sort,omitempty,omitzero"`
-	TestSuiteID string   `form:"testSuiteId,omitempty" json:"testSuiteId,omitempty,omitzero"`
-	Namespace   string   `form:"namespace,omitempty" json:"namespace,omitempty,omitzero"`
-	FlowID      string   `form:"flowId,omitempty" json:"flowId,omitempty,omitzero"`
+	Page        *int32    `form:"page,omitempty" json:"page,omitempty"`
+	Size        *int32    `form:"size,omitempty" json:"size,omitempty"`
+	Sort        *[]string `form:"sort,omitempty" json:"sort,omitempty"`
+	TestSuiteID *string   `form:"testSuiteId,omitempty" json:"testSuiteId,omitempty"`
+	Namespace   *string   `form:"namespace,omitempty" json:"namespace,omitempty"`
+	FlowID      *string   `form:"flowId,omitempty" json:"flowId,omitempty"`
 }
 
 // SearchTestSuitesParams defines parameters for SearchTestSuites.
 type SearchTestSuitesParams struct {
-	Page                   int32    `form:"page,omitempty" json:"page,omitempty,omitzero"`
-	Size                   int32    `form:"size,omitempty" json:"size,omitempty,omitzero"`
-	Sort                   []string `form:"sort,omitempty" json:"sort,omitempty,omitzero"`
-	Namespace              string   `form:"namespace,omitempty" json:"namespace,omitempty,omitzero"`
-	FlowID                 string   `form:"flowId,omitempty" json:"flowId,omitempty,omitzero"`
-	IncludeChildNamespaces bool     `form:"includeChildNamespaces,omitempty" json:"includeChildNamespaces,omitempty,omitzero"`
+	Page                   *int32    `form:"page,omitempty" json:"page,omitempty"`
+	Size                   *int32    `form:"size,omitempty" json:"size,omitempty"`
+	Sort                   *[]string `form:"sort,omitempty" json:"sort,omitempty"`
+	Namespace              *string   `form:"namespace,omitempty" json:"namespace,omitempty"`
+	FlowID                 *string   `form:"flowId,omitempty" json:"flowId,omitempty"`
+	IncludeChildNamespaces *bool     `form:"includeChildNamespaces,omitempty" json:"includeChildNamespaces,omitempty"`
 }
 
 // DeleteBackfillByQueryParams defines parameters for DeleteBackfillByQuery.
 type DeleteBackfillByQueryParams struct {
-	Filters map[string]interface{} `json:"filters,omitempty,omitzero"`
+	Filters *map[string]interface{} `json:"filters,omitempty"`
 }
 
 // DeleteBackfillByIdsJSONBody defines parameters for DeleteBackfillByIds.
@@ -7833,7 +7833,7 @@ type DeleteBackfillByIdsJSONBody = []TriggerControllerAPITriggerID
 
 // PauseBackfillByQueryParams defines parameters for PauseBackfillByQuery.
 type PauseBackfillByQueryParams struct {
-	Filters map[string]interface{} `json:"filters,omitempty,omitzero"`
+	Filters *map[string]interface{} `json:"filters,omitempty"`
 }
 
 // PauseBackfillByIdsJSONBody defines parameters for PauseBackfillByIds.
@@ -7841,7 +7841,7 @@ type PauseBackfillByIdsJSONBody = []TriggerControllerAPITriggerID
 
 // UnpauseBackfillByQueryParams defines parameters for UnpauseBackfillByQuery.
 type UnpauseBackfillByQueryParams struct {
-	Filters map[string]interface{} `json:"filters,omitempty,omitzero"`
+	Filters *map[string]interface{} `json:"filters,omitempty"`
 }
 
 // UnpauseBackfillByIdsJSONBody defines parameters for UnpauseBackfillByIds.
@@ -7862,11 +7862,11 @@ type ExportTriggersParams struct {
 
 // SearchTriggersParams defines parameters for SearchTriggers.
 type SearchTriggersParams struct {
-	Page       int32                          `form:"page,omitempty" json:"page,omitempty,omitzero"`
-	Size       int32                          `form:"size,omitempty" json:"size,omitempty,omitzero"`
-	Sort       []string                       `form:"sort,omitempty" json:"sort,omitempty,omitzero"`
-	Filters    map[string]interface{}         `json:"filters,omitempty,omitzero"`
-	DateFilter SearchTriggersParamsDateFilter `form:"dateFilter,omitempty" json:"dateFilter,omitempty,omitzero"`
+	Page       *int32                          `form:"page,omitempty" json:"page,omitempty"`
+	Size       *int32                          `form:"size,omitempty" json:"size,omitempty"`
+	Sort       *[]string                       `form:"sort,omitempty" json:"sort,omitempty"`
+	Filters    *map[string]interface{}         `json:"filters,omitempty"`
+	DateFilter *SearchTriggersParamsDateFilter `form:"dateFilter,omitempty" json:"dateFilter,omitempty"`
 }
 
 // SearchTriggersParamsDateFilter defines parameters for SearchTriggers.
@@ -7874,13 +7874,13 @@ type SearchTriggersParamsDateFilter string
 
 // DisabledTriggersByQueryParams defines parameters for DisabledTriggersByQuery.
 type DisabledTriggersByQueryParams struct {
-	Filters  map[string]interface{} `json:"filters,omitempty,omitzero"`
-	Disabled bool                   `form:"disabled,omitempty" json:"disabled,omitempty,omitzero"`
+	Filters  *map[string]interface{} `json:"filters,omitempty"`
+	Disabled *bool                   `form:"disabled,omitempty" json:"disabled,omitempty"`
 }
 
 // UnlockTriggersByQueryParams defines parameters for UnlockTriggersByQuery.
 type UnlockTriggersByQueryParams struct {
-	Filters map[string]interface{} `json:"filters,omitempty,omitzero"`
+	Filters *map[string]interface{} `json:"filters,omitempty"`
 }
 
 // UnlockTriggersByIdsJSONBody defines parameters for UnlockTriggersByIds.
@@ -7888,10 +7888,10 @@ type UnlockTriggersByIdsJSONBody = []TriggerControllerAPITriggerID
 
 // SearchTriggersForFlowParams defines parameters for SearchTriggersForFlow.
 type SearchTriggersForFlowParams struct {
-	Page int32    `form:"page,omitempty" json:"page,omitempty,omitzero"`
-	Size int32    `form:"size,omitempty" json:"size,omitempty,omitzero"`
-	Sort []string `form:"sort,omitempty" json:"sort,omitempty,omitzero"`
-	Q    string   `form:"q,omitempty" json:"q,omitempty,omitzero"`
+	Page *int32    `form:"page,omitempty" json:"page,omitempty"`
+	Size *int32    `form:"size,omitempty" json:"size,omitempty"`
+	Sort *[]string `form:"sort,omitempty" json:"sort,omitempty"`
+	Q    *string   `form:"q,omitempty" json:"q,omitempty"`
 }
 
 // CreateBannerJSONRequestBody defines body for CreateBanner for application/json ContentType.
@@ -21359,57 +21359,81 @@ func NewExportAuditLogsForAllTenantsRequest(server string, params *ExportAuditLo
 		// per the OpenAPI spec (e.g. "color=blue,black,brown").
 		var rawQueryFragments []string
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "q", params.Q, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.Q != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "q", *params.Q, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "namespace", params.Namespace, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.Namespace != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "namespace", *params.Namespace, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "flowId", params.FlowID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.FlowID != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "flowId", *params.FlowID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "executionId", params.ExecutionID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.ExecutionID != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "executionId", *params.ExecutionID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "userId", params.UserID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.UserID != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "userId", *params.UserID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "id", params.ID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.ID != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "id", *params.ID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
 		if params.Resources != nil {
 
-			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "resources", params.Resources, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "resources", *params.Resources, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -21419,25 +21443,33 @@ func NewExportAuditLogsForAllTenantsRequest(server string, params *ExportAuditLo
 
 		}
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "startDate", params.StartDate, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date-time"}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.StartDate != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "startDate", *params.StartDate, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date-time"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "endDate", params.EndDate, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date-time"}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.EndDate != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "endDate", *params.EndDate, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date-time"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
 		if params.Details != nil {
 
-			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "details", params.Details, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "object", Format: ""}); err != nil {
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "details", *params.Details, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "object", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -21447,12 +21479,16 @@ func NewExportAuditLogsForAllTenantsRequest(server string, params *ExportAuditLo
 
 		}
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "type", params.Type, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "", Format: ""}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.Type != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "type", *params.Type, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
 		if encoded := queryValues.Encode(); encoded != "" {
@@ -21497,25 +21533,33 @@ func NewSearchAuditLogsForAllTenantsRequest(server string, params *SearchAuditLo
 		// per the OpenAPI spec (e.g. "color=blue,black,brown").
 		var rawQueryFragments []string
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "page", params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.Page != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "page", *params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "size", params.Size, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.Size != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "size", *params.Size, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
 		if params.Sort != nil {
 
-			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "sort", params.Sort, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "sort", *params.Sort, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -21527,7 +21571,7 @@ func NewSearchAuditLogsForAllTenantsRequest(server string, params *SearchAuditLo
 
 		if params.Filters != nil {
 
-			if queryFrag, err := runtime.StyleParamWithOptions("deepObject", true, "filters", params.Filters, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "object", Format: ""}); err != nil {
+			if queryFrag, err := runtime.StyleParamWithOptions("deepObject", true, "filters", *params.Filters, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "object", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -21586,12 +21630,16 @@ func NewGetGlobalResourceDiffFromAuditLogRequest(server string, id string, param
 		// per the OpenAPI spec (e.g. "color=blue,black,brown").
 		var rawQueryFragments []string
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "previousId", params.PreviousID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.PreviousID != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "previousId", *params.PreviousID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
 		if encoded := queryValues.Encode(); encoded != "" {
@@ -21705,7 +21753,7 @@ func NewSearchBannersRequest(server string, params *SearchBannersParams) (*http.
 
 		if params.Filters != nil {
 
-			if queryFrag, err := runtime.StyleParamWithOptions("deepObject", true, "filters", params.Filters, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "object", Format: ""}); err != nil {
+			if queryFrag, err := runtime.StyleParamWithOptions("deepObject", true, "filters", *params.Filters, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "object", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -22040,25 +22088,33 @@ func NewListAllMcpServersRequest(server string, params *ListAllMcpServersParams)
 		// per the OpenAPI spec (e.g. "color=blue,black,brown").
 		var rawQueryFragments []string
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "page", params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.Page != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "page", *params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "size", params.Size, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.Size != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "size", *params.Size, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
 		if params.Sort != nil {
 
-			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "sort", params.Sort, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "sort", *params.Sort, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -22291,25 +22347,33 @@ func NewSearchInstancePoliciesRequest(server string, params *SearchInstancePolic
 		// per the OpenAPI spec (e.g. "color=blue,black,brown").
 		var rawQueryFragments []string
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "page", params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.Page != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "page", *params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "size", params.Size, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.Size != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "size", *params.Size, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
 		if params.Sort != nil {
 
-			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "sort", params.Sort, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "sort", *params.Sort, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -22321,7 +22385,7 @@ func NewSearchInstancePoliciesRequest(server string, params *SearchInstancePolic
 
 		if params.Filters != nil {
 
-			if queryFrag, err := runtime.StyleParamWithOptions("deepObject", true, "filters", params.Filters, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "object", Format: ""}); err != nil {
+			if queryFrag, err := runtime.StyleParamWithOptions("deepObject", true, "filters", *params.Filters, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "object", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -22414,12 +22478,16 @@ func NewGetInstancePolicyRequest(server string, id string, params *GetInstancePo
 		// per the OpenAPI spec (e.g. "color=blue,black,brown").
 		var rawQueryFragments []string
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "scope", params.Scope, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.Scope != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "scope", *params.Scope, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
 		if encoded := queryValues.Encode(); encoded != "" {
@@ -22518,28 +22586,40 @@ func NewEvaluateInstancePolicyRequest(server string, id string, params *Evaluate
 		// per the OpenAPI spec (e.g. "color=blue,black,brown").
 		var rawQueryFragments []string
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "page", params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.Page != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "page", *params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "size", params.Size, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.Size != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "size", *params.Size, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "scope", params.Scope, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.Scope != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "scope", *params.Scope, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
 		if encoded := queryValues.Encode(); encoded != "" {
@@ -22611,25 +22691,33 @@ func NewSearchServicesRequest(server string, params *SearchServicesParams) (*htt
 		// per the OpenAPI spec (e.g. "color=blue,black,brown").
 		var rawQueryFragments []string
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "page", params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.Page != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "page", *params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "size", params.Size, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.Size != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "size", *params.Size, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
 		if params.Sort != nil {
 
-			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "sort", params.Sort, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "sort", *params.Sort, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -22727,25 +22815,33 @@ func NewListVersionedPluginRequest(server string, params *ListVersionedPluginPar
 		// per the OpenAPI spec (e.g. "color=blue,black,brown").
 		var rawQueryFragments []string
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "page", params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.Page != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "page", *params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "size", params.Size, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.Size != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "size", *params.Size, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
 		if params.Sort != nil {
 
-			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "sort", params.Sort, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "sort", *params.Sort, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -23094,12 +23190,16 @@ func NewGetVersionedPluginIconRequest(server string, groupID string, artifactID 
 		// per the OpenAPI spec (e.g. "color=blue,black,brown").
 		var rawQueryFragments []string
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "v", params.V, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.V != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "v", *params.V, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
 		if encoded := queryValues.Encode(); encoded != "" {
@@ -23258,7 +23358,7 @@ func NewListRequest(server string, params *ListParams) (*http.Request, error) {
 
 		if params.Filters != nil {
 
-			if queryFrag, err := runtime.StyleParamWithOptions("deepObject", true, "filters", params.Filters, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "object", Format: ""}); err != nil {
+			if queryFrag, err := runtime.StyleParamWithOptions("deepObject", true, "filters", *params.Filters, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "object", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -23357,12 +23457,16 @@ func NewDeleteRequest(server string, id string, params *DeleteParams) (*http.Req
 		// per the OpenAPI spec (e.g. "color=blue,black,brown").
 		var rawQueryFragments []string
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "force", params.Force, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.Force != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "force", *params.Force, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
 		if encoded := queryValues.Encode(); encoded != "" {
@@ -24750,20 +24854,28 @@ func NewHistoryRequest(server string, params *HistoryParams) (*http.Request, err
 		// per the OpenAPI spec (e.g. "color=blue,black,brown").
 		var rawQueryFragments []string
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "before", params.Before, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.Before != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "before", *params.Before, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "limit", params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
 		if encoded := queryValues.Encode(); encoded != "" {
@@ -25034,25 +25146,33 @@ func NewListPluginsRequest(server string, params *ListPluginsParams) (*http.Requ
 		// per the OpenAPI spec (e.g. "color=blue,black,brown").
 		var rawQueryFragments []string
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "page", params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.Page != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "page", *params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "size", params.Size, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.Size != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "size", *params.Size, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
 		if params.Sort != nil {
 
-			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "sort", params.Sort, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "sort", *params.Sort, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -25064,7 +25184,7 @@ func NewListPluginsRequest(server string, params *ListPluginsParams) (*http.Requ
 
 		if params.Filters != nil {
 
-			if queryFrag, err := runtime.StyleParamWithOptions("deepObject", true, "filters", params.Filters, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "object", Format: ""}); err != nil {
+			if queryFrag, err := runtime.StyleParamWithOptions("deepObject", true, "filters", *params.Filters, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "object", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -25407,12 +25527,16 @@ func NewGetSchemasFromTypeRequest(server string, pType SchemaType, params *GetSc
 		// per the OpenAPI spec (e.g. "color=blue,black,brown").
 		var rawQueryFragments []string
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "arrayOf", params.ArrayOf, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.ArrayOf != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "arrayOf", *params.ArrayOf, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
 		if encoded := queryValues.Encode(); encoded != "" {
@@ -25491,12 +25615,16 @@ func NewGetPluginDocumentationRequest(server string, cls string, params *GetPlug
 		// per the OpenAPI spec (e.g. "color=blue,black,brown").
 		var rawQueryFragments []string
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "all", params.All, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.All != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "all", *params.All, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
 		if encoded := queryValues.Encode(); encoded != "" {
@@ -25589,12 +25717,16 @@ func NewGetPluginDocumentationFromVersionRequest(server string, cls string, vers
 		// per the OpenAPI spec (e.g. "color=blue,black,brown").
 		var rawQueryFragments []string
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "all", params.All, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.All != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "all", *params.All, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
 		if encoded := queryValues.Encode(); encoded != "" {
@@ -25754,25 +25886,33 @@ func NewListServiceAccountsRequest(server string, params *ListServiceAccountsPar
 		// per the OpenAPI spec (e.g. "color=blue,black,brown").
 		var rawQueryFragments []string
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "page", params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.Page != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "page", *params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "size", params.Size, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.Size != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "size", *params.Size, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
 		if params.Sort != nil {
 
-			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "sort", params.Sort, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "sort", *params.Sort, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -26267,25 +26407,33 @@ func NewFindRequest(server string, params *FindParams) (*http.Request, error) {
 		// per the OpenAPI spec (e.g. "color=blue,black,brown").
 		var rawQueryFragments []string
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "page", params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.Page != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "page", *params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "size", params.Size, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.Size != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "size", *params.Size, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
 		if params.Sort != nil {
 
-			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "sort", params.Sort, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "sort", *params.Sort, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -26297,7 +26445,7 @@ func NewFindRequest(server string, params *FindParams) (*http.Request, error) {
 
 		if params.Filters != nil {
 
-			if queryFrag, err := runtime.StyleParamWithOptions("deepObject", true, "filters", params.Filters, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "object", Format: ""}); err != nil {
+			if queryFrag, err := runtime.StyleParamWithOptions("deepObject", true, "filters", *params.Filters, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "object", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -26732,25 +26880,33 @@ func NewListUsersRequest(server string, params *ListUsersParams) (*http.Request,
 		// per the OpenAPI spec (e.g. "color=blue,black,brown").
 		var rawQueryFragments []string
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "page", params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.Page != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "page", *params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "size", params.Size, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.Size != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "size", *params.Size, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
 		if params.Sort != nil {
 
-			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "sort", params.Sort, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "sort", *params.Sort, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -27808,20 +27964,28 @@ func NewSearchAppsFromCatalogRequest(server string, tenant string, params *Searc
 		// per the OpenAPI spec (e.g. "color=blue,black,brown").
 		var rawQueryFragments []string
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "page", params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.Page != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "page", *params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "size", params.Size, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.Size != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "size", *params.Size, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
 		if params.Filters != nil {
@@ -28141,25 +28305,33 @@ func NewSearchAppsRequest(server string, tenant string, params *SearchAppsParams
 		// per the OpenAPI spec (e.g. "color=blue,black,brown").
 		var rawQueryFragments []string
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "page", params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.Page != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "page", *params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "size", params.Size, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.Size != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "size", *params.Size, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
 		if params.Sort != nil {
 
-			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "sort", params.Sort, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "sort", *params.Sort, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -28457,20 +28629,28 @@ func NewGetFilePreviewFromAppExecutionRequest(server string, tenant string, id s
 			}
 		}
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "maxRows", params.MaxRows, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.MaxRows != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "maxRows", *params.MaxRows, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "encoding", params.Encoding, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.Encoding != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "encoding", *params.Encoding, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
 		if encoded := queryValues.Encode(); encoded != "" {
@@ -28626,17 +28806,21 @@ func NewGetLogsFromAppExecutionRequest(server string, tenant string, uid string,
 			}
 		}
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "minLevel", params.MinLevel, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "", Format: ""}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.MinLevel != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "minLevel", *params.MinLevel, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
 		if params.TaskIds != nil {
 
-			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "taskIds", params.TaskIds, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "taskIds", *params.TaskIds, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -28997,12 +29181,16 @@ func NewDeleteAssetsByQueryRequest(server string, tenant string, params *DeleteA
 
 		}
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "purge", params.Purge, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.Purge != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "purge", *params.Purge, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
 		if encoded := queryValues.Encode(); encoded != "" {
@@ -29115,25 +29303,33 @@ func NewSearchAssetLineageEventsRequest(server string, tenant string, params *Se
 		// per the OpenAPI spec (e.g. "color=blue,black,brown").
 		var rawQueryFragments []string
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "page", params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.Page != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "page", *params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "size", params.Size, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.Size != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "size", *params.Size, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
 		if params.Sort != nil {
 
-			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "sort", params.Sort, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "sort", *params.Sort, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -29204,25 +29400,33 @@ func NewSearchAssetsRequest(server string, tenant string, params *SearchAssetsPa
 		// per the OpenAPI spec (e.g. "color=blue,black,brown").
 		var rawQueryFragments []string
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "page", params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.Page != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "page", *params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "size", params.Size, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.Size != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "size", *params.Size, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
 		if params.Sort != nil {
 
-			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "sort", params.Sort, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "sort", *params.Sort, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -29354,25 +29558,33 @@ func NewSearchAssetUsagesRequest(server string, tenant string, params *SearchAss
 		// per the OpenAPI spec (e.g. "color=blue,black,brown").
 		var rawQueryFragments []string
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "page", params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.Page != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "page", *params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "size", params.Size, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.Size != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "size", *params.Size, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
 		if params.Sort != nil {
 
-			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "sort", params.Sort, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "sort", *params.Sort, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -29491,12 +29703,16 @@ func NewGetAssetRequest(server string, tenant string, id string, params *GetAsse
 		// per the OpenAPI spec (e.g. "color=blue,black,brown").
 		var rawQueryFragments []string
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "allowDeleted", params.AllowDeleted, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.AllowDeleted != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "allowDeleted", *params.AllowDeleted, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
 		if encoded := queryValues.Encode(); encoded != "" {
@@ -29555,20 +29771,28 @@ func NewGetAssetDependenciesRequest(server string, tenant string, id string, par
 		// per the OpenAPI spec (e.g. "color=blue,black,brown").
 		var rawQueryFragments []string
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "destinationOnly", params.DestinationOnly, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.DestinationOnly != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "destinationOnly", *params.DestinationOnly, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "expandAll", params.ExpandAll, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.ExpandAll != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "expandAll", *params.ExpandAll, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
 		if encoded := queryValues.Encode(); encoded != "" {
@@ -29627,12 +29851,16 @@ func NewUnlockAssetRequest(server string, tenant string, id string, params *Unlo
 		// per the OpenAPI spec (e.g. "color=blue,black,brown").
 		var rawQueryFragments []string
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "executionId", params.ExecutionID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.ExecutionID != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "executionId", *params.ExecutionID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
 		if encoded := queryValues.Encode(); encoded != "" {
@@ -29738,57 +29966,81 @@ func NewExportAuditLogsRequest(server string, tenant string, params *ExportAudit
 		// per the OpenAPI spec (e.g. "color=blue,black,brown").
 		var rawQueryFragments []string
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "q", params.Q, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.Q != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "q", *params.Q, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "namespace", params.Namespace, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.Namespace != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "namespace", *params.Namespace, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "flowId", params.FlowID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.FlowID != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "flowId", *params.FlowID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "executionId", params.ExecutionID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.ExecutionID != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "executionId", *params.ExecutionID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "userId", params.UserID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.UserID != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "userId", *params.UserID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "id", params.ID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.ID != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "id", *params.ID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
 		if params.Resources != nil {
 
-			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "resources", params.Resources, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "resources", *params.Resources, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -29798,25 +30050,33 @@ func NewExportAuditLogsRequest(server string, tenant string, params *ExportAudit
 
 		}
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "startDate", params.StartDate, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date-time"}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.StartDate != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "startDate", *params.StartDate, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date-time"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "endDate", params.EndDate, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date-time"}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.EndDate != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "endDate", *params.EndDate, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date-time"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
 		if params.Details != nil {
 
-			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "details", params.Details, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "object", Format: ""}); err != nil {
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "details", *params.Details, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "object", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -29826,12 +30086,16 @@ func NewExportAuditLogsRequest(server string, tenant string, params *ExportAudit
 
 		}
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "type", params.Type, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "", Format: ""}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.Type != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "type", *params.Type, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
 		if encoded := queryValues.Encode(); encoded != "" {
@@ -29971,25 +30235,33 @@ func NewSearchAuditLogsRequest(server string, tenant string, params *SearchAudit
 		// per the OpenAPI spec (e.g. "color=blue,black,brown").
 		var rawQueryFragments []string
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "page", params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.Page != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "page", *params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "size", params.Size, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.Size != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "size", *params.Size, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
 		if params.Sort != nil {
 
-			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "sort", params.Sort, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "sort", *params.Sort, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -30001,7 +30273,7 @@ func NewSearchAuditLogsRequest(server string, tenant string, params *SearchAudit
 
 		if params.Filters != nil {
 
-			if queryFrag, err := runtime.StyleParamWithOptions("deepObject", true, "filters", params.Filters, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "object", Format: ""}); err != nil {
+			if queryFrag, err := runtime.StyleParamWithOptions("deepObject", true, "filters", *params.Filters, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "object", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -30067,12 +30339,16 @@ func NewGetResourceDiffFromAuditLogRequest(server string, tenant string, id stri
 		// per the OpenAPI spec (e.g. "color=blue,black,brown").
 		var rawQueryFragments []string
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "previousId", params.PreviousID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.PreviousID != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "previousId", *params.PreviousID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
 		if encoded := queryValues.Encode(); encoded != "" {
@@ -30265,25 +30541,9 @@ func NewSearchBindingsRequest(server string, tenant string, params *SearchBindin
 		// per the OpenAPI spec (e.g. "color=blue,black,brown").
 		var rawQueryFragments []string
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "page", params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
-			}
-		}
+		if params.Page != nil {
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "size", params.Size, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
-			}
-		}
-
-		if params.Sort != nil {
-
-			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "sort", params.Sort, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "page", *params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -30293,28 +30553,64 @@ func NewSearchBindingsRequest(server string, tenant string, params *SearchBindin
 
 		}
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "type", params.Type, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "", Format: ""}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.Size != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "size", *params.Size, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "id", params.ID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.Sort != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "sort", *params.Sort, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "namespace", params.Namespace, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.Type != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "type", *params.Type, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
+		}
+
+		if params.ID != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "id", *params.ID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Namespace != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "namespace", *params.Namespace, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
 		}
 
 		if params.Filters != nil {
@@ -30467,33 +30763,45 @@ func NewSearchBlueprintsRequest(server string, tenant string, kind BlueprintCont
 		// per the OpenAPI spec (e.g. "color=blue,black,brown").
 		var rawQueryFragments []string
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "sort", params.Sort, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.Sort != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "sort", *params.Sort, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "page", params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.Page != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "page", *params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "size", params.Size, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.Size != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "size", *params.Size, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
 		if params.Filters != nil {
 
-			if queryFrag, err := runtime.StyleParamWithOptions("deepObject", true, "filters", params.Filters, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "object", Format: ""}); err != nil {
+			if queryFrag, err := runtime.StyleParamWithOptions("deepObject", true, "filters", *params.Filters, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "object", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -30561,7 +30869,7 @@ func NewListBlueprintTagsRequest(server string, tenant string, kind BlueprintCon
 
 		if params.Filters != nil {
 
-			if queryFrag, err := runtime.StyleParamWithOptions("deepObject", true, "filters", params.Filters, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "object", Format: ""}); err != nil {
+			if queryFrag, err := runtime.StyleParamWithOptions("deepObject", true, "filters", *params.Filters, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "object", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -30764,41 +31072,57 @@ func NewSearchInternalBlueprintsRequest(server string, tenant string, params *Se
 		// per the OpenAPI spec (e.g. "color=blue,black,brown").
 		var rawQueryFragments []string
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "sort", params.Sort, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.Sort != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "sort", *params.Sort, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "page", params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.Page != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "page", *params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "size", params.Size, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.Size != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "size", *params.Size, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "source", params.Source, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.Source != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "source", *params.Source, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
 		if params.Filters != nil {
 
-			if queryFrag, err := runtime.StyleParamWithOptions("deepObject", true, "filters", params.Filters, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "object", Format: ""}); err != nil {
+			if queryFrag, err := runtime.StyleParamWithOptions("deepObject", true, "filters", *params.Filters, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "object", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -30906,7 +31230,7 @@ func NewInternalBlueprintTagsRequest(server string, tenant string, params *Inter
 
 		if params.Filters != nil {
 
-			if queryFrag, err := runtime.StyleParamWithOptions("deepObject", true, "filters", params.Filters, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "object", Format: ""}); err != nil {
+			if queryFrag, err := runtime.StyleParamWithOptions("deepObject", true, "filters", *params.Filters, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "object", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -31515,25 +31839,33 @@ func NewListCredentialsRequest(server string, tenant string, params *ListCredent
 		// per the OpenAPI spec (e.g. "color=blue,black,brown").
 		var rawQueryFragments []string
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "page", params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.Page != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "page", *params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "size", params.Size, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.Size != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "size", *params.Size, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
 		if params.Sort != nil {
 
-			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "sort", params.Sort, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "sort", *params.Sort, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -31828,33 +32160,45 @@ func NewSearchDashboardsRequest(server string, tenant string, params *SearchDash
 		// per the OpenAPI spec (e.g. "color=blue,black,brown").
 		var rawQueryFragments []string
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "page", params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.Page != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "page", *params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "size", params.Size, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.Size != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "size", *params.Size, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "q", params.Q, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.Q != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "q", *params.Q, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
 		if params.Sort != nil {
 
-			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "sort", params.Sort, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "sort", *params.Sort, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -32396,12 +32740,16 @@ func NewGetFlowDependenciesFromTenantRequest(server string, tenant string, param
 		// per the OpenAPI spec (e.g. "color=blue,black,brown").
 		var rawQueryFragments []string
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "destinationOnly", params.DestinationOnly, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.DestinationOnly != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "destinationOnly", *params.DestinationOnly, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
 		if encoded := queryValues.Encode(); encoded != "" {
@@ -32469,20 +32817,28 @@ func NewSearchExecutionsByFlowIDRequest(server string, tenant string, params *Se
 			}
 		}
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "page", params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.Page != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "page", *params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "size", params.Size, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.Size != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "size", *params.Size, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
 		if encoded := queryValues.Encode(); encoded != "" {
@@ -32545,36 +32901,52 @@ func NewDeleteExecutionsByIdsRequestWithBody(server string, tenant string, param
 		// per the OpenAPI spec (e.g. "color=blue,black,brown").
 		var rawQueryFragments []string
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "includeNonTerminated", params.IncludeNonTerminated, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.IncludeNonTerminated != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "includeNonTerminated", *params.IncludeNonTerminated, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "deleteLogs", params.DeleteLogs, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.DeleteLogs != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "deleteLogs", *params.DeleteLogs, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "deleteMetrics", params.DeleteMetrics, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.DeleteMetrics != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "deleteMetrics", *params.DeleteMetrics, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "deleteStorage", params.DeleteStorage, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.DeleteStorage != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "deleteStorage", *params.DeleteStorage, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
 		if encoded := queryValues.Encode(); encoded != "" {
@@ -32630,7 +33002,7 @@ func NewDeleteExecutionsByQueryRequest(server string, tenant string, params *Del
 
 		if params.Filters != nil {
 
-			if queryFrag, err := runtime.StyleParamWithOptions("deepObject", true, "filters", params.Filters, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "object", Format: ""}); err != nil {
+			if queryFrag, err := runtime.StyleParamWithOptions("deepObject", true, "filters", *params.Filters, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "object", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -32640,36 +33012,52 @@ func NewDeleteExecutionsByQueryRequest(server string, tenant string, params *Del
 
 		}
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "includeNonTerminated", params.IncludeNonTerminated, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.IncludeNonTerminated != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "includeNonTerminated", *params.IncludeNonTerminated, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "deleteLogs", params.DeleteLogs, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.DeleteLogs != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "deleteLogs", *params.DeleteLogs, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "deleteMetrics", params.DeleteMetrics, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.DeleteMetrics != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "deleteMetrics", *params.DeleteMetrics, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "deleteStorage", params.DeleteStorage, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.DeleteStorage != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "deleteStorage", *params.DeleteStorage, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
 		if encoded := queryValues.Encode(); encoded != "" {
@@ -32793,7 +33181,7 @@ func NewUpdateExecutionsStatusByQueryRequest(server string, tenant string, param
 
 		if params.Filters != nil {
 
-			if queryFrag, err := runtime.StyleParamWithOptions("deepObject", true, "filters", params.Filters, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "object", Format: ""}); err != nil {
+			if queryFrag, err := runtime.StyleParamWithOptions("deepObject", true, "filters", *params.Filters, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "object", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -32880,12 +33268,16 @@ func NewFindDistinctFieldValuesRequest(server string, tenant string, params *Fin
 
 		}
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "size", params.Size, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.Size != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "size", *params.Size, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
 		if encoded := queryValues.Encode(); encoded != "" {
@@ -33012,12 +33404,16 @@ func NewGetFlowFromExecutionRequest(server string, tenant string, namespace stri
 		// per the OpenAPI spec (e.g. "color=blue,black,brown").
 		var rawQueryFragments []string
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "revision", params.Revision, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.Revision != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "revision", *params.Revision, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
 		if encoded := queryValues.Encode(); encoded != "" {
@@ -33118,7 +33514,7 @@ func NewForceRunExecutionsByQueryRequest(server string, tenant string, params *F
 
 		if params.Filters != nil {
 
-			if queryFrag, err := runtime.StyleParamWithOptions("deepObject", true, "filters", params.Filters, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "object", Format: ""}); err != nil {
+			if queryFrag, err := runtime.StyleParamWithOptions("deepObject", true, "filters", *params.Filters, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "object", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -33226,7 +33622,7 @@ func NewKillExecutionsByQueryRequest(server string, tenant string, params *KillE
 
 		if params.Filters != nil {
 
-			if queryFrag, err := runtime.StyleParamWithOptions("deepObject", true, "filters", params.Filters, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "object", Format: ""}); err != nil {
+			if queryFrag, err := runtime.StyleParamWithOptions("deepObject", true, "filters", *params.Filters, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "object", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -33345,7 +33741,7 @@ func NewSetLabelsOnTerminatedExecutionsByQueryRequestWithBody(server string, ten
 
 		if params.Filters != nil {
 
-			if queryFrag, err := runtime.StyleParamWithOptions("deepObject", true, "filters", params.Filters, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "object", Format: ""}); err != nil {
+			if queryFrag, err := runtime.StyleParamWithOptions("deepObject", true, "filters", *params.Filters, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "object", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -33577,7 +33973,7 @@ func NewPauseExecutionsByQueryRequest(server string, tenant string, params *Paus
 
 		if params.Filters != nil {
 
-			if queryFrag, err := runtime.StyleParamWithOptions("deepObject", true, "filters", params.Filters, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "object", Format: ""}); err != nil {
+			if queryFrag, err := runtime.StyleParamWithOptions("deepObject", true, "filters", *params.Filters, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "object", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -33647,12 +34043,16 @@ func NewReplayExecutionsByIdsRequestWithBody(server string, tenant string, param
 		// per the OpenAPI spec (e.g. "color=blue,black,brown").
 		var rawQueryFragments []string
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "latestRevision", params.LatestRevision, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.LatestRevision != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "latestRevision", *params.LatestRevision, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
 		if encoded := queryValues.Encode(); encoded != "" {
@@ -33708,7 +34108,7 @@ func NewReplayExecutionsByQueryRequest(server string, tenant string, params *Rep
 
 		if params.Filters != nil {
 
-			if queryFrag, err := runtime.StyleParamWithOptions("deepObject", true, "filters", params.Filters, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "object", Format: ""}); err != nil {
+			if queryFrag, err := runtime.StyleParamWithOptions("deepObject", true, "filters", *params.Filters, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "object", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -33718,12 +34118,16 @@ func NewReplayExecutionsByQueryRequest(server string, tenant string, params *Rep
 
 		}
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "latestRevision", params.LatestRevision, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.LatestRevision != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "latestRevision", *params.LatestRevision, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
 		if encoded := queryValues.Encode(); encoded != "" {
@@ -33824,7 +34228,7 @@ func NewRestartExecutionsByQueryRequest(server string, tenant string, params *Re
 
 		if params.Filters != nil {
 
-			if queryFrag, err := runtime.StyleParamWithOptions("deepObject", true, "filters", params.Filters, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "object", Format: ""}); err != nil {
+			if queryFrag, err := runtime.StyleParamWithOptions("deepObject", true, "filters", *params.Filters, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "object", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -33932,7 +34336,7 @@ func NewResumeExecutionsByQueryRequest(server string, tenant string, params *Res
 
 		if params.Filters != nil {
 
-			if queryFrag, err := runtime.StyleParamWithOptions("deepObject", true, "filters", params.Filters, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "object", Format: ""}); err != nil {
+			if queryFrag, err := runtime.StyleParamWithOptions("deepObject", true, "filters", *params.Filters, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "object", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -33991,25 +34395,33 @@ func NewSearchExecutionsRequest(server string, tenant string, params *SearchExec
 		// per the OpenAPI spec (e.g. "color=blue,black,brown").
 		var rawQueryFragments []string
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "page", params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.Page != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "page", *params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "size", params.Size, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.Size != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "size", *params.Size, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
 		if params.Sort != nil {
 
-			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "sort", params.Sort, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "sort", *params.Sort, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -34021,7 +34433,7 @@ func NewSearchExecutionsRequest(server string, tenant string, params *SearchExec
 
 		if params.Filters != nil {
 
-			if queryFrag, err := runtime.StyleParamWithOptions("deepObject", true, "filters", params.Filters, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "object", Format: ""}); err != nil {
+			if queryFrag, err := runtime.StyleParamWithOptions("deepObject", true, "filters", *params.Filters, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "object", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -34031,12 +34443,16 @@ func NewSearchExecutionsRequest(server string, tenant string, params *SearchExec
 
 		}
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "dateFilter", params.DateFilter, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "", Format: ""}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.DateFilter != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "dateFilter", *params.DateFilter, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
 		if encoded := queryValues.Encode(); encoded != "" {
@@ -34160,7 +34576,7 @@ func NewUnqueueExecutionsByQueryRequest(server string, tenant string, params *Un
 
 		if params.Filters != nil {
 
-			if queryFrag, err := runtime.StyleParamWithOptions("deepObject", true, "filters", params.Filters, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "object", Format: ""}); err != nil {
+			if queryFrag, err := runtime.StyleParamWithOptions("deepObject", true, "filters", *params.Filters, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "object", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -34170,12 +34586,16 @@ func NewUnqueueExecutionsByQueryRequest(server string, tenant string, params *Un
 
 		}
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "newState", params.NewState, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "", Format: ""}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.NewState != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "newState", *params.NewState, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
 		if encoded := queryValues.Encode(); encoded != "" {
@@ -34585,28 +35005,40 @@ func NewDeleteExecutionRequest(server string, tenant string, executionID string,
 		// per the OpenAPI spec (e.g. "color=blue,black,brown").
 		var rawQueryFragments []string
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "deleteLogs", params.DeleteLogs, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.DeleteLogs != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "deleteLogs", *params.DeleteLogs, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "deleteMetrics", params.DeleteMetrics, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.DeleteMetrics != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "deleteMetrics", *params.DeleteMetrics, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "deleteStorage", params.DeleteStorage, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.DeleteStorage != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "deleteStorage", *params.DeleteStorage, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
 		if encoded := queryValues.Encode(); encoded != "" {
@@ -34926,12 +35358,16 @@ func NewKillExecutionRequest(server string, tenant string, executionID string, p
 		// per the OpenAPI spec (e.g. "color=blue,black,brown").
 		var rawQueryFragments []string
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "isOnKillCascade", params.IsOnKillCascade, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.IsOnKillCascade != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "isOnKillCascade", *params.IsOnKillCascade, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
 		if encoded := queryValues.Encode(); encoded != "" {
@@ -35085,28 +35521,40 @@ func NewReplayExecutionRequest(server string, tenant string, executionID string,
 		// per the OpenAPI spec (e.g. "color=blue,black,brown").
 		var rawQueryFragments []string
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "taskRunId", params.TaskRunID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.TaskRunID != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "taskRunId", *params.TaskRunID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "revision", params.Revision, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.Revision != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "revision", *params.Revision, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "breakpoints", params.Breakpoints, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.Breakpoints != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "breakpoints", *params.Breakpoints, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
 		if encoded := queryValues.Encode(); encoded != "" {
@@ -35165,28 +35613,40 @@ func NewReplayExecutionWithinputsRequestWithBody(server string, tenant string, e
 		// per the OpenAPI spec (e.g. "color=blue,black,brown").
 		var rawQueryFragments []string
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "taskRunId", params.TaskRunID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.TaskRunID != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "taskRunId", *params.TaskRunID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "revision", params.Revision, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.Revision != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "revision", *params.Revision, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "breakpoints", params.Breakpoints, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.Breakpoints != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "breakpoints", *params.Breakpoints, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
 		if encoded := queryValues.Encode(); encoded != "" {
@@ -35247,12 +35707,16 @@ func NewRestartExecutionRequest(server string, tenant string, executionID string
 		// per the OpenAPI spec (e.g. "color=blue,black,brown").
 		var rawQueryFragments []string
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "revision", params.Revision, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.Revision != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "revision", *params.Revision, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
 		if encoded := queryValues.Encode(); encoded != "" {
@@ -35354,12 +35818,16 @@ func NewResumeExecutionFromBreakpointRequest(server string, tenant string, execu
 		// per the OpenAPI spec (e.g. "color=blue,black,brown").
 		var rawQueryFragments []string
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "breakpoints", params.Breakpoints, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.Breakpoints != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "breakpoints", *params.Breakpoints, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
 		if encoded := queryValues.Encode(); encoded != "" {
@@ -35587,12 +36055,16 @@ func NewDownloadFileFromExecutionRequest(server string, tenant string, execution
 			}
 		}
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "format", params.Format, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.Format != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "format", *params.Format, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
 		if encoded := queryValues.Encode(); encoded != "" {
@@ -35731,12 +36203,16 @@ func NewPreviewFileFromExecutionRequest(server string, tenant string, executionI
 			}
 		}
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "encoding", params.Encoding, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.Encoding != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "encoding", *params.Encoding, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
 		if encoded := queryValues.Encode(); encoded != "" {
@@ -35877,20 +36353,28 @@ func NewFollowDependenciesExecutionsRequest(server string, tenant string, execut
 		// per the OpenAPI spec (e.g. "color=blue,black,brown").
 		var rawQueryFragments []string
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "destinationOnly", params.DestinationOnly, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.DestinationOnly != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "destinationOnly", *params.DestinationOnly, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "expandAll", params.ExpandAll, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.ExpandAll != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "expandAll", *params.ExpandAll, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
 		if encoded := queryValues.Encode(); encoded != "" {
@@ -35951,7 +36435,7 @@ func NewGetExecutionFlowGraphRequest(server string, tenant string, executionID s
 
 		if params.Subflows != nil {
 
-			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "subflows", params.Subflows, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "subflows", *params.Subflows, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -36026,7 +36510,7 @@ func NewCreateExecutionRequestWithBody(server string, tenant string, namespace s
 
 		if params.Labels != nil {
 
-			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "labels", params.Labels, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "labels", *params.Labels, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -36036,44 +36520,64 @@ func NewCreateExecutionRequestWithBody(server string, tenant string, namespace s
 
 		}
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "wait", params.Wait, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.Wait != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "wait", *params.Wait, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "revision", params.Revision, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.Revision != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "revision", *params.Revision, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "scheduleDate", params.ScheduleDate, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date-time"}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.ScheduleDate != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "scheduleDate", *params.ScheduleDate, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date-time"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "breakpoints", params.Breakpoints, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.Breakpoints != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "breakpoints", *params.Breakpoints, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "kind", params.Kind, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "", Format: ""}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.Kind != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "kind", *params.Kind, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
 		if encoded := queryValues.Encode(); encoded != "" {
@@ -36153,12 +36657,16 @@ func NewValidateNewExecutionInputsRequestWithBody(server string, tenant string, 
 
 		}
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "revision", params.Revision, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.Revision != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "revision", *params.Revision, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
 		if encoded := queryValues.Encode(); encoded != "" {
@@ -36259,12 +36767,16 @@ func NewCreateFlowRequestWithBody(server string, tenant string, params *CreateFl
 		// per the OpenAPI spec (e.g. "color=blue,black,brown").
 		var rawQueryFragments []string
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "draft", params.Draft, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.Draft != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "draft", *params.Draft, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
 		if encoded := queryValues.Encode(); encoded != "" {
@@ -36318,28 +36830,40 @@ func NewBulkUpdateFlowsRequestWithBody(server string, tenant string, params *Bul
 		// per the OpenAPI spec (e.g. "color=blue,black,brown").
 		var rawQueryFragments []string
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "delete", params.Delete, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.Delete != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "delete", *params.Delete, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "namespace", params.Namespace, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.Namespace != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "namespace", *params.Namespace, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "allowNamespaceChild", params.AllowNamespaceChild, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.AllowNamespaceChild != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "allowNamespaceChild", *params.AllowNamespaceChild, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
 		if encoded := queryValues.Encode(); encoded != "" {
@@ -36442,7 +36966,7 @@ func NewDeleteFlowsByQueryRequest(server string, tenant string, params *DeleteFl
 
 		if params.Filters != nil {
 
-			if queryFrag, err := runtime.StyleParamWithOptions("deepObject", true, "filters", params.Filters, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "object", Format: ""}); err != nil {
+			if queryFrag, err := runtime.StyleParamWithOptions("deepObject", true, "filters", *params.Filters, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "object", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -36501,12 +37025,16 @@ func NewListDeprecatedRequest(server string, tenant string, params *ListDeprecat
 		// per the OpenAPI spec (e.g. "color=blue,black,brown").
 		var rawQueryFragments []string
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "namespace", params.Namespace, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.Namespace != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "namespace", *params.Namespace, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
 		if encoded := queryValues.Encode(); encoded != "" {
@@ -36607,7 +37135,7 @@ func NewDisableFlowsByQueryRequest(server string, tenant string, params *Disable
 
 		if params.Filters != nil {
 
-			if queryFrag, err := runtime.StyleParamWithOptions("deepObject", true, "filters", params.Filters, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "object", Format: ""}); err != nil {
+			if queryFrag, err := runtime.StyleParamWithOptions("deepObject", true, "filters", *params.Filters, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "object", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -36666,12 +37194,16 @@ func NewListDistinctNamespacesRequest(server string, tenant string, params *List
 		// per the OpenAPI spec (e.g. "color=blue,black,brown").
 		var rawQueryFragments []string
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "q", params.Q, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.Q != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "q", *params.Q, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
 		if encoded := queryValues.Encode(); encoded != "" {
@@ -36772,7 +37304,7 @@ func NewEnableFlowsByQueryRequest(server string, tenant string, params *EnableFl
 
 		if params.Filters != nil {
 
-			if queryFrag, err := runtime.StyleParamWithOptions("deepObject", true, "filters", params.Filters, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "object", Format: ""}); err != nil {
+			if queryFrag, err := runtime.StyleParamWithOptions("deepObject", true, "filters", *params.Filters, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "object", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -36880,7 +37412,7 @@ func NewExportFlowsByQueryRequest(server string, tenant string, params *ExportFl
 
 		if params.Filters != nil {
 
-			if queryFrag, err := runtime.StyleParamWithOptions("deepObject", true, "filters", params.Filters, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "object", Format: ""}); err != nil {
+			if queryFrag, err := runtime.StyleParamWithOptions("deepObject", true, "filters", *params.Filters, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "object", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -37000,12 +37532,16 @@ func NewExpressionsRequestWithBody(server string, tenant string, params *Express
 		// per the OpenAPI spec (e.g. "color=blue,black,brown").
 		var rawQueryFragments []string
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "taskId", params.TaskID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.TaskID != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "taskId", *params.TaskID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
 		if encoded := queryValues.Encode(); encoded != "" {
@@ -37061,7 +37597,7 @@ func NewGenerateFlowGraphFromSourceRequestWithBody(server string, tenant string,
 
 		if params.Subflows != nil {
 
-			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "subflows", params.Subflows, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "subflows", *params.Subflows, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -37122,12 +37658,16 @@ func NewImportFlowsRequestWithBody(server string, tenant string, params *ImportF
 		// per the OpenAPI spec (e.g. "color=blue,black,brown").
 		var rawQueryFragments []string
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "failOnError", params.FailOnError, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.FailOnError != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "failOnError", *params.FailOnError, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
 		if encoded := queryValues.Encode(); encoded != "" {
@@ -37228,25 +37768,33 @@ func NewSearchFlowsRequest(server string, tenant string, params *SearchFlowsPara
 		// per the OpenAPI spec (e.g. "color=blue,black,brown").
 		var rawQueryFragments []string
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "page", params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.Page != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "page", *params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "size", params.Size, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.Size != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "size", *params.Size, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
 		if params.Sort != nil {
 
-			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "sort", params.Sort, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "sort", *params.Sort, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -37258,7 +37806,7 @@ func NewSearchFlowsRequest(server string, tenant string, params *SearchFlowsPara
 
 		if params.Filters != nil {
 
-			if queryFrag, err := runtime.StyleParamWithOptions("deepObject", true, "filters", params.Filters, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "object", Format: ""}); err != nil {
+			if queryFrag, err := runtime.StyleParamWithOptions("deepObject", true, "filters", *params.Filters, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "object", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -37317,25 +37865,9 @@ func NewSearchFlowsBySourceCodeRequest(server string, tenant string, params *Sea
 		// per the OpenAPI spec (e.g. "color=blue,black,brown").
 		var rawQueryFragments []string
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "page", params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
-			}
-		}
+		if params.Page != nil {
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "size", params.Size, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
-			}
-		}
-
-		if params.Sort != nil {
-
-			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "sort", params.Sort, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "page", *params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -37345,20 +37877,52 @@ func NewSearchFlowsBySourceCodeRequest(server string, tenant string, params *Sea
 
 		}
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "q", params.Q, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.Size != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "size", *params.Size, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "namespace", params.Namespace, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.Sort != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "sort", *params.Sort, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
+		}
+
+		if params.Q != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "q", *params.Q, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Namespace != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "namespace", *params.Namespace, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
 		}
 
 		if encoded := queryValues.Encode(); encoded != "" {
@@ -37611,20 +38175,28 @@ func NewUpdateFlowsInNamespaceRequestWithBody(server string, tenant string, name
 		// per the OpenAPI spec (e.g. "color=blue,black,brown").
 		var rawQueryFragments []string
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "delete", params.Delete, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.Delete != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "delete", *params.Delete, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "override", params.Override, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.Override != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "override", *params.Override, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
 		if encoded := queryValues.Encode(); encoded != "" {
@@ -37740,28 +38312,40 @@ func NewGetFlowRequest(server string, tenant string, namespace string, id string
 		// per the OpenAPI spec (e.g. "color=blue,black,brown").
 		var rawQueryFragments []string
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "source", params.Source, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.Source != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "source", *params.Source, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "revision", params.Revision, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.Revision != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "revision", *params.Revision, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "allowDeleted", params.AllowDeleted, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.AllowDeleted != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "allowDeleted", *params.AllowDeleted, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
 		if encoded := queryValues.Encode(); encoded != "" {
@@ -37827,12 +38411,16 @@ func NewUpdateFlowRequestWithBody(server string, tenant string, namespace string
 		// per the OpenAPI spec (e.g. "color=blue,black,brown").
 		var rawQueryFragments []string
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "draft", params.Draft, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.Draft != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "draft", *params.Draft, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
 		if encoded := queryValues.Encode(); encoded != "" {
@@ -37900,20 +38488,28 @@ func NewGetFlowDependenciesRequest(server string, tenant string, namespace strin
 		// per the OpenAPI spec (e.g. "color=blue,black,brown").
 		var rawQueryFragments []string
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "destinationOnly", params.DestinationOnly, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.DestinationOnly != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "destinationOnly", *params.DestinationOnly, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "expandAll", params.ExpandAll, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.ExpandAll != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "expandAll", *params.ExpandAll, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
 		if encoded := queryValues.Encode(); encoded != "" {
@@ -37979,17 +38575,21 @@ func NewGenerateFlowGraphRequest(server string, tenant string, namespace string,
 		// per the OpenAPI spec (e.g. "color=blue,black,brown").
 		var rawQueryFragments []string
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "revision", params.Revision, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.Revision != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "revision", *params.Revision, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
 		if params.Subflows != nil {
 
-			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "subflows", params.Subflows, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "subflows", *params.Subflows, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -38137,12 +38737,16 @@ func NewListFlowRevisionsRequest(server string, tenant string, namespace string,
 		// per the OpenAPI spec (e.g. "color=blue,black,brown").
 		var rawQueryFragments []string
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "allowDelete", params.AllowDelete, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.AllowDelete != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "allowDelete", *params.AllowDelete, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
 		if encoded := queryValues.Encode(); encoded != "" {
@@ -38215,12 +38819,16 @@ func NewGetTaskFromFlowRequest(server string, tenant string, namespace string, i
 		// per the OpenAPI spec (e.g. "color=blue,black,brown").
 		var rawQueryFragments []string
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "revision", params.Revision, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.Revision != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "revision", *params.Revision, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
 		if encoded := queryValues.Encode(); encoded != "" {
@@ -38440,25 +39048,33 @@ func NewSearchGroupsRequest(server string, tenant string, params *SearchGroupsPa
 		// per the OpenAPI spec (e.g. "color=blue,black,brown").
 		var rawQueryFragments []string
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "page", params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.Page != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "page", *params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "size", params.Size, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.Size != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "size", *params.Size, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
 		if params.Sort != nil {
 
-			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "sort", params.Sort, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "sort", *params.Sort, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -38672,25 +39288,33 @@ func NewSearchGroupMembersRequest(server string, tenant string, id string, param
 		// per the OpenAPI spec (e.g. "color=blue,black,brown").
 		var rawQueryFragments []string
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "page", params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.Page != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "page", *params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "size", params.Size, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.Size != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "size", *params.Size, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
 		if params.Sort != nil {
 
-			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "sort", params.Sort, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "sort", *params.Sort, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -38935,60 +39559,88 @@ func NewQueryGroupsRequest(server string, tenant string, integration string, par
 		// per the OpenAPI spec (e.g. "color=blue,black,brown").
 		var rawQueryFragments []string
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "attributes", params.Attributes, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.Attributes != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "attributes", *params.Attributes, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "excludedAttributes", params.ExcludedAttributes, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.ExcludedAttributes != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "excludedAttributes", *params.ExcludedAttributes, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "filter", params.Filter, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.Filter != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "filter", *params.Filter, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "sortBy", params.SortBy, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.SortBy != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "sortBy", *params.SortBy, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "sortOrder", params.SortOrder, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "", Format: ""}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.SortOrder != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "sortOrder", *params.SortOrder, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "startIndex", params.StartIndex, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.StartIndex != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "startIndex", *params.StartIndex, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "count", params.Count, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.Count != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "count", *params.Count, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
 		if encoded := queryValues.Encode(); encoded != "" {
@@ -39058,20 +39710,28 @@ func NewCreateSCIMResourceByIDGroupsRequestWithBody(server string, tenant string
 		// per the OpenAPI spec (e.g. "color=blue,black,brown").
 		var rawQueryFragments []string
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "attributes", params.Attributes, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.Attributes != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "attributes", *params.Attributes, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "excludedAttributes", params.ExcludedAttributes, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.ExcludedAttributes != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "excludedAttributes", *params.ExcludedAttributes, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
 		if encoded := queryValues.Encode(); encoded != "" {
@@ -39241,20 +39901,28 @@ func NewGetSCIMResourceByIDGroupsRequest(server string, tenant string, integrati
 		// per the OpenAPI spec (e.g. "color=blue,black,brown").
 		var rawQueryFragments []string
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "attributes", params.Attributes, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.Attributes != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "attributes", *params.Attributes, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "excludedAttributes", params.ExcludedAttributes, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.ExcludedAttributes != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "excludedAttributes", *params.ExcludedAttributes, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
 		if encoded := queryValues.Encode(); encoded != "" {
@@ -39331,20 +39999,28 @@ func NewPatchGroupsRequestWithBody(server string, tenant string, integration str
 		// per the OpenAPI spec (e.g. "color=blue,black,brown").
 		var rawQueryFragments []string
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "attributes", params.Attributes, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.Attributes != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "attributes", *params.Attributes, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "excludedAttributes", params.ExcludedAttributes, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.ExcludedAttributes != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "excludedAttributes", *params.ExcludedAttributes, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
 		if encoded := queryValues.Encode(); encoded != "" {
@@ -39423,20 +40099,28 @@ func NewUpdateGroupsRequestWithBody(server string, tenant string, integration st
 		// per the OpenAPI spec (e.g. "color=blue,black,brown").
 		var rawQueryFragments []string
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "attributes", params.Attributes, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.Attributes != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "attributes", *params.Attributes, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "excludedAttributes", params.ExcludedAttributes, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.ExcludedAttributes != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "excludedAttributes", *params.ExcludedAttributes, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
 		if encoded := queryValues.Encode(); encoded != "" {
@@ -39716,60 +40400,88 @@ func NewQueryUsersRequest(server string, tenant string, integration string, para
 		// per the OpenAPI spec (e.g. "color=blue,black,brown").
 		var rawQueryFragments []string
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "attributes", params.Attributes, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.Attributes != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "attributes", *params.Attributes, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "excludedAttributes", params.ExcludedAttributes, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.ExcludedAttributes != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "excludedAttributes", *params.ExcludedAttributes, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "filter", params.Filter, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.Filter != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "filter", *params.Filter, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "sortBy", params.SortBy, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.SortBy != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "sortBy", *params.SortBy, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "sortOrder", params.SortOrder, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "", Format: ""}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.SortOrder != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "sortOrder", *params.SortOrder, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "startIndex", params.StartIndex, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.StartIndex != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "startIndex", *params.StartIndex, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "count", params.Count, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.Count != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "count", *params.Count, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
 		if encoded := queryValues.Encode(); encoded != "" {
@@ -39839,20 +40551,28 @@ func NewCreateSCIMResourceByIDUsersRequestWithBody(server string, tenant string,
 		// per the OpenAPI spec (e.g. "color=blue,black,brown").
 		var rawQueryFragments []string
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "attributes", params.Attributes, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.Attributes != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "attributes", *params.Attributes, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "excludedAttributes", params.ExcludedAttributes, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.ExcludedAttributes != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "excludedAttributes", *params.ExcludedAttributes, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
 		if encoded := queryValues.Encode(); encoded != "" {
@@ -40022,20 +40742,28 @@ func NewGetSCIMResourceByIDUsersRequest(server string, tenant string, integratio
 		// per the OpenAPI spec (e.g. "color=blue,black,brown").
 		var rawQueryFragments []string
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "attributes", params.Attributes, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.Attributes != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "attributes", *params.Attributes, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "excludedAttributes", params.ExcludedAttributes, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.ExcludedAttributes != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "excludedAttributes", *params.ExcludedAttributes, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
 		if encoded := queryValues.Encode(); encoded != "" {
@@ -40112,20 +40840,28 @@ func NewPatchUsersRequestWithBody(server string, tenant string, integration stri
 		// per the OpenAPI spec (e.g. "color=blue,black,brown").
 		var rawQueryFragments []string
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "attributes", params.Attributes, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.Attributes != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "attributes", *params.Attributes, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "excludedAttributes", params.ExcludedAttributes, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.ExcludedAttributes != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "excludedAttributes", *params.ExcludedAttributes, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
 		if encoded := queryValues.Encode(); encoded != "" {
@@ -40204,20 +40940,28 @@ func NewUpdateUsersRequestWithBody(server string, tenant string, integration str
 		// per the OpenAPI spec (e.g. "color=blue,black,brown").
 		var rawQueryFragments []string
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "attributes", params.Attributes, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.Attributes != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "attributes", *params.Attributes, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "excludedAttributes", params.ExcludedAttributes, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.ExcludedAttributes != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "excludedAttributes", *params.ExcludedAttributes, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
 		if encoded := queryValues.Encode(); encoded != "" {
@@ -40359,25 +41103,33 @@ func NewSearchInvitationsRequest(server string, tenant string, params *SearchInv
 		// per the OpenAPI spec (e.g. "color=blue,black,brown").
 		var rawQueryFragments []string
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "page", params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.Page != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "page", *params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "size", params.Size, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.Size != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "size", *params.Size, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
 		if params.Sort != nil {
 
-			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "sort", params.Sort, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "sort", *params.Sort, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -40530,25 +41282,33 @@ func NewListAllKeysRequest(server string, tenant string, params *ListAllKeysPara
 		// per the OpenAPI spec (e.g. "color=blue,black,brown").
 		var rawQueryFragments []string
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "page", params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.Page != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "page", *params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "size", params.Size, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.Size != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "size", *params.Size, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
 		if params.Sort != nil {
 
-			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "sort", params.Sort, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "sort", *params.Sort, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -40560,7 +41320,7 @@ func NewListAllKeysRequest(server string, tenant string, params *ListAllKeysPara
 
 		if params.Filters != nil {
 
-			if queryFrag, err := runtime.StyleParamWithOptions("deepObject", true, "filters", params.Filters, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "object", Format: ""}); err != nil {
+			if queryFrag, err := runtime.StyleParamWithOptions("deepObject", true, "filters", *params.Filters, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "object", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -40619,25 +41379,9 @@ func NewSearchLogsRequest(server string, tenant string, params *SearchLogsParams
 		// per the OpenAPI spec (e.g. "color=blue,black,brown").
 		var rawQueryFragments []string
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "page", params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
-			}
-		}
+		if params.Page != nil {
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "size", params.Size, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
-			}
-		}
-
-		if params.Sort != nil {
-
-			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "sort", params.Sort, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "page", *params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -40647,17 +41391,45 @@ func NewSearchLogsRequest(server string, tenant string, params *SearchLogsParams
 
 		}
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "cursor", params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.Size != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "size", *params.Size, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
+		}
+
+		if params.Sort != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "sort", *params.Sort, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
 		}
 
 		if params.Filters != nil {
 
-			if queryFrag, err := runtime.StyleParamWithOptions("deepObject", true, "filters", params.Filters, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "object", Format: ""}); err != nil {
+			if queryFrag, err := runtime.StyleParamWithOptions("deepObject", true, "filters", *params.Filters, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "object", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -40723,36 +41495,52 @@ func NewDeleteLogsFromExecutionRequest(server string, tenant string, executionID
 		// per the OpenAPI spec (e.g. "color=blue,black,brown").
 		var rawQueryFragments []string
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "minLevel", params.MinLevel, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "", Format: ""}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.MinLevel != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "minLevel", *params.MinLevel, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "taskRunId", params.TaskRunID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.TaskRunID != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "taskRunId", *params.TaskRunID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "taskId", params.TaskID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.TaskID != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "taskId", *params.TaskID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "attempt", params.Attempt, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.Attempt != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "attempt", *params.Attempt, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
 		if encoded := queryValues.Encode(); encoded != "" {
@@ -40813,7 +41601,7 @@ func NewListLogsFromExecutionRequest(server string, tenant string, executionID s
 
 		if params.Filters != nil {
 
-			if queryFrag, err := runtime.StyleParamWithOptions("deepObject", true, "filters", params.Filters, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "object", Format: ""}); err != nil {
+			if queryFrag, err := runtime.StyleParamWithOptions("deepObject", true, "filters", *params.Filters, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "object", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -40881,7 +41669,7 @@ func NewDownloadLogsFromExecutionRequest(server string, tenant string, execution
 
 		if params.Filters != nil {
 
-			if queryFrag, err := runtime.StyleParamWithOptions("deepObject", true, "filters", params.Filters, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "object", Format: ""}); err != nil {
+			if queryFrag, err := runtime.StyleParamWithOptions("deepObject", true, "filters", *params.Filters, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "object", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -40949,7 +41737,7 @@ func NewFollowLogsFromExecutionRequest(server string, tenant string, executionID
 
 		if params.Filters != nil {
 
-			if queryFrag, err := runtime.StyleParamWithOptions("deepObject", true, "filters", params.Filters, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "object", Format: ""}); err != nil {
+			if queryFrag, err := runtime.StyleParamWithOptions("deepObject", true, "filters", *params.Filters, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "object", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -41079,25 +41867,33 @@ func NewListMcpsRequest(server string, tenant string, params *ListMcpsParams) (*
 		// per the OpenAPI spec (e.g. "color=blue,black,brown").
 		var rawQueryFragments []string
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "page", params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.Page != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "page", *params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "size", params.Size, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.Size != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "size", *params.Size, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
 		if params.Sort != nil {
 
-			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "sort", params.Sort, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "sort", *params.Sort, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -41442,28 +42238,40 @@ func NewAggregateMetricsFromFlowRequest(server string, tenant string, namespace 
 		// per the OpenAPI spec (e.g. "color=blue,black,brown").
 		var rawQueryFragments []string
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", true, "startDate", params.StartDate, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date-time"}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.StartDate != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "startDate", *params.StartDate, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date-time"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", true, "endDate", params.EndDate, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date-time"}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.EndDate != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "endDate", *params.EndDate, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date-time"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "aggregation", params.Aggregation, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.Aggregation != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "aggregation", *params.Aggregation, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
 		if encoded := queryValues.Encode(); encoded != "" {
@@ -41543,28 +42351,40 @@ func NewAggregateMetricsFromTaskRequest(server string, tenant string, namespace 
 		// per the OpenAPI spec (e.g. "color=blue,black,brown").
 		var rawQueryFragments []string
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", true, "startDate", params.StartDate, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date-time"}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.StartDate != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "startDate", *params.StartDate, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date-time"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", true, "endDate", params.EndDate, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date-time"}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.EndDate != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "endDate", *params.EndDate, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date-time"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "aggregation", params.Aggregation, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.Aggregation != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "aggregation", *params.Aggregation, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
 		if encoded := queryValues.Encode(); encoded != "" {
@@ -41774,25 +42594,9 @@ func NewSearchByExecutionRequest(server string, tenant string, executionID strin
 		// per the OpenAPI spec (e.g. "color=blue,black,brown").
 		var rawQueryFragments []string
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "page", params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
-			}
-		}
+		if params.Page != nil {
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "size", params.Size, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
-			}
-		}
-
-		if params.Sort != nil {
-
-			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "sort", params.Sort, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "page", *params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -41802,20 +42606,52 @@ func NewSearchByExecutionRequest(server string, tenant string, executionID strin
 
 		}
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "taskRunId", params.TaskRunID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.Size != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "size", *params.Size, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "taskId", params.TaskID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.Sort != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "sort", *params.Sort, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
+		}
+
+		if params.TaskRunID != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "taskRunId", *params.TaskRunID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.TaskID != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "taskId", *params.TaskID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
 		}
 
 		if encoded := queryValues.Encode(); encoded != "" {
@@ -41961,25 +42797,9 @@ func NewSearchNamespacesRequest(server string, tenant string, params *SearchName
 		// per the OpenAPI spec (e.g. "color=blue,black,brown").
 		var rawQueryFragments []string
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "page", params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
-			}
-		}
+		if params.Page != nil {
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "size", params.Size, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
-			}
-		}
-
-		if params.Sort != nil {
-
-			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "sort", params.Sort, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "page", *params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -41989,12 +42809,40 @@ func NewSearchNamespacesRequest(server string, tenant string, params *SearchName
 
 		}
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "existing", params.Existing, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.Size != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "size", *params.Size, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
+		}
+
+		if params.Sort != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "sort", *params.Sort, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Existing != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "existing", *params.Existing, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
 		}
 
 		if params.Filters != nil {
@@ -42242,25 +43090,33 @@ func NewListNamespaceCredentialsRequest(server string, tenant string, namespace 
 		// per the OpenAPI spec (e.g. "color=blue,black,brown").
 		var rawQueryFragments []string
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "page", params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.Page != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "page", *params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "size", params.Size, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.Size != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "size", *params.Size, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
 		if params.Sort != nil {
 
-			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "sort", params.Sort, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "sort", *params.Sort, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -42638,12 +43494,16 @@ func NewGetFlowDependenciesFromNamespaceRequest(server string, tenant string, na
 		// per the OpenAPI spec (e.g. "color=blue,black,brown").
 		var rawQueryFragments []string
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "destinationOnly", params.DestinationOnly, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.DestinationOnly != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "destinationOnly", *params.DestinationOnly, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
 		if encoded := queryValues.Encode(); encoded != "" {
@@ -42774,12 +43634,16 @@ func NewGetFileContentRequest(server string, tenant string, namespace string, pa
 			}
 		}
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "revision", params.Revision, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.Revision != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "revision", *params.Revision, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
 		if encoded := queryValues.Encode(); encoded != "" {
@@ -42976,12 +43840,16 @@ func NewListNamespaceDirectoryFilesRequest(server string, tenant string, namespa
 		// per the OpenAPI spec (e.g. "color=blue,black,brown").
 		var rawQueryFragments []string
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "path", params.Path, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.Path != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "path", *params.Path, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
 		if encoded := queryValues.Encode(); encoded != "" {
@@ -43040,12 +43908,16 @@ func NewCreateNamespaceDirectoryRequest(server string, tenant string, namespace 
 		// per the OpenAPI spec (e.g. "color=blue,black,brown").
 		var rawQueryFragments []string
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "path", params.Path, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.Path != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "path", *params.Path, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
 		if encoded := queryValues.Encode(); encoded != "" {
@@ -43145,12 +44017,16 @@ func NewGetFileRevisionsRequest(server string, tenant string, namespace string, 
 		// per the OpenAPI spec (e.g. "color=blue,black,brown").
 		var rawQueryFragments []string
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "path", params.Path, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.Path != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "path", *params.Path, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
 		if encoded := queryValues.Encode(); encoded != "" {
@@ -43273,12 +44149,16 @@ func NewGetFileMetadatasRequest(server string, tenant string, namespace string, 
 		// per the OpenAPI spec (e.g. "color=blue,black,brown").
 		var rawQueryFragments []string
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "path", params.Path, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.Path != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "path", *params.Path, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
 		if encoded := queryValues.Encode(); encoded != "" {
@@ -43587,23 +44467,27 @@ func NewSetKeyValueRequestWithBody(server string, tenant string, namespace strin
 
 	if params != nil {
 
-		var headerParam0 string
+		if params.TTL != nil {
+			var headerParam0 string
 
-		headerParam0, err = runtime.StyleParamWithOptions("simple", false, "ttl", params.TTL, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
-		if err != nil {
-			return nil, err
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "ttl", *params.TTL, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("ttl", headerParam0)
 		}
 
-		req.Header.Set("ttl", headerParam0)
+		if params.Description != nil {
+			var headerParam1 string
 
-		var headerParam1 string
+			headerParam1, err = runtime.StyleParamWithOptions("simple", false, "description", *params.Description, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
 
-		headerParam1, err = runtime.StyleParamWithOptions("simple", false, "description", params.Description, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
-		if err != nil {
-			return nil, err
+			req.Header.Set("description", headerParam1)
 		}
-
-		req.Header.Set("description", headerParam1)
 
 	}
 
@@ -43855,25 +44739,33 @@ func NewSearchNamespacePoliciesRequest(server string, tenant string, namespace s
 		// per the OpenAPI spec (e.g. "color=blue,black,brown").
 		var rawQueryFragments []string
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "page", params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.Page != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "page", *params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "size", params.Size, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.Size != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "size", *params.Size, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
 		if params.Filters != nil {
 
-			if queryFrag, err := runtime.StyleParamWithOptions("deepObject", true, "filters", params.Filters, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "object", Format: ""}); err != nil {
+			if queryFrag, err := runtime.StyleParamWithOptions("deepObject", true, "filters", *params.Filters, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "object", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -44103,20 +44995,28 @@ func NewEvaluateNamespacePolicyRequest(server string, tenant string, namespace s
 		// per the OpenAPI spec (e.g. "color=blue,black,brown").
 		var rawQueryFragments []string
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "page", params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.Page != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "page", *params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "size", params.Size, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.Size != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "size", *params.Size, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
 		if encoded := queryValues.Encode(); encoded != "" {
@@ -44175,20 +45075,28 @@ func NewList3Request(server string, tenant string, namespace string, params *Lis
 		// per the OpenAPI spec (e.g. "color=blue,black,brown").
 		var rawQueryFragments []string
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "page", params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.Page != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "page", *params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "size", params.Size, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.Size != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "size", *params.Size, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
 		if encoded := queryValues.Encode(); encoded != "" {
@@ -44302,12 +45210,16 @@ func NewGet4Request(server string, tenant string, namespace string, id string, p
 		// per the OpenAPI spec (e.g. "color=blue,black,brown").
 		var rawQueryFragments []string
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "revision", params.Revision, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.Revision != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "revision", *params.Revision, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
 		if encoded := queryValues.Encode(); encoded != "" {
@@ -44395,12 +45307,16 @@ func NewCreateOrUpdateRequestWithBody(server string, tenant string, namespace st
 		// per the OpenAPI spec (e.g. "color=blue,black,brown").
 		var rawQueryFragments []string
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "failIfExists", params.FailIfExists, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.FailIfExists != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "failIfExists", *params.FailIfExists, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
 		if encoded := queryValues.Encode(); encoded != "" {
@@ -44965,25 +45881,33 @@ func NewSearchPoliciesRequest(server string, tenant string, params *SearchPolici
 		// per the OpenAPI spec (e.g. "color=blue,black,brown").
 		var rawQueryFragments []string
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "page", params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.Page != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "page", *params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "size", params.Size, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.Size != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "size", *params.Size, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
 		if params.Sort != nil {
 
-			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "sort", params.Sort, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "sort", *params.Sort, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -44995,7 +45919,7 @@ func NewSearchPoliciesRequest(server string, tenant string, params *SearchPolici
 
 		if params.Filters != nil {
 
-			if queryFrag, err := runtime.StyleParamWithOptions("deepObject", true, "filters", params.Filters, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "object", Format: ""}); err != nil {
+			if queryFrag, err := runtime.StyleParamWithOptions("deepObject", true, "filters", *params.Filters, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "object", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -45197,20 +46121,28 @@ func NewEvaluateTenantPolicyRequest(server string, tenant string, id string, par
 		// per the OpenAPI spec (e.g. "color=blue,black,brown").
 		var rawQueryFragments []string
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "page", params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.Page != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "page", *params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "size", params.Size, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.Size != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "size", *params.Size, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
 		if encoded := queryValues.Encode(); encoded != "" {
@@ -45471,25 +46403,33 @@ func NewSearchRolesRequest(server string, tenant string, params *SearchRolesPara
 		// per the OpenAPI spec (e.g. "color=blue,black,brown").
 		var rawQueryFragments []string
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "page", params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.Page != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "page", *params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "size", params.Size, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.Size != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "size", *params.Size, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
 		if params.Sort != nil {
 
-			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "sort", params.Sort, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "sort", *params.Sort, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -45696,25 +46636,33 @@ func NewListSecretsRequest(server string, tenant string, params *ListSecretsPara
 		// per the OpenAPI spec (e.g. "color=blue,black,brown").
 		var rawQueryFragments []string
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "page", params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.Page != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "page", *params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "size", params.Size, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.Size != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "size", *params.Size, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
 		if params.Sort != nil {
 
-			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "sort", params.Sort, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "sort", *params.Sort, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -45866,17 +46814,9 @@ func NewSearchSecurityIntegrationRequest(server string, tenant string, params *S
 		// per the OpenAPI spec (e.g. "color=blue,black,brown").
 		var rawQueryFragments []string
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "size", params.Size, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
-			}
-		}
+		if params.Size != nil {
 
-		if params.Sort != nil {
-
-			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "sort", params.Sort, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "size", *params.Size, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -45886,12 +46826,28 @@ func NewSearchSecurityIntegrationRequest(server string, tenant string, params *S
 
 		}
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "page", params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.Sort != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "sort", *params.Sort, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
+		}
+
+		if params.Page != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "page", *params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
 		}
 
 		if params.Filters != nil {
@@ -46119,25 +47075,33 @@ func NewListServiceAccountsForTenantRequest(server string, tenant string, params
 		// per the OpenAPI spec (e.g. "color=blue,black,brown").
 		var rawQueryFragments []string
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "page", params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.Page != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "page", *params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "size", params.Size, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.Size != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "size", *params.Size, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
 		if params.Sort != nil {
 
-			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "sort", params.Sort, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "sort", *params.Sort, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -46534,12 +47498,16 @@ func NewGenerateRequest(server string, tenant string, params *GenerateParams) (*
 		// per the OpenAPI spec (e.g. "color=blue,black,brown").
 		var rawQueryFragments []string
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", true, "from", params.From, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date"}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.From != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "from", *params.From, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
 		if encoded := queryValues.Encode(); encoded != "" {
@@ -46661,25 +47629,33 @@ func NewListTenantAccessRequest(server string, tenant string, params *ListTenant
 		// per the OpenAPI spec (e.g. "color=blue,black,brown").
 		var rawQueryFragments []string
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "page", params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.Page != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "page", *params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "size", params.Size, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.Size != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "size", *params.Size, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
 		if params.Sort != nil {
 
-			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "sort", params.Sort, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "sort", *params.Sort, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -47144,25 +48120,9 @@ func NewSearchTestSuitesResultsRequest(server string, tenant string, params *Sea
 		// per the OpenAPI spec (e.g. "color=blue,black,brown").
 		var rawQueryFragments []string
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "page", params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
-			}
-		}
+		if params.Page != nil {
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "size", params.Size, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
-			}
-		}
-
-		if params.Sort != nil {
-
-			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "sort", params.Sort, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "page", *params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -47172,28 +48132,64 @@ func NewSearchTestSuitesResultsRequest(server string, tenant string, params *Sea
 
 		}
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "testSuiteId", params.TestSuiteID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.Size != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "size", *params.Size, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "namespace", params.Namespace, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.Sort != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "sort", *params.Sort, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "flowId", params.FlowID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.TestSuiteID != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "testSuiteId", *params.TestSuiteID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
+		}
+
+		if params.Namespace != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "namespace", *params.Namespace, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.FlowID != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "flowId", *params.FlowID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
 		}
 
 		if encoded := queryValues.Encode(); encoded != "" {
@@ -47380,25 +48376,9 @@ func NewSearchTestSuitesRequest(server string, tenant string, params *SearchTest
 		// per the OpenAPI spec (e.g. "color=blue,black,brown").
 		var rawQueryFragments []string
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "page", params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
-			}
-		}
+		if params.Page != nil {
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "size", params.Size, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
-			}
-		}
-
-		if params.Sort != nil {
-
-			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "sort", params.Sort, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "page", *params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -47408,28 +48388,64 @@ func NewSearchTestSuitesRequest(server string, tenant string, params *SearchTest
 
 		}
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "namespace", params.Namespace, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.Size != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "size", *params.Size, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "flowId", params.FlowID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.Sort != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "sort", *params.Sort, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "includeChildNamespaces", params.IncludeChildNamespaces, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.Namespace != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "namespace", *params.Namespace, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
+		}
+
+		if params.FlowID != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "flowId", *params.FlowID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.IncludeChildNamespaces != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "includeChildNamespaces", *params.IncludeChildNamespaces, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
 		}
 
 		if encoded := queryValues.Encode(); encoded != "" {
@@ -47820,7 +48836,7 @@ func NewDeleteBackfillByQueryRequest(server string, tenant string, params *Delet
 
 		if params.Filters != nil {
 
-			if queryFrag, err := runtime.StyleParamWithOptions("deepObject", true, "filters", params.Filters, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "object", Format: ""}); err != nil {
+			if queryFrag, err := runtime.StyleParamWithOptions("deepObject", true, "filters", *params.Filters, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "object", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -47975,7 +48991,7 @@ func NewPauseBackfillByQueryRequest(server string, tenant string, params *PauseB
 
 		if params.Filters != nil {
 
-			if queryFrag, err := runtime.StyleParamWithOptions("deepObject", true, "filters", params.Filters, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "object", Format: ""}); err != nil {
+			if queryFrag, err := runtime.StyleParamWithOptions("deepObject", true, "filters", *params.Filters, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "object", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -48130,7 +49146,7 @@ func NewUnpauseBackfillByQueryRequest(server string, tenant string, params *Unpa
 
 		if params.Filters != nil {
 
-			if queryFrag, err := runtime.StyleParamWithOptions("deepObject", true, "filters", params.Filters, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "object", Format: ""}); err != nil {
+			if queryFrag, err := runtime.StyleParamWithOptions("deepObject", true, "filters", *params.Filters, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "object", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -48391,25 +49407,33 @@ func NewSearchTriggersRequest(server string, tenant string, params *SearchTrigge
 		// per the OpenAPI spec (e.g. "color=blue,black,brown").
 		var rawQueryFragments []string
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "page", params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.Page != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "page", *params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "size", params.Size, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.Size != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "size", *params.Size, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
 		if params.Sort != nil {
 
-			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "sort", params.Sort, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "sort", *params.Sort, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -48421,7 +49445,7 @@ func NewSearchTriggersRequest(server string, tenant string, params *SearchTrigge
 
 		if params.Filters != nil {
 
-			if queryFrag, err := runtime.StyleParamWithOptions("deepObject", true, "filters", params.Filters, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "object", Format: ""}); err != nil {
+			if queryFrag, err := runtime.StyleParamWithOptions("deepObject", true, "filters", *params.Filters, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "object", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -48431,12 +49455,16 @@ func NewSearchTriggersRequest(server string, tenant string, params *SearchTrigge
 
 		}
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "dateFilter", params.DateFilter, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.DateFilter != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "dateFilter", *params.DateFilter, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
 		if encoded := queryValues.Encode(); encoded != "" {
@@ -48537,7 +49565,7 @@ func NewDisabledTriggersByQueryRequest(server string, tenant string, params *Dis
 
 		if params.Filters != nil {
 
-			if queryFrag, err := runtime.StyleParamWithOptions("deepObject", true, "filters", params.Filters, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "object", Format: ""}); err != nil {
+			if queryFrag, err := runtime.StyleParamWithOptions("deepObject", true, "filters", *params.Filters, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "object", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -48547,12 +49575,16 @@ func NewDisabledTriggersByQueryRequest(server string, tenant string, params *Dis
 
 		}
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "disabled", params.Disabled, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.Disabled != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "disabled", *params.Disabled, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
 		}
 
 		if encoded := queryValues.Encode(); encoded != "" {
@@ -48653,7 +49685,7 @@ func NewUnlockTriggersByQueryRequest(server string, tenant string, params *Unloc
 
 		if params.Filters != nil {
 
-			if queryFrag, err := runtime.StyleParamWithOptions("deepObject", true, "filters", params.Filters, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "object", Format: ""}); err != nil {
+			if queryFrag, err := runtime.StyleParamWithOptions("deepObject", true, "filters", *params.Filters, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "object", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -48773,25 +49805,9 @@ func NewSearchTriggersForFlowRequest(server string, tenant string, namespace str
 		// per the OpenAPI spec (e.g. "color=blue,black,brown").
 		var rawQueryFragments []string
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "page", params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
-			}
-		}
+		if params.Page != nil {
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "size", params.Size, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
-			}
-		}
-
-		if params.Sort != nil {
-
-			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "sort", params.Sort, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "page", *params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -48801,12 +49817,40 @@ func NewSearchTriggersForFlowRequest(server string, tenant string, namespace str
 
 		}
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "q", params.Q, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
-			return nil, err
-		} else {
-			for _, qp := range strings.Split(queryFrag, "&") {
-				rawQueryFragments = append(rawQueryFragments, qp)
+		if params.Size != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "size", *params.Size, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
 			}
+
+		}
+
+		if params.Sort != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "sort", *params.Sort, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Q != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "q", *params.Q, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
 		}
 
 		if encoded := queryValues.Encode(); encoded != "" {
