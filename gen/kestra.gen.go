@@ -3402,6 +3402,7 @@ type Execution struct {
 	ScheduleDate time.Time              `json:"scheduleDate,omitempty,omitzero"`
 	State        State                  `json:"state"`
 	TaskRunList  []TaskRun              `json:"taskRunList,omitempty,omitzero"`
+	TenantID     string                 `json:"tenantId,omitempty,omitzero"`
 	TraceParent  string                 `json:"traceParent,omitempty,omitzero"`
 	Trigger      ExecutionTrigger       `json:"trigger,omitempty,omitzero"`
 	Variables    map[string]interface{} `json:"variables,omitempty,omitzero"`
@@ -3464,6 +3465,7 @@ type ExecutionControllerExecutionResponse struct {
 	ScheduleDate time.Time              `json:"scheduleDate,omitempty,omitzero"`
 	State        State                  `json:"state"`
 	TaskRunList  []TaskRun              `json:"taskRunList,omitempty,omitzero"`
+	TenantID     string                 `json:"tenantId,omitempty,omitzero"`
 	TraceParent  string                 `json:"traceParent,omitempty,omitzero"`
 	Trigger      ExecutionTrigger       `json:"trigger,omitempty,omitzero"`
 	URL          string                 `json:"url,omitempty,omitzero"`
