@@ -1,0 +1,157 @@
+package kestra
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+)
+
+// APIError is a response from Kestra with a status of 400 or more. It
+// carries the server's message and, for validation failures, each
+// violation. Sentinels of the same type ([ErrNotFound], [ErrInvalid] ...)
+// match it by status with errors.Is:
+//
+//	if errors.Is(err, kestra.ErrNotFound) { ... }
+//	var apiErr *kestra.APIError
+//	if errors.As(err, &apiErr) { log.Println(apiErr.Violations) }
+type APIError struct {
+	// StatusCode is the HTTP status, such as 404 or 422.
+	StatusCode int
+	// Method and URL identify the request. URL never carries credentials.
+	Method string
+	URL    string
+	// Message is Kestra's message, such as "Invalid entity: flow.id: Flow
+	// id already exists", or the status text when the body has none.
+	Message string
+	// Violations are the constraint violations of a 422, one per invalid
+	// property.
+	Violations []Violation
+	// Body is the raw response body, at most 64 KiB of it.
+	Body []byte
+
+	sentinel bool
+}
+
+// Violation is one constraint a request broke, as Kestra reports it in
+// _embedded.errors: the property path (such as "flow.id" or "yaml") and
+// the message.
+type Violation struct {
+	Path    string `json:"path,omitempty"`
+	Message string `json:"message"`
+}
+
+// Sentinel errors, for errors.Is. Each matches any *APIError of its status.
+var (
+	ErrBadRequest   = &APIError{StatusCode: http.StatusBadRequest, sentinel: true}
+	ErrUnauthorized = &APIError{StatusCode: http.StatusUnauthorized, sentinel: true}
+	ErrForbidden    = &APIError{StatusCode: http.StatusForbidden, sentinel: true}
+	ErrNotFound     = &APIError{StatusCode: http.StatusNotFound, sentinel: true}
+	ErrConflict     = &APIError{StatusCode: http.StatusConflict, sentinel: true}
+	// ErrGone is what Kestra answers for an expired KV pair.
+	ErrGone = &APIError{StatusCode: http.StatusGone, sentinel: true}
+	// ErrInvalid is Kestra's 422: invalid YAML, flow, inputs or arguments.
+	ErrInvalid = &APIError{StatusCode: http.StatusUnprocessableEntity, sentinel: true}
+)
+
+// Error returns "kestra: METHOD PATH: STATUS: message".
+func (e *APIError) Error() string {
+	if e.sentinel {
+		return fmt.Sprintf("kestra: %d %s", e.StatusCode, http.StatusText(e.StatusCode))
+	}
+	var b strings.Builder
+	b.WriteString("kestra: ")
+	if e.Method != "" {
+		b.WriteString(e.Method)
+		b.WriteByte(' ')
+	}
+	if e.URL != "" {
+		if u, err := url.Parse(e.URL); err == nil && u.Path != "" {
+			b.WriteString(u.Path)
+		} else {
+			b.WriteString(e.URL)
+		}
+		b.WriteString(": ")
+	}
+	fmt.Fprintf(&b, "%d %s", e.StatusCode, http.StatusText(e.StatusCode))
+	if e.Message != "" && e.Message != http.StatusText(e.StatusCode) {
+		b.WriteString(": ")
+		b.WriteString(e.Message)
+	}
+	return b.String()
+}
+
+// Is reports whether target is the sentinel of e's status.
+func (e *APIError) Is(target error) bool {
+	t, ok := target.(*APIError)
+	return ok && t.sentinel && t.StatusCode == e.StatusCode
+}
+
+const maxErrorBody = 64 << 10
+
+// errorBody is the union of the error documents Kestra sends: Micronaut's
+// JsonError and RFC 7807 problem details.
+type errorBody struct {
+	Message  string `json:"message"`
+	Embedded struct {
+		Errors []Violation `json:"errors"`
+	} `json:"_embedded"`
+	Title  string      `json:"title"`
+	Detail string      `json:"detail"`
+	Errors []Violation `json:"errors"`
+}
+
+// newAPIError builds the error for a failed response from its body.
+func newAPIError(method string, u *url.URL, status int, body []byte) *APIError {
+	if len(body) > maxErrorBody {
+		body = body[:maxErrorBody]
+	}
+	e := &APIError{StatusCode: status, Method: method, Body: body}
+	if u != nil {
+		e.URL = sanitizeURL(u)
+	}
+	e.Message, e.Violations = parseErrorBody(body)
+	if e.Message == "" {
+		e.Message = http.StatusText(status)
+	}
+	return e
+}
+
+// parseErrorBody reads Kestra's message and violations from an error body.
+// A body that is not JSON becomes the message, trimmed.
+func parseErrorBody(body []byte) (string, []Violation) {
+	trimmed := strings.TrimSpace(string(body))
+	if trimmed == "" {
+		return "", nil
+	}
+	var eb errorBody
+	if trimmed[0] != '{' || json.Unmarshal(body, &eb) != nil {
+		if len(trimmed) > 512 {
+			trimmed = trimmed[:512] + "…"
+		}
+		return trimmed, nil
+	}
+	violations := eb.Embedded.Errors
+	if len(violations) == 0 {
+		violations = eb.Errors
+	}
+	msg := eb.Message
+	switch {
+	case msg != "":
+	case eb.Title != "" && eb.Detail != "":
+		msg = eb.Title + ": " + eb.Detail
+	case eb.Detail != "":
+		msg = eb.Detail
+	default:
+		msg = eb.Title
+	}
+	return msg, violations
+}
+
+// sanitizeURL drops user information from u.
+func sanitizeURL(u *url.URL) string {
+	c := *u
+	c.User = nil
+	return c.String()
+}

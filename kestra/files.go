@@ -1,0 +1,4 @@
+package kestra
+
+// FilesService is the part of the client that manages files.
+type FilesService service

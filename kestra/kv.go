@@ -1,0 +1,4 @@
+package kestra
+
+// KVService is the part of the client that manages kv.
+type KVService service
