@@ -1,0 +1,804 @@
+package emulator
+
+import (
+	"cmp"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"path"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// parseLabels reads the repeated labels=key:value query parameter.
+func parseLabels(values []string) ([]Label, error) {
+	var out []Label
+	seen := map[string]bool{}
+	for _, raw := range values {
+		k, v, ok := strings.Cut(raw, ":")
+		k, v = strings.TrimSpace(k), strings.TrimSpace(v)
+		switch {
+		case !ok || k == "" || v == "":
+			return nil, errIllegalArgument("Invalid label '" + raw + "': labels must be 'key:value'")
+		case strings.ContainsAny(k, " \t"):
+			return nil, errIllegalArgument("Invalid label '" + raw + "': the key must not contain whitespace")
+		case seen[k]:
+			return nil, errIllegalArgument("Duplicate label key '" + k + "'")
+		case strings.HasPrefix(k, "system.") && k != "system.correlationId" && k != "system.from":
+			return nil, errIllegalArgument("System labels can only be set by Kestra itself, offending label: " + k + "=" + v)
+		}
+		seen[k] = true
+		out = append(out, Label{Key: k, Value: v})
+	}
+	return out, nil
+}
+
+func hasLabel(ls []Label, key string) bool {
+	return slices.ContainsFunc(ls, func(l Label) bool { return l.Key == key })
+}
+
+// executionURL is the UI link Kestra puts in the url field.
+func (s *Server) executionURL(e *executionJSON) string {
+	return s.publicURL() + "/ui/" + e.TenantID + "/executions/" + e.Namespace + "/" + e.FlowID + "/" + e.ID
+}
+
+// newExecutionLocked registers an execution of a flow revision and starts
+// its runner.
+func (s *Server) newExecutionLocked(key flowKey, rev *flowRev, id string, inputs map[string]any, labels []Label, from string, files map[string][]byte) *execution {
+	t := now()
+	all := []Label{}
+	for _, l := range rev.pf.labels {
+		if !strings.HasPrefix(l.Key, "system.") {
+			all = append(all, l)
+		}
+	}
+	for _, l := range labels {
+		all = slices.DeleteFunc(all, func(x Label) bool { return x.Key == l.Key })
+		all = append(all, l)
+	}
+	if !hasLabel(all, "system.from") && from != "" {
+		all = append(all, Label{Key: "system.from", Value: from})
+	}
+	if !hasLabel(all, "system.correlationId") {
+		all = append(all, Label{Key: "system.correlationId", Value: id})
+	}
+	e := &executionJSON{
+		TenantID: key.tenant, ID: id, Namespace: key.namespace, FlowID: key.id, FlowRevision: rev.revision,
+		Labels: all, State: newState(t), OriginalID: id, Kind: "",
+		Metadata: &metadataJSON{AttemptNumber: 1, OriginalCreatedDate: t},
+	}
+	if len(inputs) > 0 {
+		e.Inputs = inputs
+	}
+	if files == nil {
+		files = map[string][]byte{}
+	}
+	ex := &execution{e: e, key: key, rev: rev, subs: map[*execSub]struct{}{}, files: files, wake: make(chan struct{}, 1)}
+	s.execs[id] = ex
+	s.execSeq++
+	s.logs[id] = &logBucket{}
+	close(s.newExec)
+	s.newExec = make(chan struct{})
+	return ex
+}
+
+func (s *Server) createExecution(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	key := flowKey{tenantOf(r), r.PathValue("namespace"), r.PathValue("id")}
+	labels, err := parseLabels(q["labels"])
+	if err != nil {
+		return err
+	}
+	wait, err := boolParam(q, "wait", false)
+	if err != nil {
+		return err
+	}
+	var schedule *time.Time
+	if v := q.Get("scheduleDate"); v != "" {
+		t, err := time.Parse(time.RFC3339Nano, v)
+		if err != nil {
+			return conversionError("scheduleDate", v)
+		}
+		t = t.UTC()
+		schedule = &t
+	}
+	kind := q.Get("kind")
+	if kind != "" && !slices.Contains([]string{"NORMAL", "TEST", "PLAYGROUND", "LOOP"}, strings.ToUpper(kind)) {
+		return conversionError("kind", kind)
+	}
+	var bps []breakpointJSON
+	if v := q.Get("breakpoints"); v != "" {
+		for _, b := range splitList(v) {
+			id, val, _ := strings.Cut(b, ".")
+			bps = append(bps, breakpointJSON{ID: id, Value: val})
+		}
+	}
+
+	s.mu.Lock()
+	fe := s.flows[key]
+	var rev *flowRev
+	if fe != nil {
+		rev = fe.current()
+		if v := q.Get("revision"); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				s.mu.Unlock()
+				return conversionError("revision", v)
+			}
+			rev = fe.revision(n)
+		}
+	}
+	s.mu.Unlock()
+	if rev == nil || rev.deleted {
+		return errNotFound("Requested Flow is not found.")
+	}
+	if rev.pf.disabled {
+		return errIllegalState("Requested Flow is disabled.")
+	}
+
+	raw, err := readInputParts(r)
+	if err != nil {
+		return err
+	}
+	id := newID()
+	files := map[string][]byte{}
+	vars := map[string]any{"flow": map[string]any{"id": key.id, "namespace": key.namespace}, "execution": map[string]any{"id": id}}
+	inputs, err := convertInputs(rev.pf, raw, storagePrefix(key.namespace, key.id, id), vars, files)
+	if err != nil {
+		return err
+	}
+
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return &apiError{status: http.StatusServiceUnavailable, message: "Service Unavailable: server closed"}
+	}
+	ex := s.newExecutionLocked(key, rev, id, inputs, labels, "api", files)
+	ex.e.ScheduleDate = schedule
+	ex.e.Breakpoints = bps
+	if kind != "" {
+		ex.e.Kind = strings.ToUpper(kind)
+	}
+	s.publishLocked(ex)
+	s.startRunnerLocked(ex, 0, false)
+	var sub *execSub
+	if wait {
+		sub = s.subscribeLocked(ex)
+	}
+	snap := ex.e.render(viewFull)
+	s.mu.Unlock()
+
+	if wait {
+		final, ok := s.waitFinal(r, ex, sub)
+		if !ok {
+			return nil
+		}
+		snap = final
+	}
+	snap.URL = s.executionURL(snap)
+	writeJSON(w, http.StatusOK, snap)
+	return nil
+}
+
+// subscribeLocked registers a follower; its queue starts with the current
+// snapshot.
+func (s *Server) subscribeLocked(ex *execution) *execSub {
+	sub := &execSub{notify: make(chan struct{}, 1)}
+	ex.subs[sub] = struct{}{}
+	sub.push(snapshot{data: ex.last, final: ex.final})
+	return sub
+}
+
+func (s *Server) unsubscribe(ex *execution, sub *execSub) {
+	s.mu.Lock()
+	delete(ex.subs, sub)
+	s.mu.Unlock()
+}
+
+// waitFinal blocks until the execution ends (as wait=true does) and returns
+// its final state; false when the client or the server went away.
+func (s *Server) waitFinal(r *http.Request, ex *execution, sub *execSub) (*executionJSON, bool) {
+	defer s.unsubscribe(ex, sub)
+	for {
+		snaps, gone := sub.take()
+		for _, sn := range snaps {
+			if sn.final {
+				var e executionJSON
+				if json.Unmarshal(sn.data, &e) == nil {
+					return &e, true
+				}
+			}
+		}
+		if gone {
+			return nil, false
+		}
+		select {
+		case <-sub.notify:
+		case <-r.Context().Done():
+			return nil, false
+		case <-s.ctx.Done():
+			return nil, false
+		}
+	}
+}
+
+// execView is the view GET uses: ApiExecution in 2.0, Execution in 1.3.
+func (s *Server) execView() view {
+	if s.cfg.version == Version13 {
+		return viewFull
+	}
+	return viewAPI
+}
+
+func (s *Server) lookupExecution(r *http.Request) (*execution, error) {
+	ex := s.execs[r.PathValue("executionId")]
+	if ex == nil || ex.e.TenantID != tenantOf(r) {
+		return nil, errNotFound("")
+	}
+	return ex, nil
+}
+
+func (s *Server) getExecution(w http.ResponseWriter, r *http.Request) error {
+	s.mu.Lock()
+	ex, err := s.lookupExecution(r)
+	if err != nil {
+		s.mu.Unlock()
+		return err
+	}
+	out := ex.e.render(s.execView())
+	s.mu.Unlock()
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+func (s *Server) deleteExecution(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	delLogs, err := boolParam(q, "deleteLogs", true)
+	if err != nil {
+		return err
+	}
+	if _, err := boolParam(q, "deleteMetrics", true); err != nil {
+		return err
+	}
+	delStorage, err := boolParam(q, "deleteStorage", true)
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ex, err := s.lookupExecution(r)
+	if err != nil {
+		return err
+	}
+	s.stopRunnerLocked(ex)
+	for sub := range ex.subs {
+		sub.drop()
+	}
+	ex.subs = nil
+	delete(s.execs, ex.e.ID)
+	if delLogs {
+		delete(s.logs, ex.e.ID)
+	}
+	if delStorage {
+		ex.files = nil
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+var execFilterFields = map[string]bool{
+	"q": true, "scope": true, "flowId": true, "startDate": true, "endDate": true, "state": true,
+	"labels": true, "triggerExecutionId": true, "childFilter": true, "namespace": true, "kind": true,
+	"parentId": true, "timeRange": true,
+}
+
+var execSorts = map[string]func(a, b *execution) int{
+	"id":              func(a, b *execution) int { return cmp.Compare(a.e.ID, b.e.ID) },
+	"namespace":       func(a, b *execution) int { return cmp.Compare(a.e.Namespace, b.e.Namespace) },
+	"flowId":          func(a, b *execution) int { return cmp.Compare(a.e.FlowID, b.e.FlowID) },
+	"flowRevision":    func(a, b *execution) int { return cmp.Compare(a.e.FlowRevision, b.e.FlowRevision) },
+	"state.current":   func(a, b *execution) int { return cmp.Compare(a.e.State.Current, b.e.State.Current) },
+	"state.startDate": func(a, b *execution) int { return a.e.State.StartDate.Compare(b.e.State.StartDate) },
+	"state.endDate":   func(a, b *execution) int { return compareTime(a.e.State.EndDate, b.e.State.EndDate) },
+	"state.duration":  func(a, b *execution) int { return cmp.Compare(execDuration(a), execDuration(b)) },
+}
+
+func execDuration(ex *execution) time.Duration {
+	if ex.e.State.EndDate == nil {
+		return time.Since(ex.e.State.StartDate)
+	}
+	return ex.e.State.EndDate.Sub(ex.e.State.StartDate)
+}
+
+func execLeaf(ex *execution) func(queryFilter) bool {
+	e := ex.e
+	return func(f queryFilter) bool {
+		switch f.field {
+		case "namespace":
+			return matchString(f.op, e.Namespace, f.value)
+		case "flowId":
+			return matchString(f.op, e.FlowID, f.value)
+		case "state":
+			return matchString(f.op, e.State.Current, f.value)
+		case "labels":
+			return matchLabels(f.op, e.Labels, f.key, f.value)
+		case "startDate":
+			sd := e.State.StartDate
+			return matchTime(f.op, &sd, f.value)
+		case "endDate":
+			return matchTime(f.op, e.State.EndDate, f.value)
+		case "timeRange":
+			d, err := parseISODuration(f.value)
+			return err == nil && e.State.StartDate.After(now().Add(-d))
+		case "kind":
+			k := e.Kind
+			if k == "" {
+				k = "NORMAL"
+			}
+			return matchString(f.op, k, f.value)
+		case "parentId":
+			return matchString(f.op, e.ParentID, f.value)
+		case "q":
+			return matchString("CONTAINS", e.ID, f.value) || matchString("CONTAINS", e.FlowID, f.value) || matchString("CONTAINS", e.Namespace, f.value)
+		case "triggerExecutionId":
+			return e.Trigger != nil && matchString(f.op, stringify(e.Trigger.Variables["executionId"]), f.value)
+		case "scope", "childFilter":
+			return true
+		}
+		return false
+	}
+}
+
+// legacyExecFilters adds the 1.3 q/namespace/flowId/state/labels/... params.
+func legacyExecFilters(q url.Values, fs filterSet) filterSet {
+	add := func(field, op, v string) {
+		if v != "" {
+			fs.and = append(fs.and, queryFilter{field: field, op: op, value: v})
+		}
+	}
+	add("q", "CONTAINS", q.Get("q"))
+	add("namespace", "PREFIX", q.Get("namespace"))
+	add("flowId", "EQUALS", q.Get("flowId"))
+	add("startDate", "GREATER_THAN_OR_EQUAL_TO", q.Get("startDate"))
+	add("endDate", "LESS_THAN_OR_EQUAL_TO", q.Get("endDate"))
+	add("timeRange", "EQUALS", q.Get("timeRange"))
+	if st := q["state"]; len(st) > 0 {
+		add("state", "IN", strings.Join(st, ","))
+	}
+	for _, l := range q["labels"] {
+		k, v, _ := strings.Cut(l, ":")
+		fs.and = append(fs.and, queryFilter{field: "labels", op: "EQUALS", key: k, value: v})
+	}
+	return fs
+}
+
+func (s *Server) searchExecutions(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	pp, err := parsePage(q, sortKeys(execSorts))
+	if err != nil {
+		return err
+	}
+	fs, err := parseFilters(q, execFilterFields)
+	if err != nil {
+		return err
+	}
+	if s.cfg.version == Version13 {
+		fs = legacyExecFilters(q, fs)
+	}
+	v := viewLight
+	if s.cfg.version == Version13 {
+		v = viewFull
+	}
+	s.writeExecPage(w, r, pp, func(ex *execution) bool { return fs.match(execLeaf(ex)) }, v)
+	return nil
+}
+
+func (s *Server) executionsByFlow(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	ns, flowID := q.Get("namespace"), q.Get("flowId")
+	if ns == "" {
+		return errBadRequest("Required QueryValue [namespace] not specified")
+	}
+	if flowID == "" {
+		return errBadRequest("Required QueryValue [flowId] not specified")
+	}
+	pp, err := parsePage(q, sortKeys(execSorts))
+	if err != nil {
+		return err
+	}
+	s.writeExecPage(w, r, pp, func(ex *execution) bool {
+		return ex.e.Namespace == ns && ex.e.FlowID == flowID
+	}, s.execView())
+	return nil
+}
+
+func (s *Server) writeExecPage(w http.ResponseWriter, r *http.Request, pp pageParams, keep func(*execution) bool, v view) {
+	tenant := tenantOf(r)
+	s.mu.Lock()
+	var items []*execution
+	for _, ex := range s.execs {
+		if ex.e.TenantID == tenant && keep(ex) {
+			items = append(items, ex)
+		}
+	}
+	// Newest first unless sorted otherwise.
+	slices.SortFunc(items, func(a, b *execution) int {
+		return cmp.Or(b.e.State.StartDate.Compare(a.e.State.StartDate), cmp.Compare(a.e.ID, b.e.ID))
+	})
+	page := paginate(items, pp, execSorts)
+	out := pagedResults[*executionJSON]{Results: make([]*executionJSON, len(page.Results)), Total: page.Total}
+	for i, ex := range page.Results {
+		out.Results[i] = ex.e.render(v)
+	}
+	s.mu.Unlock()
+	writeJSON(w, http.StatusOK, out)
+}
+
+// writeActionResult answers an action: 2.0 sends the execution, 1.3 the
+// given status with no body.
+func (s *Server) writeActionResult(w http.ResponseWriter, e *executionJSON, v13Status int, contentType string) {
+	if s.cfg.version == Version13 {
+		w.WriteHeader(v13Status)
+		return
+	}
+	b, _ := json.Marshal(e)
+	writeRawJSON(w, http.StatusOK, contentType, b)
+}
+
+func (s *Server) killExecution(w http.ResponseWriter, r *http.Request) error {
+	cascade, err := boolParam(r.URL.Query(), "isOnKillCascade", true)
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	ex, err := s.lookupExecution(r)
+	if err != nil {
+		s.mu.Unlock()
+		return err
+	}
+	if isTerminal(ex.e.State.Current) {
+		if !cascade {
+			s.mu.Unlock()
+			return errIllegalState("Execution is already finished, can't kill it")
+		}
+	} else {
+		s.stopRunnerLocked(ex)
+		t := now()
+		ex.e.State.set(stateKilling, t)
+		s.publishLocked(ex)
+		for _, tr := range ex.e.TaskRunList {
+			if !isTerminal(tr.State.Current) {
+				if n := len(tr.Attempts); n > 0 && !isTerminal(tr.Attempts[n-1].State.Current) {
+					tr.Attempts[n-1].State.set(stateKilled, t)
+				}
+				tr.State.set(stateKilled, t)
+			}
+		}
+		ex.e.State.set(stateKilled, now())
+		s.publishLocked(ex)
+	}
+	out := ex.e.render(viewFull)
+	s.mu.Unlock()
+	s.writeActionResult(w, out, http.StatusAccepted, "text/json")
+	return nil
+}
+
+func (s *Server) restartExecution(w http.ResponseWriter, r *http.Request) error {
+	s.mu.Lock()
+	ex, err := s.lookupExecution(r)
+	if err != nil {
+		s.mu.Unlock()
+		return err
+	}
+	st := ex.e.State.Current
+	restartable := st == stateFailed || st == statePaused
+	if s.cfg.version == Version13 {
+		restartable = (isTerminal(st) || st == statePaused) && st != stateKilled
+	}
+	if !restartable {
+		s.mu.Unlock()
+		return errIllegalState("Execution '" + ex.e.ID + "' is not in a restartable state (" + st + ")")
+	}
+	if v := r.URL.Query().Get("revision"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			s.mu.Unlock()
+			return conversionError("revision", v)
+		}
+		rev := s.flows[ex.key].revision(n)
+		if rev == nil || rev.deleted {
+			s.mu.Unlock()
+			return errNotFound("Requested Flow is not found.")
+		}
+		ex.rev = rev
+		ex.e.FlowRevision = n
+	}
+	from := s.restartIndexLocked(ex)
+	s.stopRunnerLocked(ex)
+	t := now()
+	for _, tr := range ex.e.TaskRunList {
+		if tr.State.Current == stateFailed || tr.State.Current == stateKilled || tr.State.Current == statePaused {
+			tr.State.set(stateRestarted, t)
+		}
+	}
+	ex.e.State.set(stateRestarted, t)
+	ex.e.Metadata.AttemptNumber++
+	ex.e.Outputs = nil
+	s.publishLocked(ex)
+	s.startRunnerLocked(ex, from, true)
+	out := ex.e.render(viewFull)
+	s.mu.Unlock()
+	writeJSON(w, http.StatusOK, out) // both generations answer the execution
+	return nil
+}
+
+// restartIndexLocked returns the index of the first task whose run failed,
+// was killed or is paused; len(tasks) when none.
+func (s *Server) restartIndexLocked(ex *execution) int {
+	for i, t := range ex.rev.pf.tasks {
+		id, _ := t["id"].(string)
+		for _, tr := range ex.e.TaskRunList {
+			if tr.TaskID == id {
+				switch tr.State.Current {
+				case stateFailed, stateKilled, statePaused, stateRunning, stateCreated:
+					return i
+				}
+			}
+		}
+	}
+	for i, t := range ex.rev.pf.tasks {
+		id, _ := t["id"].(string)
+		found := false
+		for _, tr := range ex.e.TaskRunList {
+			if tr.TaskID == id {
+				found = true
+			}
+		}
+		if !found {
+			return i
+		}
+	}
+	return len(ex.rev.pf.tasks)
+}
+
+func (s *Server) replayExecution(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	src, err := s.lookupExecution(r)
+	if err != nil {
+		return err
+	}
+	rev := src.rev
+	if v := q.Get("revision"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return conversionError("revision", v)
+		}
+		if rev = s.flows[src.key].revision(n); rev == nil || rev.deleted {
+			return errNotFound("Requested Flow is not found.")
+		}
+	}
+	from := 0
+	if trID := q.Get("taskRunId"); trID != "" {
+		var taskID string
+		for _, tr := range src.e.TaskRunList {
+			if tr.ID == trID {
+				taskID = tr.TaskID
+			}
+		}
+		if taskID == "" {
+			return errIllegalArgument("No task found for taskRunId '" + trID + "'")
+		}
+		for i, t := range rev.pf.tasks {
+			if id, _ := t["id"].(string); id == taskID {
+				from = i
+			}
+		}
+	}
+	var labels []Label
+	for _, l := range src.e.Labels {
+		if l.Key != "system.correlationId" {
+			labels = append(labels, l)
+		}
+	}
+	id := newID()
+	files := map[string][]byte{}
+	oldPrefix := storagePrefix(src.e.Namespace, src.e.FlowID, src.e.ID)
+	newPrefix := storagePrefix(src.e.Namespace, src.e.FlowID, id)
+	inputs := map[string]any{}
+	for k, v := range src.e.Inputs {
+		if sv, ok := v.(string); ok && strings.HasPrefix(sv, oldPrefix) {
+			nv := newPrefix + strings.TrimPrefix(sv, oldPrefix)
+			files[nv] = src.files[sv]
+			v = nv
+		}
+		inputs[k] = v
+	}
+	ex := s.newExecutionLocked(src.key, rev, id, inputs, labels, "", files)
+	ex.e.OriginalID = src.e.OriginalID
+	ex.e.Trigger = src.e.Trigger
+	ex.e.Kind = src.e.Kind
+	// Task runs before the replayed task are kept as they were.
+	for i := 0; i < from; i++ {
+		tid, _ := rev.pf.tasks[i]["id"].(string)
+		for _, tr := range src.e.TaskRunList {
+			if tr.TaskID == tid {
+				c := cloneTaskRuns([]*taskRunJSON{tr}, true)[0]
+				c.ID, c.ExecutionID = newID(), id
+				ex.e.TaskRunList = append(ex.e.TaskRunList, c)
+			}
+		}
+	}
+	s.publishLocked(ex)
+	s.startRunnerLocked(ex, from, from > 0)
+	out := ex.e.render(viewFull)
+	b, _ := json.Marshal(out)
+	writeRawJSON(w, http.StatusOK, "application/json", b)
+	return nil
+}
+
+func (s *Server) resumeExecution(w http.ResponseWriter, r *http.Request) error {
+	s.mu.Lock()
+	ex, err := s.lookupExecution(r)
+	s.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	raw, err := readInputParts(r)
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	if ex.e.State.Current != statePaused {
+		s.mu.Unlock()
+		return errIllegalState("Execution '" + ex.e.ID + "' is not paused, can't resume it")
+	}
+	var pauseTask map[string]any
+	var pausedRun *taskRunJSON
+	for _, tr := range ex.e.TaskRunList {
+		if tr.State.Current == statePaused {
+			pausedRun = tr
+			for _, t := range ex.rev.pf.tasks {
+				if id, _ := t["id"].(string); id == tr.TaskID {
+					pauseTask = t
+				}
+			}
+		}
+	}
+	if pauseTask != nil {
+		decl := &parsedFlow{inputs: mapList(pauseTask["onResume"])}
+		inputs, err := convertInputs(decl, raw, storagePrefix(ex.e.Namespace, ex.e.FlowID, ex.e.ID), map[string]any{}, ex.files)
+		if err != nil {
+			s.mu.Unlock()
+			return err
+		}
+		if len(inputs) > 0 {
+			ex.resumeInputs = inputs
+		}
+	}
+	t := now()
+	if pausedRun != nil {
+		pausedRun.State.set(stateRunning, t)
+	}
+	ex.e.State.set(stateRunning, t)
+	s.publishLocked(ex)
+	select {
+	case ex.wake <- struct{}{}:
+	default:
+	}
+	out := ex.e.render(viewFull)
+	s.mu.Unlock()
+	s.writeActionResult(w, out, http.StatusNoContent, "application/json")
+	return nil
+}
+
+func (s *Server) pauseExecution(w http.ResponseWriter, r *http.Request) error {
+	s.mu.Lock()
+	ex, err := s.lookupExecution(r)
+	if err != nil {
+		s.mu.Unlock()
+		return err
+	}
+	if ex.e.State.Current != stateRunning && ex.e.State.Current != stateCreated {
+		s.mu.Unlock()
+		return errIllegalState("Execution '" + ex.e.ID + "' is not running, can't pause it")
+	}
+	ex.pauseRequested = true
+	s.mu.Unlock()
+	if s.cfg.version == Version13 {
+		w.WriteHeader(http.StatusNoContent)
+		return nil
+	}
+	w.WriteHeader(http.StatusOK)
+	return nil
+}
+
+func (s *Server) setExecutionLabels(w http.ResponseWriter, r *http.Request) error {
+	var labels []Label
+	if err := json.NewDecoder(r.Body).Decode(&labels); err != nil {
+		return &apiError{status: http.StatusUnprocessableEntity, message: "Invalid json: " + err.Error()}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ex, err := s.lookupExecution(r)
+	if err != nil {
+		return err
+	}
+	for _, l := range labels {
+		if strings.HasPrefix(l.Key, "system.") {
+			return errIllegalArgument("System labels can only be set by Kestra itself, offending label: " + l.Key + "=" + l.Value)
+		}
+	}
+	var kept []Label
+	for _, l := range ex.e.Labels {
+		if strings.HasPrefix(l.Key, "system.") {
+			kept = append(kept, l)
+		}
+	}
+	ex.e.Labels = append(labels, kept...)
+	s.publishLocked(ex)
+	writeJSON(w, http.StatusOK, ex.e.render(viewFull))
+	return nil
+}
+
+// executionFile serves GET /executions/{id}/file?path=kestra:///...
+func (s *Server) executionFile(w http.ResponseWriter, r *http.Request) error {
+	data, uri, err := s.lookupExecutionFile(w, r)
+	if err != nil || data == nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/octet-stream")
+	w.Header().Set("Content-Disposition", `attachment; filename="`+path.Base(uri)+`"`)
+	w.Header().Set("Content-Length", strconv.Itoa(len(data)))
+	_, _ = w.Write(data)
+	return nil
+}
+
+func (s *Server) executionFileMetas(w http.ResponseWriter, r *http.Request) error {
+	data, _, err := s.lookupExecutionFile(w, r)
+	if err != nil || data == nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"size": len(data)})
+	return nil
+}
+
+// lookupExecutionFile checks the path of an execution file request; it
+// answers the redirect itself (and returns nil data) for another
+// execution's file.
+func (s *Server) lookupExecutionFile(w http.ResponseWriter, r *http.Request) ([]byte, string, error) {
+	uri := r.URL.Query().Get("path")
+	if uri == "" {
+		return nil, "", errBadRequest("Required QueryValue [path] not specified")
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ex, err := s.lookupExecution(r)
+	if err != nil {
+		return nil, "", err
+	}
+	prefix := storagePrefix(ex.e.Namespace, ex.e.FlowID, ex.e.ID)
+	if !strings.HasPrefix(uri, prefix) {
+		other := storagePrefix(ex.e.Namespace, ex.e.FlowID, "")
+		if rest, ok := strings.CutPrefix(uri, other); ok {
+			otherID, _, _ := strings.Cut(rest, "/")
+			if s.execs[otherID] != nil {
+				loc := "/api/v1/" + ex.e.TenantID + "/executions/" + otherID + "/file?path=" + url.QueryEscape(uri)
+				http.Redirect(w, r, loc, http.StatusMovedPermanently)
+				return nil, "", nil
+			}
+		}
+		return nil, "", errIllegalArgument("Invalid prefix path")
+	}
+	data, ok := ex.files[uri]
+	if !ok {
+		return nil, "", errNotFound("Unable to find file at '" + uri + "'")
+	}
+	if data == nil {
+		data = []byte{}
+	}
+	return data, uri, nil
+}

@@ -1,0 +1,344 @@
+package emulator
+
+import (
+	"archive/zip"
+	"bytes"
+	"io"
+	"mime"
+	"net/http"
+	"path"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+type nsKey struct{ tenant, namespace string }
+
+type nsFile struct {
+	dir      bool
+	data     []byte
+	created  time.Time
+	modified time.Time
+}
+
+// nsTree holds a namespace's files by clean absolute path; directories
+// are explicit entries, created for every parent of a file.
+type nsTree struct {
+	entries map[string]*nsFile
+}
+
+func cleanPath(p string) (string, error) {
+	if p == "" {
+		return "", errBadRequest("Required QueryValue [path] not specified")
+	}
+	c := path.Clean("/" + p)
+	for _, seg := range strings.Split(c, "/") {
+		if len(seg) > 255 {
+			return "", errIllegalArgument("Path segment too long: " + seg)
+		}
+	}
+	return c, nil
+}
+
+func (s *Server) treeLocked(r *http.Request, create bool) *nsTree {
+	k := nsKey{tenantOf(r), r.PathValue("namespace")}
+	t := s.nsFiles[k]
+	if t == nil && create {
+		t = &nsTree{entries: map[string]*nsFile{}}
+		s.nsFiles[k] = t
+	}
+	return t
+}
+
+func (t *nsTree) mkdirAll(p string, at time.Time) {
+	for d := p; d != "/" && d != "."; d = path.Dir(d) {
+		if e := t.entries[d]; e == nil {
+			t.entries[d] = &nsFile{dir: true, created: at, modified: at}
+		}
+	}
+}
+
+func (t *nsTree) put(p string, data []byte) {
+	at := now()
+	t.mkdirAll(path.Dir(p), at)
+	if e := t.entries[p]; e != nil && !e.dir {
+		e.data, e.modified = data, at
+		return
+	}
+	t.entries[p] = &nsFile{data: data, created: at, modified: at}
+}
+
+func (s *Server) uploadFile(w http.ResponseWriter, r *http.Request) error {
+	p, err := cleanPath(r.URL.Query().Get("path"))
+	if err != nil {
+		return err
+	}
+	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if mt != "multipart/form-data" {
+		return &apiError{status: http.StatusUnsupportedMediaType, message: "Unsupported Media Type: Content Type [" + mt + "] not allowed. Allowed types: [multipart/form-data]"}
+	}
+	mr, err := r.MultipartReader()
+	if err != nil {
+		return errBadRequest(err.Error())
+	}
+	var data []byte
+	found := false
+	for {
+		part, err := mr.NextPart()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return errBadRequest(err.Error())
+		}
+		if part.FormName() != "fileContent" {
+			continue
+		}
+		var buf bytes.Buffer
+		if _, err := io.Copy(&buf, io.LimitReader(part, maxBody)); err != nil {
+			return errBadRequest(err.Error())
+		}
+		data, found = buf.Bytes(), true
+	}
+	if !found {
+		return &apiError{status: http.StatusBadRequest, message: "Bad Request: Required argument [CompletedFileUpload fileContent] not specified"}
+	}
+	if strings.HasPrefix(p, "/_flows/") {
+		pf, aerr := parseFlow(string(data))
+		if aerr != nil {
+			return aerr
+		}
+		s.mu.Lock()
+		s.saveFlowLocked(tenantOf(r), pf, string(data))
+		s.mu.Unlock()
+		w.WriteHeader(http.StatusOK)
+		return nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t := s.treeLocked(r, true)
+	if strings.HasSuffix(p, ".zip") {
+		zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
+		if err != nil {
+			return errIllegalArgument("Invalid zip file: " + err.Error())
+		}
+		base := path.Dir(p)
+		for _, f := range zr.File {
+			dst, err := cleanPath(path.Join(base, f.Name))
+			if err != nil {
+				return err
+			}
+			if f.FileInfo().IsDir() {
+				t.mkdirAll(dst, now())
+				continue
+			}
+			rc, err := f.Open()
+			if err != nil {
+				return errIllegalArgument("Invalid zip file: " + err.Error())
+			}
+			b, err := io.ReadAll(io.LimitReader(rc, maxBody))
+			rc.Close()
+			if err != nil {
+				return errIllegalArgument("Invalid zip file: " + err.Error())
+			}
+			t.put(dst, b)
+		}
+		w.WriteHeader(http.StatusOK)
+		return nil
+	}
+	if e := t.entries[p]; e != nil && e.dir {
+		return errIllegalArgument("Path '" + p + "' is a directory")
+	}
+	t.put(p, data)
+	w.WriteHeader(http.StatusOK)
+	return nil
+}
+
+func (s *Server) downloadFile(w http.ResponseWriter, r *http.Request) error {
+	p, err := cleanPath(r.URL.Query().Get("path"))
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	var e *nsFile
+	if t := s.treeLocked(r, false); t != nil {
+		e = t.entries[p]
+	}
+	s.mu.Unlock()
+	if e == nil || e.dir {
+		return errNotFound("File not found: " + p)
+	}
+	w.Header().Set("Content-Type", "application/octet-stream")
+	w.Header().Set("Cache-Control", "no-cache")
+	w.Header().Set("Content-Length", strconv.Itoa(len(e.data)))
+	_, _ = w.Write(e.data)
+	return nil
+}
+
+// fileAttrs is Kestra's FileAttributes JSON.
+type fileAttrs struct {
+	FileName         string            `json:"fileName"`
+	LastModifiedTime int64             `json:"lastModifiedTime"`
+	CreationTime     int64             `json:"creationTime"`
+	Type             string            `json:"type"`
+	Size             int64             `json:"size"`
+	Metadata         map[string]string `json:"metadata"`
+}
+
+func attrsOf(p string, e *nsFile) fileAttrs {
+	a := fileAttrs{FileName: path.Base(p), LastModifiedTime: e.modified.UnixMilli(), CreationTime: e.created.UnixMilli(), Type: "File", Size: int64(len(e.data)), Metadata: map[string]string{}}
+	if e.dir {
+		a.Type, a.Size = "Directory", 0
+	}
+	return a
+}
+
+func (s *Server) listDirectory(w http.ResponseWriter, r *http.Request) error {
+	p := r.URL.Query().Get("path")
+	if p == "" {
+		p = "/"
+	}
+	p, err := cleanPath(p)
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	t := s.treeLocked(r, false)
+	out := []fileAttrs{}
+	if p != "/" && (t == nil || t.entries[p] == nil || !t.entries[p].dir) {
+		s.mu.Unlock()
+		return errNotFound("Directory not found: " + p)
+	}
+	if t != nil {
+		for ep, e := range t.entries {
+			if path.Dir(ep) == p && ep != p {
+				out = append(out, attrsOf(ep, e))
+			}
+		}
+	}
+	s.mu.Unlock()
+	slices.SortFunc(out, func(a, b fileAttrs) int { return strings.Compare(a.FileName, b.FileName) })
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+func (s *Server) createDirectory(w http.ResponseWriter, r *http.Request) error {
+	p, err := cleanPath(r.URL.Query().Get("path"))
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t := s.treeLocked(r, true)
+	if e := t.entries[p]; e != nil && !e.dir {
+		return errIllegalArgument("Path '" + p + "' is a file")
+	}
+	t.mkdirAll(p, now())
+	w.WriteHeader(http.StatusOK)
+	return nil
+}
+
+func (s *Server) fileStats(w http.ResponseWriter, r *http.Request) error {
+	p := r.URL.Query().Get("path")
+	if p == "" {
+		p = "/"
+	}
+	p, err := cleanPath(p)
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t := s.treeLocked(r, false)
+	if p == "/" {
+		writeJSON(w, http.StatusOK, fileAttrs{FileName: "", Type: "Directory", Metadata: map[string]string{}})
+		return nil
+	}
+	if t == nil || t.entries[p] == nil {
+		return errNotFound("File not found: " + p)
+	}
+	writeJSON(w, http.StatusOK, attrsOf(p, t.entries[p]))
+	return nil
+}
+
+func (s *Server) moveFile(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	from, err := cleanPath(q.Get("from"))
+	if err != nil {
+		return err
+	}
+	to, err := cleanPath(q.Get("to"))
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t := s.treeLocked(r, false)
+	if t == nil || t.entries[from] == nil {
+		return errNotFound("File not found: " + from)
+	}
+	if t.entries[to] != nil {
+		return errIllegalArgument("File '" + to + "' already exists")
+	}
+	at := now()
+	t.mkdirAll(path.Dir(to), at)
+	for ep, e := range t.entries {
+		if ep == from || strings.HasPrefix(ep, from+"/") {
+			delete(t.entries, ep)
+			t.entries[to+strings.TrimPrefix(ep, from)] = e
+		}
+	}
+	w.WriteHeader(http.StatusOK)
+	return nil
+}
+
+func (s *Server) deleteFile(w http.ResponseWriter, r *http.Request) error {
+	p, err := cleanPath(r.URL.Query().Get("path"))
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t := s.treeLocked(r, false)
+	if t == nil || t.entries[p] == nil {
+		return errNotFound("File not found: " + p)
+	}
+	for ep := range t.entries {
+		if ep == p || strings.HasPrefix(ep, p+"/") {
+			delete(t.entries, ep)
+		}
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (s *Server) exportFiles(w http.ResponseWriter, r *http.Request) error {
+	ns := r.PathValue("namespace")
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	s.mu.Lock()
+	if t := s.treeLocked(r, false); t != nil {
+		paths := make([]string, 0, len(t.entries))
+		for p, e := range t.entries {
+			if !e.dir {
+				paths = append(paths, p)
+			}
+		}
+		slices.Sort(paths)
+		for _, p := range paths {
+			fw, err := zw.Create(strings.TrimPrefix(p, "/"))
+			if err == nil {
+				_, _ = fw.Write(t.entries[p].data)
+			}
+		}
+	}
+	s.mu.Unlock()
+	if err := zw.Close(); err != nil {
+		return errInternal(err.Error())
+	}
+	w.Header().Set("Content-Type", "application/octet-stream")
+	w.Header().Set("Content-Disposition", `attachment; filename="`+ns+`_files.zip"`)
+	_, _ = w.Write(buf.Bytes())
+	return nil
+}

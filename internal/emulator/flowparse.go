@@ -1,0 +1,404 @@
+package emulator
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/goccy/go-yaml"
+)
+
+// Label is a key/value label of a flow or an execution.
+type Label struct {
+	Key   string `json:"key"`
+	Value string `json:"value"`
+}
+
+// parsedFlow is a flow source that parsed and validated.
+type parsedFlow struct {
+	doc       map[string]any
+	id        string
+	namespace string
+	revision  int // the revision the YAML carries, 0 if none
+	disabled  bool
+	labels    []Label
+	tasks     []map[string]any
+	inputs    []map[string]any
+	triggers  []map[string]any
+	outputs   []map[string]any
+	variables map[string]any
+}
+
+var (
+	flowIDRe      = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9._-]*$`)
+	namespaceRe   = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]*$`)
+	taskIDRe      = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_-]*$`)
+	flowIDPattern = `^[a-zA-Z0-9][a-zA-Z0-9._-]*`
+	nsPattern     = `^[a-z0-9][a-z0-9._-]*`
+	taskIDPattern = `^[a-zA-Z0-9][a-zA-Z0-9_-]*`
+)
+
+// flowProperties are the top-level properties Kestra's FlowWithSource
+// knows; any other one is an "Unrecognized field".
+var flowProperties = map[string]bool{
+	"id": true, "namespace": true, "revision": true, "description": true, "labels": true,
+	"inputs": true, "outputs": true, "variables": true, "tasks": true, "errors": true,
+	"finally": true, "afterExecution": true, "listeners": true, "triggers": true,
+	"pluginDefaults": true, "taskDefaults": true, "disabled": true, "deleted": true,
+	"concurrency": true, "retry": true, "sla": true, "checks": true, "workerGroup": true,
+	"tenantId": true,
+}
+
+// Canonical task types the runner simulates.
+const (
+	typeLog    = "io.kestra.plugin.core.log.Log"
+	typeReturn = "io.kestra.plugin.core.debug.Return"
+	typeFail   = "io.kestra.plugin.core.execution.Fail"
+	typePause  = "io.kestra.plugin.core.flow.Pause"
+	typeSleep  = "io.kestra.plugin.core.flow.Sleep"
+
+	typeWebhook = "io.kestra.plugin.core.trigger.Webhook"
+)
+
+// typeAliases maps legacy class names to the canonical ones.
+var typeAliases = map[string]string{
+	"io.kestra.core.tasks.log.Log":                    typeLog,
+	"io.kestra.core.tasks.debugs.Return":              typeReturn,
+	"io.kestra.core.tasks.debugs.Echo":                typeLog,
+	"io.kestra.plugin.core.debug.Echo":                typeLog,
+	"io.kestra.core.tasks.executions.Fail":            typeFail,
+	"io.kestra.core.tasks.flows.Pause":                typePause,
+	"io.kestra.core.tasks.flows.Sleep":                typeSleep,
+	"io.kestra.core.models.triggers.types.Webhook":    typeWebhook,
+	"io.kestra.core.models.triggers.types.Schedule":   "io.kestra.plugin.core.trigger.Schedule",
+	"io.kestra.core.models.triggers.types.Flow":       "io.kestra.plugin.core.trigger.Flow",
+	"io.kestra.core.tasks.flows.Sequential":           "io.kestra.plugin.core.flow.Sequential",
+	"io.kestra.core.tasks.flows.Parallel":             "io.kestra.plugin.core.flow.Parallel",
+	"io.kestra.core.tasks.executions.Counts":          "io.kestra.plugin.core.execution.Count",
+	"io.kestra.core.tasks.storages.LocalFiles":        "io.kestra.plugin.core.storage.LocalFiles",
+	"io.kestra.plugin.scripts.shell.Commands":         "io.kestra.plugin.scripts.shell.Commands",
+	"io.kestra.core.tasks.scripts.Bash":               "io.kestra.plugin.scripts.shell.Commands",
+	"io.kestra.plugin.core.execution.SetVariables":    "io.kestra.plugin.core.execution.SetVariables",
+	"io.kestra.plugin.core.output.OutputValues":       "io.kestra.plugin.core.output.OutputValues",
+	"io.kestra.plugin.core.execution.Labels":          "io.kestra.plugin.core.execution.Labels",
+	"io.kestra.plugin.core.execution.Exit":            "io.kestra.plugin.core.execution.Exit",
+	"io.kestra.plugin.core.execution.Assert":          "io.kestra.plugin.core.execution.Assert",
+	"io.kestra.plugin.core.http.Request":              "io.kestra.plugin.core.http.Request",
+	"io.kestra.plugin.core.http.Download":             "io.kestra.plugin.core.http.Download",
+	"io.kestra.plugin.core.kv.Set":                    "io.kestra.plugin.core.kv.Set",
+	"io.kestra.plugin.core.kv.Get":                    "io.kestra.plugin.core.kv.Get",
+	"io.kestra.plugin.core.kv.Delete":                 "io.kestra.plugin.core.kv.Delete",
+	"io.kestra.plugin.core.log.Fetch":                 "io.kestra.plugin.core.log.Fetch",
+	"io.kestra.plugin.core.storage.Write":             "io.kestra.plugin.core.storage.Write",
+	"io.kestra.plugin.core.storage.Delete":            "io.kestra.plugin.core.storage.Delete",
+	"io.kestra.plugin.core.storage.LocalFiles":        "io.kestra.plugin.core.storage.LocalFiles",
+	"io.kestra.plugin.core.flow.Subflow":              "io.kestra.plugin.core.flow.Subflow",
+	"io.kestra.plugin.core.flow.WorkingDirectory":     "io.kestra.plugin.core.flow.WorkingDirectory",
+	"io.kestra.plugin.core.flow.Sequential":           "io.kestra.plugin.core.flow.Sequential",
+	"io.kestra.plugin.core.flow.Parallel":             "io.kestra.plugin.core.flow.Parallel",
+	"io.kestra.plugin.core.flow.If":                   "io.kestra.plugin.core.flow.If",
+	"io.kestra.plugin.core.flow.Switch":               "io.kestra.plugin.core.flow.Switch",
+	"io.kestra.plugin.core.flow.ForEach":              "io.kestra.plugin.core.flow.ForEach",
+	"io.kestra.plugin.core.flow.AllowFailure":         "io.kestra.plugin.core.flow.AllowFailure",
+	"io.kestra.plugin.core.trigger.Schedule":          "io.kestra.plugin.core.trigger.Schedule",
+	"io.kestra.plugin.core.trigger.Flow":              "io.kestra.plugin.core.trigger.Flow",
+	"io.kestra.plugin.core.condition.ExecutionStatus": "io.kestra.plugin.core.condition.ExecutionStatus",
+}
+
+// pluginPrefixes are plugin groups whose types are all accepted (and run
+// as no-ops).
+var pluginPrefixes = []string{
+	"io.kestra.plugin.scripts.", "io.kestra.plugin.jdbc.", "io.kestra.plugin.aws.",
+	"io.kestra.plugin.gcp.", "io.kestra.plugin.azure.", "io.kestra.plugin.notifications.",
+	"io.kestra.plugin.docker.", "io.kestra.plugin.git.", "io.kestra.plugin.kubernetes.",
+	"io.kestra.plugin.fs.", "io.kestra.plugin.serdes.", "io.kestra.plugin.transform.",
+}
+
+var inputTypes = map[string]bool{
+	"STRING": true, "INT": true, "FLOAT": true, "BOOLEAN": true, "BOOL": true, "DATETIME": true,
+	"DATE": true, "TIME": true, "DURATION": true, "JSON": true, "ARRAY": true, "FILE": true,
+	"SELECT": true, "MULTISELECT": true, "URI": true, "SECRET": true, "EMAIL": true, "YAML": true,
+	"ENUM": true,
+}
+
+// canonicalType returns the canonical class of a known task or trigger
+// type, and false for an unknown one.
+func canonicalType(t string) (string, bool) {
+	if strings.HasPrefix(t, "io.kestra.invalid") {
+		return "", false
+	}
+	switch t {
+	case typeLog, typeReturn, typeFail, typePause, typeSleep, typeWebhook:
+		return t, true
+	}
+	if c, ok := typeAliases[t]; ok {
+		return c, true
+	}
+	for _, p := range pluginPrefixes {
+		if strings.HasPrefix(t, p) {
+			return t, true
+		}
+	}
+	return "", false
+}
+
+func yamlError(msg string, line int) *apiError {
+	return errInvalidEntity(Violation{
+		Path:    "yaml",
+		Message: fmt.Sprintf("Illegal genericflow source: YAML parsing error: %s (at line %d)", msg, line),
+	})
+}
+
+// parseYAML parses one YAML document into a map.
+func parseYAML(src string) (map[string]any, *apiError) {
+	var v any
+	if err := yaml.Unmarshal([]byte(src), &v); err != nil {
+		var ye yaml.Error
+		if errors.As(err, &ye) {
+			line := 1
+			if tk := ye.GetToken(); tk != nil && tk.Position != nil {
+				line = tk.Position.Line
+			}
+			return nil, yamlError(ye.GetMessage(), line)
+		}
+		return nil, yamlError(err.Error(), 1)
+	}
+	switch m := v.(type) {
+	case map[string]any:
+		return m, nil
+	case nil:
+		return nil, yamlError("No content to map due to end-of-input", 1)
+	default:
+		return nil, yamlError(fmt.Sprintf("Cannot deserialize value of type `FlowWithSource` from %T", v), 1)
+	}
+}
+
+const flowClass = "io.kestra.core.models.flows.FlowWithSource"
+
+// parseFlow parses and validates a flow source the way Kestra's create
+// endpoint does: YAML syntax, then unknown properties and types, then bean
+// validation.
+func parseFlow(src string) (*parsedFlow, *apiError) {
+	doc, aerr := parseYAML(src)
+	if aerr != nil {
+		return nil, aerr
+	}
+	keys := make([]string, 0, len(doc))
+	for k := range doc {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		if !flowProperties[k] {
+			return nil, errInvalidEntity(Violation{
+				Path:    fmt.Sprintf(`%s["%s"]`, flowClass, k),
+				Message: fmt.Sprintf(`Unrecognized field "%s" (class %s), not marked as ignorable`, k, flowClass),
+			})
+		}
+	}
+	pf := &parsedFlow{doc: doc}
+	pf.id, _ = doc["id"].(string)
+	pf.namespace, _ = doc["namespace"].(string)
+	pf.disabled, _ = doc["disabled"].(bool)
+	pf.revision = intOf(doc["revision"])
+	pf.tasks = mapList(doc["tasks"])
+	pf.inputs = mapList(doc["inputs"])
+	pf.triggers = mapList(doc["triggers"])
+	pf.outputs = mapList(doc["outputs"])
+	pf.variables, _ = doc["variables"].(map[string]any)
+	pf.labels = labelsOf(doc["labels"])
+
+	// Jackson's polymorphic type resolution fails first.
+	for _, list := range []string{"tasks", "errors", "finally", "afterExecution", "triggers"} {
+		if aerr := checkTypes(mapList(doc[list]), fmt.Sprintf(`%s["%s"]`, flowClass, list)); aerr != nil {
+			return nil, aerr
+		}
+	}
+	for i, in := range pf.inputs {
+		t, _ := in["type"].(string)
+		if t != "" && !inputTypes[strings.ToUpper(t)] {
+			path := fmt.Sprintf(`%s["inputs"]->java.util.ArrayList[%d]`, flowClass, i)
+			return nil, errInvalidEntity(
+				Violation{Path: path, Message: "Invalid type: " + t},
+				Violation{Path: path + `->io.kestra.core.models.flows.Input["type"]`, Message: "Invalid type: " + t},
+			)
+		}
+	}
+
+	var vs []Violation
+	switch {
+	case doc["id"] == nil:
+		vs = append(vs, Violation{Path: "id", Message: "must not be null"})
+	case !flowIDRe.MatchString(pf.id):
+		vs = append(vs, Violation{Path: "id", Message: fmt.Sprintf("must match %q", flowIDPattern)})
+	case len(pf.id) > 100:
+		vs = append(vs, Violation{Path: "id", Message: "size must be between 1 and 100"})
+	}
+	switch {
+	case doc["namespace"] == nil:
+		vs = append(vs, Violation{Path: "namespace", Message: "must not be null"})
+	case !namespaceRe.MatchString(pf.namespace):
+		vs = append(vs, Violation{Path: "namespace", Message: fmt.Sprintf("must match %q", nsPattern)})
+	case len(pf.namespace) > 150:
+		vs = append(vs, Violation{Path: "namespace", Message: "size must be between 0 and 150"})
+	}
+	if len(pf.tasks) == 0 {
+		vs = append(vs, Violation{Path: "tasks", Message: "must not be empty"})
+	}
+	seen := map[string]bool{}
+	var dups []string
+	var checkTasks func(prefix string, tasks []map[string]any)
+	checkTasks = func(prefix string, tasks []map[string]any) {
+		for i, t := range tasks {
+			p := fmt.Sprintf("%s[%d]", prefix, i)
+			id, _ := t["id"].(string)
+			switch {
+			case t["id"] == nil:
+				vs = append(vs, Violation{Path: p + ".id", Message: "must not be null"})
+			case !taskIDRe.MatchString(id):
+				vs = append(vs, Violation{Path: p + ".id", Message: fmt.Sprintf("must match %q", taskIDPattern)})
+			case seen[id]:
+				dups = append(dups, id)
+			default:
+				seen[id] = true
+			}
+			for _, sub := range []string{"tasks", "then", "else", "errors"} {
+				checkTasks(p+"."+sub, mapList(t[sub]))
+			}
+			if cases, ok := t["cases"].(map[string]any); ok {
+				for k, c := range cases {
+					checkTasks(p+".cases."+k, mapList(c))
+				}
+			}
+		}
+	}
+	checkTasks("tasks", pf.tasks)
+	checkTasks("errors", mapList(doc["errors"]))
+	checkTasks("finally", mapList(doc["finally"]))
+	if len(dups) > 0 {
+		vs = append(vs, Violation{Path: "tasks", Message: "Duplicate task id with name [" + strings.Join(dups, ", ") + "]"})
+	}
+	for i, in := range pf.inputs {
+		p := fmt.Sprintf("inputs[%d]", i)
+		id, _ := in["id"].(string)
+		if in["id"] == nil {
+			vs = append(vs, Violation{Path: p + ".id", Message: "must not be null"})
+		} else if !taskIDRe.MatchString(id) {
+			vs = append(vs, Violation{Path: p + ".id", Message: fmt.Sprintf("must match %q", taskIDPattern)})
+		}
+		if in["type"] == nil {
+			vs = append(vs, Violation{Path: p + ".type", Message: "must not be null"})
+		}
+	}
+	for i, tr := range pf.triggers {
+		if tr["id"] == nil {
+			vs = append(vs, Violation{Path: fmt.Sprintf("triggers[%d].id", i), Message: "must not be null"})
+		}
+	}
+	if len(vs) > 0 {
+		return nil, errInvalidEntity(vs...)
+	}
+	return pf, nil
+}
+
+// checkTypes reports the first task (recursively) whose type is unknown.
+func checkTypes(tasks []map[string]any, path string) *apiError {
+	for i, t := range tasks {
+		p := fmt.Sprintf("%s->java.util.ArrayList[%d]", path, i)
+		typ, _ := t["type"].(string)
+		if _, ok := canonicalType(typ); !ok {
+			if t["type"] == nil {
+				typ = "null"
+			}
+			return errInvalidEntity(
+				Violation{Path: p, Message: "Invalid type: " + typ},
+				Violation{Path: p + `->io.kestra.core.models.tasks.Task["type"]`, Message: "Invalid type: " + typ},
+			)
+		}
+		for _, sub := range []string{"tasks", "then", "else", "errors"} {
+			if aerr := checkTypes(mapList(t[sub]), fmt.Sprintf(`%s->%s["%s"]`, p, typ, sub)); aerr != nil {
+				return aerr
+			}
+		}
+		if cases, ok := t["cases"].(map[string]any); ok {
+			for k, c := range cases {
+				if aerr := checkTypes(mapList(c), fmt.Sprintf(`%s->%s["cases"]["%s"]`, p, typ, k)); aerr != nil {
+					return aerr
+				}
+			}
+		}
+	}
+	return nil
+}
+
+func mapList(v any) []map[string]any {
+	l, _ := v.([]any)
+	out := make([]map[string]any, 0, len(l))
+	for _, x := range l {
+		if m, ok := x.(map[string]any); ok {
+			out = append(out, m)
+		} else {
+			out = append(out, map[string]any{})
+		}
+	}
+	return out
+}
+
+func intOf(v any) int {
+	switch n := v.(type) {
+	case int:
+		return n
+	case int64:
+		return int(n)
+	case uint64:
+		return int(n)
+	case float64:
+		return int(n)
+	}
+	return 0
+}
+
+// labelsOf reads flow labels written as a map or as a list of key/value.
+func labelsOf(v any) []Label {
+	out := []Label{}
+	switch l := v.(type) {
+	case map[string]any:
+		keys := make([]string, 0, len(l))
+		for k := range l {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		for _, k := range keys {
+			out = append(out, Label{Key: k, Value: fmt.Sprint(l[k])})
+		}
+	case []any:
+		for _, x := range l {
+			if m, ok := x.(map[string]any); ok {
+				k, _ := m["key"].(string)
+				out = append(out, Label{Key: k, Value: fmt.Sprint(m["value"])})
+			}
+		}
+	}
+	return out
+}
+
+// splitYAMLDocs splits a multi-flow body on a line of ---, as
+// /flows/validate does (regex \n+---\n*?).
+func splitYAMLDocs(body string) []string {
+	re := regexp.MustCompile(`\n+---\n*?`)
+	return re.Split(body, -1)
+}
+
+// splitNaive splits on the string ---, as the bulk endpoints do, dropping
+// blank documents.
+func splitNaive(body string) []string {
+	var out []string
+	for _, p := range strings.Split(body, "---") {
+		if strings.TrimSpace(p) != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}

@@ -1,0 +1,544 @@
+package emulator
+
+import (
+	"cmp"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+type flowKey struct{ tenant, namespace, id string }
+
+type flowRev struct {
+	revision int
+	source   string
+	pf       *parsedFlow
+	deleted  bool
+	updated  time.Time
+}
+
+type flowEntry struct {
+	key  flowKey
+	revs []*flowRev // oldest first; the last is current
+}
+
+func (fe *flowEntry) current() *flowRev { return fe.revs[len(fe.revs)-1] }
+
+func (fe *flowEntry) revision(n int) *flowRev {
+	for _, r := range fe.revs {
+		if r.revision == n {
+			return r
+		}
+	}
+	return nil
+}
+
+const maxBody = 64 << 20
+
+func readBody(r *http.Request) (string, error) {
+	b, err := io.ReadAll(io.LimitReader(r.Body, maxBody))
+	if err != nil {
+		return "", errBadRequest("cannot read body: " + err.Error())
+	}
+	return string(b), nil
+}
+
+// flowJSON renders a flow revision as Kestra's Flow / FlowWithSource JSON.
+func flowJSON(key flowKey, rev *flowRev, withSource bool) map[string]any {
+	m := make(map[string]any, len(rev.pf.doc)+6)
+	for k, v := range rev.pf.doc {
+		m[k] = v
+	}
+	m["id"] = key.id
+	m["namespace"] = key.namespace
+	m["tenantId"] = key.tenant
+	m["revision"] = rev.revision
+	m["deleted"] = rev.deleted
+	m["disabled"] = rev.pf.disabled
+	m["labels"] = rev.pf.labels
+	m["updated"] = rev.updated
+	if withSource {
+		m["source"] = rev.source
+	}
+	return m
+}
+
+func flowUID(tenant, namespace, id string) string {
+	return tenant + "_" + namespace + "_" + id + "_-1"
+}
+
+// saveFlowLocked stores pf as a new revision of its flow unless the source
+// is the same as the current one; it returns the revision in force.
+func (s *Server) saveFlowLocked(tenant string, pf *parsedFlow, src string) (flowKey, *flowRev) {
+	key := flowKey{tenant, pf.namespace, pf.id}
+	fe := s.flows[key]
+	if fe == nil {
+		fe = &flowEntry{key: key}
+		s.flows[key] = fe
+	}
+	if len(fe.revs) > 0 {
+		cur := fe.current()
+		if !cur.deleted && cur.source == src {
+			return key, cur
+		}
+	}
+	next := 1
+	if len(fe.revs) > 0 {
+		next = fe.current().revision + 1
+	}
+	rev := &flowRev{revision: next, source: src, pf: pf, updated: now()}
+	fe.revs = append(fe.revs, rev)
+	return key, rev
+}
+
+// deleteFlowLocked writes the deleted revision of a flow.
+func (s *Server) deleteFlowLocked(fe *flowEntry) *flowRev {
+	cur := fe.current()
+	rev := &flowRev{revision: cur.revision + 1, source: cur.source, pf: cur.pf, deleted: true, updated: now()}
+	fe.revs = append(fe.revs, rev)
+	return rev
+}
+
+// liveFlowLocked returns the current, non-deleted flow or nil.
+func (s *Server) liveFlowLocked(key flowKey) *flowEntry {
+	fe := s.flows[key]
+	if fe == nil || fe.current().deleted {
+		return nil
+	}
+	return fe
+}
+
+func (s *Server) createFlow(w http.ResponseWriter, r *http.Request) error {
+	src, err := readBody(r)
+	if err != nil {
+		return err
+	}
+	pf, aerr := parseFlow(src)
+	if aerr != nil {
+		return aerr
+	}
+	tenant := tenantOf(r)
+	s.mu.Lock()
+	key := flowKey{tenant, pf.namespace, pf.id}
+	if s.liveFlowLocked(key) != nil {
+		s.mu.Unlock()
+		return errInvalidEntity(Violation{Path: "flow.id", Message: "Flow id already exists"})
+	}
+	key, rev := s.saveFlowLocked(tenant, pf, src)
+	out := flowJSON(key, rev, true)
+	s.mu.Unlock()
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+func (s *Server) getFlow(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	withSource, err := boolParam(q, "source", false)
+	if err != nil {
+		return err
+	}
+	allowDeleted, err := boolParam(q, "allowDeleted", false)
+	if err != nil {
+		return err
+	}
+	key := flowKey{tenantOf(r), r.PathValue("namespace"), r.PathValue("id")}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	fe := s.flows[key]
+	if fe == nil {
+		return errNotFound("")
+	}
+	rev := fe.current()
+	if v := q.Get("revision"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return conversionError("revision", v)
+		}
+		if rev = fe.revision(n); rev == nil {
+			return errNotFound("")
+		}
+	}
+	if rev.deleted && !allowDeleted {
+		return errNotFound("")
+	}
+	writeJSON(w, http.StatusOK, flowJSON(key, rev, withSource))
+	return nil
+}
+
+func (s *Server) updateFlow(w http.ResponseWriter, r *http.Request) error {
+	key := flowKey{tenantOf(r), r.PathValue("namespace"), r.PathValue("id")}
+	s.mu.Lock()
+	exists := s.liveFlowLocked(key) != nil
+	s.mu.Unlock()
+	if !exists {
+		return errNotFound("")
+	}
+	src, err := readBody(r)
+	if err != nil {
+		return err
+	}
+	pf, aerr := parseFlow(src)
+	if aerr != nil {
+		return aerr
+	}
+	var vs []Violation
+	if pf.id != key.id {
+		vs = append(vs, Violation{Path: "flow.id", Message: "Illegal flow id update"})
+	}
+	if pf.namespace != key.namespace {
+		vs = append(vs, Violation{Path: "flow.namespace", Message: "Illegal namespace update"})
+	}
+	if len(vs) > 0 {
+		return errInvalidEntity(vs...)
+	}
+	s.mu.Lock()
+	if s.liveFlowLocked(key) == nil {
+		s.mu.Unlock()
+		return errNotFound("")
+	}
+	_, rev := s.saveFlowLocked(key.tenant, pf, src)
+	out := flowJSON(key, rev, true)
+	s.mu.Unlock()
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+func (s *Server) deleteFlow(w http.ResponseWriter, r *http.Request) error {
+	key := flowKey{tenantOf(r), r.PathValue("namespace"), r.PathValue("id")}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	fe := s.liveFlowLocked(key)
+	if fe == nil {
+		return errNotFound("")
+	}
+	s.deleteFlowLocked(fe)
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// liveFlowsLocked returns the current, non-deleted flows of a tenant
+// matching keep, sorted by namespace and id.
+func (s *Server) liveFlowsLocked(tenant string, keep func(*flowEntry) bool) []*flowEntry {
+	var out []*flowEntry
+	for k, fe := range s.flows {
+		if k.tenant == tenant && !fe.current().deleted && (keep == nil || keep(fe)) {
+			out = append(out, fe)
+		}
+	}
+	slices.SortFunc(out, func(a, b *flowEntry) int {
+		return cmp.Or(cmp.Compare(a.key.namespace, b.key.namespace), cmp.Compare(a.key.id, b.key.id))
+	})
+	return out
+}
+
+func (s *Server) listFlows(w http.ResponseWriter, r *http.Request) error {
+	ns := r.PathValue("namespace")
+	s.mu.Lock()
+	out := []map[string]any{}
+	for _, fe := range s.liveFlowsLocked(tenantOf(r), func(fe *flowEntry) bool { return fe.key.namespace == ns }) {
+		out = append(out, flowJSON(fe.key, fe.current(), false))
+	}
+	s.mu.Unlock()
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+func (s *Server) flowRevisions(w http.ResponseWriter, r *http.Request) error {
+	key := flowKey{tenantOf(r), r.PathValue("namespace"), r.PathValue("id")}
+	s.mu.Lock()
+	out := []map[string]any{}
+	if fe := s.flows[key]; fe != nil {
+		for _, rev := range fe.revs {
+			out = append(out, flowJSON(key, rev, true))
+		}
+	}
+	s.mu.Unlock()
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+var flowFilterFields = map[string]bool{"labels": true, "namespace": true, "q": true, "scope": true, "flowId": true}
+
+var flowSorts = map[string]func(a, b *flowEntry) int{
+	"id":        func(a, b *flowEntry) int { return cmp.Compare(a.key.id, b.key.id) },
+	"namespace": func(a, b *flowEntry) int { return cmp.Compare(a.key.namespace, b.key.namespace) },
+	"revision":  func(a, b *flowEntry) int { return cmp.Compare(a.current().revision, b.current().revision) },
+	"updated":   func(a, b *flowEntry) int { return a.current().updated.Compare(b.current().updated) },
+}
+
+func (s *Server) searchFlows(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	pp, err := parsePage(q, sortKeys(flowSorts))
+	if err != nil {
+		return err
+	}
+	fs, err := parseFilters(q, flowFilterFields)
+	if err != nil {
+		return err
+	}
+	if s.cfg.version == Version13 {
+		fs = legacyFlowFilters(q, fs)
+	}
+	leaf := func(fe *flowEntry) func(queryFilter) bool {
+		return func(f queryFilter) bool {
+			switch f.field {
+			case "namespace":
+				return matchString(f.op, fe.key.namespace, f.value)
+			case "flowId":
+				return matchString(f.op, fe.key.id, f.value)
+			case "q":
+				return matchString("CONTAINS", fe.key.id, f.value) || matchString("CONTAINS", fe.key.namespace, f.value)
+			case "labels":
+				return matchLabels(f.op, fe.current().pf.labels, f.key, f.value)
+			case "scope":
+				return true
+			}
+			return false
+		}
+	}
+	s.mu.Lock()
+	items := s.liveFlowsLocked(tenantOf(r), func(fe *flowEntry) bool { return fs.match(leaf(fe)) })
+	page := paginate(items, pp, flowSorts)
+	out := pagedResults[map[string]any]{Results: make([]map[string]any, len(page.Results)), Total: page.Total}
+	for i, fe := range page.Results {
+		out.Results[i] = flowJSON(fe.key, fe.current(), false)
+	}
+	s.mu.Unlock()
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+// legacyFlowFilters adds the 1.3 q/namespace/labels parameters.
+func legacyFlowFilters(q map[string][]string, fs filterSet) filterSet {
+	if v := first(q["q"]); v != "" {
+		fs.and = append(fs.and, queryFilter{field: "q", op: "EQUALS", value: v})
+	}
+	if v := first(q["namespace"]); v != "" {
+		fs.and = append(fs.and, queryFilter{field: "namespace", op: "PREFIX", value: v})
+	}
+	for _, l := range q["labels"] {
+		k, v, _ := strings.Cut(l, ":")
+		fs.and = append(fs.and, queryFilter{field: "labels", op: "EQUALS", key: k, value: v})
+	}
+	return fs
+}
+
+func first(v []string) string {
+	if len(v) == 0 {
+		return ""
+	}
+	return v[0]
+}
+
+// validationResult is one element of the /flows/validate answer.
+type validationResult struct {
+	Index            int      `json:"index"`
+	Filename         string   `json:"filename,omitempty"`
+	Namespace        string   `json:"namespace,omitempty"`
+	Flow             string   `json:"flow,omitempty"`
+	Constraints      string   `json:"constraints,omitempty"`
+	Outdated         bool     `json:"outdated"`
+	DeprecationPaths []string `json:"deprecationPaths"`
+	Warnings         []string `json:"warnings"`
+	Infos            []string `json:"infos"`
+}
+
+type namedSource struct{ filename, source string }
+
+func (s *Server) validateFlows(w http.ResponseWriter, r *http.Request) error {
+	var docs []namedSource
+	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if mt == "multipart/form-data" {
+		mr, err := r.MultipartReader()
+		if err != nil {
+			return errBadRequest(err.Error())
+		}
+		for {
+			part, err := mr.NextPart()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				return errBadRequest(err.Error())
+			}
+			if part.FormName() != "flows" {
+				continue
+			}
+			b, err := io.ReadAll(io.LimitReader(part, maxBody))
+			if err != nil {
+				return errBadRequest(err.Error())
+			}
+			docs = append(docs, namedSource{filename: part.FileName(), source: string(b)})
+		}
+	} else {
+		body, err := readBody(r)
+		if err != nil {
+			return err
+		}
+		for _, d := range splitYAMLDocs(body) {
+			docs = append(docs, namedSource{source: d})
+		}
+	}
+	tenant := tenantOf(r)
+	out := make([]validationResult, 0, len(docs))
+	s.mu.Lock()
+	for i, d := range docs {
+		res := validationResult{Index: i, Filename: d.filename, DeprecationPaths: []string{}, Warnings: []string{}, Infos: []string{}}
+		pf, aerr := parseFlow(d.source)
+		if aerr != nil {
+			res.Constraints = strings.TrimPrefix(aerr.message, "Invalid entity: ")
+			if doc, perr := parseYAML(d.source); perr == nil {
+				res.Namespace, _ = doc["namespace"].(string)
+				res.Flow, _ = doc["id"].(string)
+			}
+		} else {
+			res.Namespace, res.Flow = pf.namespace, pf.id
+			if pf.revision != 0 {
+				last := 0
+				if fe := s.flows[flowKey{tenant, pf.namespace, pf.id}]; fe != nil {
+					last = fe.current().revision
+				}
+				res.Outdated = pf.revision != last+1
+			}
+		}
+		out = append(out, res)
+	}
+	s.mu.Unlock()
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+// readFlowSources reads a bulk body: YAML split on ---, or multipart parts
+// named flows.
+func readFlowSources(r *http.Request) ([]string, error) {
+	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if mt != "multipart/form-data" {
+		body, err := readBody(r)
+		if err != nil {
+			return nil, err
+		}
+		return splitNaive(body), nil
+	}
+	mr, err := r.MultipartReader()
+	if err != nil {
+		return nil, errBadRequest(err.Error())
+	}
+	var out []string
+	for {
+		part, err := mr.NextPart()
+		if err == io.EOF {
+			return out, nil
+		}
+		if err != nil {
+			return nil, errBadRequest(err.Error())
+		}
+		if part.FormName() != "flows" {
+			continue
+		}
+		b, err := io.ReadAll(io.LimitReader(part, maxBody))
+		if err != nil {
+			return nil, errBadRequest(err.Error())
+		}
+		out = append(out, string(b))
+	}
+}
+
+func (s *Server) bulkNamespaceFlows(w http.ResponseWriter, r *http.Request) error {
+	return s.bulkUpdate(w, r, r.PathValue("namespace"), false)
+}
+
+func (s *Server) bulkFlows(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	child, err := boolParam(q, "allowNamespaceChild", false)
+	if err != nil {
+		return err
+	}
+	return s.bulkUpdate(w, r, q.Get("namespace"), child)
+}
+
+// bulkUpdate creates or updates every flow of the body and, with delete
+// (default true) and a namespace, deletes the namespace's other flows.
+func (s *Server) bulkUpdate(w http.ResponseWriter, r *http.Request, namespace string, allowChild bool) error {
+	q := r.URL.Query()
+	del, err := boolParam(q, "delete", true)
+	if err != nil {
+		return err
+	}
+	sources, err := readFlowSources(r)
+	if err != nil {
+		return err
+	}
+	tenant := tenantOf(r)
+	type item struct {
+		pf  *parsedFlow
+		src string
+	}
+	var items []item
+	override := q.Get("override")
+	for _, src := range sources {
+		src = strings.TrimLeft(src, "\n")
+		if override != "" {
+			src = replaceNamespace(src, override)
+		}
+		pf, aerr := parseFlow(src)
+		if aerr != nil {
+			return aerr
+		}
+		items = append(items, item{pf, src})
+	}
+	if namespace != "" {
+		var vs []Violation
+		for _, it := range items {
+			ns := it.pf.namespace
+			if ns != namespace && !(allowChild && strings.HasPrefix(ns, namespace+".")) {
+				vs = append(vs, Violation{Path: "flow.namespace", Message: flowUID(tenant, ns, it.pf.id) + " - flow namespace is invalid"})
+			}
+		}
+		if len(vs) > 0 {
+			return errInvalidEntity(vs...)
+		}
+	}
+	seen := map[string]bool{}
+	for _, it := range items {
+		k := it.pf.namespace + "/" + it.pf.id
+		if seen[k] {
+			return errInvalidEntity(Violation{Path: "flow.id", Message: "Duplicate flow id"})
+		}
+		seen[k] = true
+	}
+	out := []map[string]any{}
+	s.mu.Lock()
+	if del && namespace != "" {
+		for _, fe := range s.liveFlowsLocked(tenant, func(fe *flowEntry) bool {
+			ns := fe.key.namespace
+			return ns == namespace || (allowChild && strings.HasPrefix(ns, namespace+"."))
+		}) {
+			if !seen[fe.key.namespace+"/"+fe.key.id] {
+				rev := s.deleteFlowLocked(fe)
+				out = append(out, flowJSON(fe.key, rev, false))
+			}
+		}
+	}
+	for _, it := range items {
+		key, rev := s.saveFlowLocked(tenant, it.pf, it.src)
+		out = append(out, flowJSON(key, rev, false))
+	}
+	s.mu.Unlock()
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+func replaceNamespace(src, ns string) string {
+	lines := strings.Split(src, "\n")
+	for i, l := range lines {
+		if strings.HasPrefix(l, "namespace:") {
+			lines[i] = fmt.Sprintf("namespace: %s", ns)
+		}
+	}
+	return strings.Join(lines, "\n")
+}

@@ -1,0 +1,254 @@
+package emulator
+
+import (
+	"cmp"
+	"encoding/json"
+	"net/http"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+)
+
+type kvKey struct{ tenant, namespace, key string }
+
+type kvEntry struct {
+	typ         string
+	value       any
+	revision    int
+	description string
+	created     time.Time
+	updated     time.Time
+	expiration  *time.Time
+}
+
+var kvKeyRe = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9._-]*$`)
+
+func checkKVKey(key string) error {
+	if !kvKeyRe.MatchString(key) {
+		return errIllegalArgument("Key must start with an alphanumeric character (uppercase or lowercase) and can contain alphanumeric characters (uppercase or lowercase), dots (.), underscores (_), and hyphens (-) only.")
+	}
+	return nil
+}
+
+var (
+	dateRe     = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}$`)
+	dateTimeRe = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}T`)
+)
+
+// typeKV types a KV body as Kestra's Ion/JSON parse does; text that does
+// not parse is a raw string.
+func typeKV(body string) (string, any) {
+	trimmed := strings.TrimSpace(body)
+	var v any
+	if err := json.Unmarshal([]byte(trimmed), &v); err == nil {
+		switch x := v.(type) {
+		case string:
+			return "STRING", x
+		case float64:
+			return "NUMBER", json.Number(trimmed)
+		case bool:
+			return "BOOLEAN", x
+		case map[string]any, []any:
+			return "JSON", x
+		case nil:
+			return "STRING", body
+		}
+	}
+	switch {
+	case dateRe.MatchString(trimmed):
+		return "DATE", trimmed
+	case dateTimeRe.MatchString(trimmed):
+		if t, err := time.Parse(time.RFC3339Nano, trimmed); err == nil {
+			return "DATETIME", t.UTC().Format(time.RFC3339Nano)
+		}
+	case strings.HasPrefix(strings.ToUpper(trimmed), "P"):
+		if d, err := parseISODuration(trimmed); err == nil {
+			return "DURATION", formatISODuration(d)
+		}
+	}
+	return "STRING", body
+}
+
+func (e *kvEntry) expired() bool {
+	return e.expiration != nil && !now().Before(*e.expiration)
+}
+
+func (s *Server) putKV(w http.ResponseWriter, r *http.Request) error {
+	k := kvKey{tenantOf(r), r.PathValue("namespace"), r.PathValue("key")}
+	if err := checkKVKey(k.key); err != nil {
+		return err
+	}
+	var exp *time.Time
+	if ttl := r.Header.Get("ttl"); ttl != "" {
+		d, err := parseISODuration(ttl)
+		if err != nil {
+			return errInternal("Text cannot be parsed to a Duration")
+		}
+		t := now().Add(d)
+		exp = &t
+	}
+	body, err := readBody(r)
+	if err != nil {
+		return err
+	}
+	typ, val := typeKV(body)
+	s.mu.Lock()
+	t := now()
+	e := &kvEntry{typ: typ, value: val, revision: 1, description: r.Header.Get("description"), created: t, updated: t, expiration: exp}
+	if old := s.kv[k]; old != nil {
+		e.revision = old.revision + 1
+		e.created = old.created
+	}
+	s.kv[k] = e
+	s.mu.Unlock()
+	w.WriteHeader(http.StatusOK)
+	return nil
+}
+
+func (s *Server) getKV(w http.ResponseWriter, r *http.Request) error {
+	k := kvKey{tenantOf(r), r.PathValue("namespace"), r.PathValue("key")}
+	if err := checkKVKey(k.key); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	e := s.kv[k]
+	s.mu.Unlock()
+	if e == nil {
+		return errNotFound("No value found for key '" + k.key + "' in namespace '" + k.namespace + "'")
+	}
+	if e.expired() {
+		return &apiError{status: http.StatusGone, message: "Resource has expired: The requested value has expired"}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"type": e.typ, "value": e.value, "revision": e.revision, "updated": e.updated})
+	return nil
+}
+
+func (s *Server) deleteKV(w http.ResponseWriter, r *http.Request) error {
+	k := kvKey{tenantOf(r), r.PathValue("namespace"), r.PathValue("key")}
+	if err := checkKVKey(k.key); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	_, ok := s.kv[k]
+	delete(s.kv, k)
+	s.mu.Unlock()
+	writeJSON(w, http.StatusOK, ok)
+	return nil
+}
+
+func (s *Server) bulkDeleteKV(w http.ResponseWriter, r *http.Request) error {
+	var req struct {
+		Keys []string `json:"keys"`
+	}
+	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
+		return &apiError{status: http.StatusUnprocessableEntity, message: "Invalid json: " + err.Error()}
+	}
+	ns, tenant := r.PathValue("namespace"), tenantOf(r)
+	deleted := []string{}
+	s.mu.Lock()
+	for _, key := range req.Keys {
+		k := kvKey{tenant, ns, key}
+		if _, ok := s.kv[k]; ok {
+			delete(s.kv, k)
+			deleted = append(deleted, key)
+		}
+	}
+	s.mu.Unlock()
+	writeJSON(w, http.StatusOK, map[string]any{"keys": deleted})
+	return nil
+}
+
+// kvEntryJSON is Kestra's KVEntry.
+type kvEntryJSON struct {
+	Namespace      string     `json:"namespace"`
+	Key            string     `json:"key"`
+	Revision       int        `json:"revision"`
+	Description    string     `json:"description,omitempty"`
+	CreationDate   time.Time  `json:"creationDate"`
+	UpdateDate     time.Time  `json:"updateDate"`
+	ExpirationDate *time.Time `json:"expirationDate,omitempty"`
+}
+
+// kvEntriesLocked lists the live entries of a tenant matching keep, sorted
+// by namespace and key.
+func (s *Server) kvEntriesLocked(tenant string, keep func(kvKey) bool) []kvEntryJSON {
+	var out []kvEntryJSON
+	for k, e := range s.kv {
+		if k.tenant == tenant && !e.expired() && keep(k) {
+			out = append(out, kvEntryJSON{
+				Namespace: k.namespace, Key: k.key, Revision: e.revision, Description: e.description,
+				CreationDate: e.created, UpdateDate: e.updated, ExpirationDate: e.expiration,
+			})
+		}
+	}
+	slices.SortFunc(out, func(a, b kvEntryJSON) int {
+		return cmp.Or(cmp.Compare(a.Namespace, b.Namespace), cmp.Compare(a.Key, b.Key))
+	})
+	if out == nil {
+		out = []kvEntryJSON{}
+	}
+	return out
+}
+
+var kvSorts = map[string]func(a, b kvEntryJSON) int{
+	"key":        func(a, b kvEntryJSON) int { return cmp.Compare(a.Key, b.Key) },
+	"namespace":  func(a, b kvEntryJSON) int { return cmp.Compare(a.Namespace, b.Namespace) },
+	"updateDate": func(a, b kvEntryJSON) int { return a.UpdateDate.Compare(b.UpdateDate) },
+}
+
+var kvFilterFields = map[string]bool{"namespace": true, "key": true, "q": true, "updateDate": true}
+
+func (s *Server) listKV(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	pp, err := parsePage(q, sortKeys(kvSorts))
+	if err != nil {
+		return err
+	}
+	fs, err := parseFilters(q, kvFilterFields)
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	items := s.kvEntriesLocked(tenantOf(r), func(k kvKey) bool {
+		return fs.match(func(f queryFilter) bool {
+			switch f.field {
+			case "namespace":
+				return matchString(f.op, k.namespace, f.value)
+			case "key":
+				return matchString(f.op, k.key, f.value)
+			case "q":
+				return matchString("CONTAINS", k.key, f.value)
+			}
+			return true
+		})
+	})
+	s.mu.Unlock()
+	writeJSON(w, http.StatusOK, paginate(items, pp, kvSorts))
+	return nil
+}
+
+func (s *Server) listNamespaceKV(w http.ResponseWriter, r *http.Request) error {
+	ns := r.PathValue("namespace")
+	s.mu.Lock()
+	items := s.kvEntriesLocked(tenantOf(r), func(k kvKey) bool { return k.namespace == ns })
+	s.mu.Unlock()
+	writeJSON(w, http.StatusOK, items)
+	return nil
+}
+
+// inheritedKV lists the entries of the parent namespaces (a.b.c sees a.b
+// and a).
+func (s *Server) inheritedKV(w http.ResponseWriter, r *http.Request) error {
+	ns := r.PathValue("namespace")
+	parents := map[string]bool{}
+	for p := ns; strings.Contains(p, "."); {
+		p = p[:strings.LastIndex(p, ".")]
+		parents[p] = true
+	}
+	s.mu.Lock()
+	items := s.kvEntriesLocked(tenantOf(r), func(k kvKey) bool { return parents[k.namespace] })
+	s.mu.Unlock()
+	writeJSON(w, http.StatusOK, items)
+	return nil
+}

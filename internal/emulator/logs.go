@@ -1,0 +1,414 @@
+package emulator
+
+import (
+	"bytes"
+	"cmp"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// logEntry is Kestra's LogEntry (FollowLogEvent in 2.0 streams).
+type logEntry struct {
+	TenantID      string    `json:"tenantId,omitempty"`
+	Namespace     string    `json:"namespace"`
+	FlowID        string    `json:"flowId"`
+	TaskID        string    `json:"taskId,omitempty"`
+	ExecutionID   string    `json:"executionId"`
+	TaskRunID     string    `json:"taskRunId,omitempty"`
+	AttemptNumber *int      `json:"attemptNumber,omitempty"`
+	TriggerID     string    `json:"triggerId,omitempty"`
+	Timestamp     time.Time `json:"timestamp"`
+	Level         string    `json:"level"`
+	Thread        string    `json:"thread,omitempty"`
+	Message       string    `json:"message"`
+	ExecutionKind string    `json:"executionKind,omitempty"`
+}
+
+// logEntry13 is the 1.3 LogEntry, whose attemptNumber is always written.
+type logEntry13 struct {
+	TenantID      string    `json:"tenantId,omitempty"`
+	Namespace     string    `json:"namespace"`
+	FlowID        string    `json:"flowId"`
+	TaskID        string    `json:"taskId,omitempty"`
+	ExecutionID   string    `json:"executionId"`
+	TaskRunID     string    `json:"taskRunId,omitempty"`
+	AttemptNumber *int      `json:"attemptNumber"`
+	TriggerID     string    `json:"triggerId,omitempty"`
+	Timestamp     time.Time `json:"timestamp"`
+	Level         string    `json:"level"`
+	Thread        string    `json:"thread,omitempty"`
+	Message       string    `json:"message"`
+	ExecutionKind string    `json:"executionKind,omitempty"`
+}
+
+func (s *Server) logView(e *logEntry) any {
+	if s.cfg.version == Version13 {
+		v := logEntry13(*e)
+		return &v
+	}
+	return e
+}
+
+type logBucket struct {
+	entries []*logEntry
+	subs    map[*logSub]struct{}
+}
+
+type logSub struct {
+	mu     sync.Mutex
+	queue  []*logEntry
+	notify chan struct{}
+}
+
+func (ls *logSub) push(e *logEntry) {
+	ls.mu.Lock()
+	ls.queue = append(ls.queue, e)
+	ls.mu.Unlock()
+	select {
+	case ls.notify <- struct{}{}:
+	default:
+	}
+}
+
+func (ls *logSub) take() []*logEntry {
+	ls.mu.Lock()
+	defer ls.mu.Unlock()
+	q := ls.queue
+	ls.queue = nil
+	return q
+}
+
+var logLevels = map[string]int{"TRACE": 0, "DEBUG": 1, "INFO": 2, "WARN": 3, "ERROR": 4}
+
+// appendLogLocked stores a log line of an execution and sends it to its
+// followers.
+func (s *Server) appendLogLocked(ex *execution, tr *taskRunJSON, level, msg string) {
+	e := &logEntry{
+		TenantID: ex.e.TenantID, Namespace: ex.e.Namespace, FlowID: ex.e.FlowID, ExecutionID: ex.e.ID,
+		Timestamp: now(), Level: level, Message: msg, Thread: "emulator-worker",
+	}
+	if tr != nil {
+		e.TaskID, e.TaskRunID = tr.TaskID, tr.ID
+		n := max(len(tr.Attempts)-1, 0)
+		e.AttemptNumber = &n
+	}
+	b := s.logs[ex.e.ID]
+	if b == nil {
+		b = &logBucket{}
+		s.logs[ex.e.ID] = b
+	}
+	b.entries = append(b.entries, e)
+	for sub := range b.subs {
+		sub.push(e)
+	}
+}
+
+// logFilter selects log lines: filters[...] in 2.0, legacy parameters in
+// 1.3 (and for delete in both).
+type logFilter struct {
+	fs     filterSet
+	minLvl int
+	taskID string
+	trID   string
+	att    *int
+}
+
+var logFilterFields = map[string]bool{
+	"q": true, "scope": true, "namespace": true, "startDate": true, "endDate": true, "flowId": true,
+	"triggerId": true, "level": true, "executionId": true, "taskId": true, "taskRunId": true,
+	"attemptNumber": true, "kind": true,
+}
+
+func (s *Server) parseLogFilter(q url.Values, legacy bool) (logFilter, error) {
+	var lf logFilter
+	if !legacy {
+		fs, err := parseFilters(q, logFilterFields)
+		if err != nil {
+			return lf, err
+		}
+		lf.fs = fs
+		return lf, nil
+	}
+	if v := q.Get("minLevel"); v != "" {
+		n, ok := logLevels[strings.ToUpper(v)]
+		if !ok {
+			return lf, conversionError("minLevel", v)
+		}
+		lf.minLvl = n
+	}
+	lf.taskID, lf.trID = q.Get("taskId"), q.Get("taskRunId")
+	if v := q.Get("attempt"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return lf, conversionError("attempt", v)
+		}
+		lf.att = &n
+	}
+	return lf, nil
+}
+
+func (lf logFilter) match(e *logEntry) bool {
+	if logLevels[e.Level] < lf.minLvl ||
+		(lf.taskID != "" && e.TaskID != lf.taskID) ||
+		(lf.trID != "" && e.TaskRunID != lf.trID) ||
+		(lf.att != nil && (e.AttemptNumber == nil || *e.AttemptNumber != *lf.att)) {
+		return false
+	}
+	return lf.fs.match(func(f queryFilter) bool {
+		switch f.field {
+		case "level":
+			want, ok := logLevels[strings.ToUpper(f.value)]
+			if !ok {
+				return false
+			}
+			got := logLevels[e.Level]
+			switch f.op {
+			case "EQUALS":
+				return got == want
+			case "NOT_EQUALS":
+				return got != want
+			case "GREATER_THAN":
+				return got > want
+			case "GREATER_THAN_OR_EQUAL_TO":
+				return got >= want
+			case "LESS_THAN":
+				return got < want
+			case "LESS_THAN_OR_EQUAL_TO":
+				return got <= want
+			}
+			return matchString(f.op, e.Level, strings.ToUpper(f.value))
+		case "taskId":
+			return matchString(f.op, e.TaskID, f.value)
+		case "taskRunId":
+			return matchString(f.op, e.TaskRunID, f.value)
+		case "executionId":
+			return matchString(f.op, e.ExecutionID, f.value)
+		case "namespace":
+			return matchString(f.op, e.Namespace, f.value)
+		case "flowId":
+			return matchString(f.op, e.FlowID, f.value)
+		case "triggerId":
+			return matchString(f.op, e.TriggerID, f.value)
+		case "attemptNumber":
+			return e.AttemptNumber != nil && matchString(f.op, strconv.Itoa(*e.AttemptNumber), f.value)
+		case "q":
+			return matchString("CONTAINS", e.Message, f.value)
+		case "startDate":
+			return matchTime(f.op, &e.Timestamp, f.value)
+		case "endDate":
+			return matchTime(f.op, &e.Timestamp, f.value)
+		case "scope", "kind":
+			return true
+		}
+		return false
+	})
+}
+
+func (s *Server) listLogs(w http.ResponseWriter, r *http.Request) error {
+	lf, err := s.parseLogFilter(r.URL.Query(), s.cfg.version == Version13)
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	out := []any{}
+	if b := s.logs[r.PathValue("executionId")]; b != nil {
+		for _, e := range b.entries {
+			if e.TenantID == tenantOf(r) && lf.match(e) {
+				out = append(out, s.logView(e))
+			}
+		}
+	}
+	s.mu.Unlock()
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+func (s *Server) downloadLogs(w http.ResponseWriter, r *http.Request) error {
+	id := r.PathValue("executionId")
+	lf, err := s.parseLogFilter(r.URL.Query(), s.cfg.version == Version13)
+	if err != nil {
+		return err
+	}
+	var buf bytes.Buffer
+	s.mu.Lock()
+	ex := s.execs[id]
+	b := s.logs[id]
+	if ex == nil || ex.e.TenantID != tenantOf(r) {
+		s.mu.Unlock()
+		return errNotFound("")
+	}
+	running := !isTerminal(ex.e.State.Current)
+	if b != nil {
+		for _, e := range b.entries {
+			if lf.match(e) {
+				buf.WriteString(e.Timestamp.Format(time.RFC3339Nano))
+				buf.WriteByte(' ')
+				buf.WriteString(e.Level)
+				buf.WriteByte(' ')
+				buf.WriteString(e.Message)
+				buf.WriteByte('\n')
+			}
+		}
+	}
+	s.mu.Unlock()
+	w.Header().Set("Content-Type", "text/plain")
+	w.Header().Set("Content-Disposition", `attachment; filename="`+id+`.log"`)
+	if running {
+		w.Header().Set("Cache-Control", "no-cache")
+	}
+	_, _ = w.Write(buf.Bytes())
+	return nil
+}
+
+func (s *Server) deleteLogs(w http.ResponseWriter, r *http.Request) error {
+	lf, err := s.parseLogFilter(r.URL.Query(), true)
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	if b := s.logs[r.PathValue("executionId")]; b != nil {
+		kept := b.entries[:0]
+		for _, e := range b.entries {
+			if !lf.match(e) {
+				kept = append(kept, e)
+			}
+		}
+		clear(b.entries[len(kept):])
+		b.entries = kept
+	}
+	s.mu.Unlock()
+	w.WriteHeader(http.StatusOK)
+	return nil
+}
+
+func (s *Server) deleteFlowLogs(w http.ResponseWriter, r *http.Request) error {
+	ns, flowID, trig := r.PathValue("namespace"), r.PathValue("flowId"), r.URL.Query().Get("triggerId")
+	s.mu.Lock()
+	for _, b := range s.logs {
+		kept := b.entries[:0]
+		for _, e := range b.entries {
+			if !(e.Namespace == ns && e.FlowID == flowID && (trig == "" || e.TriggerID == trig)) {
+				kept = append(kept, e)
+			}
+		}
+		clear(b.entries[len(kept):])
+		b.entries = kept
+	}
+	s.mu.Unlock()
+	w.WriteHeader(http.StatusOK)
+	return nil
+}
+
+var logSorts = map[string]func(a, b *logEntry) int{
+	"timestamp": func(a, b *logEntry) int { return a.Timestamp.Compare(b.Timestamp) },
+	"level":     func(a, b *logEntry) int { return cmp.Compare(logLevels[a.Level], logLevels[b.Level]) },
+	"namespace": func(a, b *logEntry) int { return cmp.Compare(a.Namespace, b.Namespace) },
+	"flowId":    func(a, b *logEntry) int { return cmp.Compare(a.FlowID, b.FlowID) },
+}
+
+func (s *Server) searchLogs(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	pp, err := parsePage(q, sortKeys(logSorts))
+	if err != nil {
+		return err
+	}
+	lf, err := s.parseLogFilter(q, false)
+	if err != nil {
+		return err
+	}
+	if s.cfg.version == Version13 {
+		if v := q.Get("minLevel"); v != "" {
+			lf.minLvl = logLevels[strings.ToUpper(v)]
+		}
+	}
+	s.mu.Lock()
+	var items []*logEntry
+	for _, b := range s.logs {
+		for _, e := range b.entries {
+			if e.TenantID == tenantOf(r) && lf.match(e) {
+				items = append(items, e)
+			}
+		}
+	}
+	s.mu.Unlock()
+	if len(pp.sort) == 0 {
+		pp.sort = []sortKey{{field: "timestamp"}}
+	}
+	page := paginate(items, pp, logSorts)
+	out := pagedResults[any]{Results: make([]any, len(page.Results)), Total: page.Total}
+	for i, e := range page.Results {
+		out.Results[i] = s.logView(e)
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+// followLogs serves GET /logs/{executionId}/follow: start, the history,
+// then live lines, until the client or the server goes away.
+func (s *Server) followLogs(w http.ResponseWriter, r *http.Request) error {
+	id := r.PathValue("executionId")
+	lf, err := s.parseLogFilter(r.URL.Query(), s.cfg.version == Version13)
+	if err != nil {
+		return err
+	}
+	sw := newSSEWriter(w, r)
+	start := []byte("{}")
+	if s.cfg.version == Version13 {
+		start = []byte(`{"attemptNumber":null}`)
+	}
+	if !sw.frame("start", start) {
+		return nil
+	}
+	sub := &logSub{notify: make(chan struct{}, 1)}
+	s.mu.Lock()
+	b := s.logs[id]
+	if b == nil {
+		b = &logBucket{}
+		if s.execs[id] != nil {
+			s.logs[id] = b
+		}
+	}
+	history := append([]*logEntry(nil), b.entries...)
+	if b.subs == nil {
+		b.subs = map[*logSub]struct{}{}
+	}
+	b.subs[sub] = struct{}{}
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		delete(b.subs, sub)
+		s.mu.Unlock()
+	}()
+	send := func(es []*logEntry) bool {
+		for _, e := range es {
+			if e.TenantID != tenantOf(r) || !lf.match(e) {
+				continue
+			}
+			data, _ := json.Marshal(s.logView(e))
+			if !sw.frame("progress", data) {
+				return false
+			}
+		}
+		return true
+	}
+	if !send(history) {
+		return nil
+	}
+	for {
+		select {
+		case <-sub.notify:
+			if !send(sub.take()) {
+				return nil
+			}
+		case <-r.Context().Done():
+			return nil
+		case <-s.ctx.Done():
+			return nil
+		}
+	}
+}

@@ -1,0 +1,521 @@
+package emulator
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"sync"
+	"time"
+)
+
+// execution is the server's record of one execution.
+type execution struct {
+	e      *executionJSON
+	key    flowKey
+	rev    *flowRev
+	gen    int // bumped when a runner must stop (kill, restart, delete)
+	cancel context.CancelFunc
+	wake   chan struct{} // pokes a runner waiting in a pause
+
+	pauseRequested bool
+	resumeInputs   map[string]any
+
+	last  []byte // latest full JSON
+	final bool   // last snapshot is the end one
+	subs  map[*execSub]struct{}
+	files map[string][]byte
+}
+
+// execSub is one follower's queue of snapshots; nothing is coalesced, so
+// each step reaches each follower.
+type execSub struct {
+	mu     sync.Mutex
+	queue  []snapshot
+	notify chan struct{}
+	gone   bool
+}
+
+type snapshot struct {
+	data  []byte
+	final bool
+}
+
+func (sub *execSub) push(sn snapshot) {
+	sub.mu.Lock()
+	sub.queue = append(sub.queue, sn)
+	sub.mu.Unlock()
+	select {
+	case sub.notify <- struct{}{}:
+	default:
+	}
+}
+
+func (sub *execSub) drop() {
+	sub.mu.Lock()
+	sub.gone = true
+	sub.mu.Unlock()
+	select {
+	case sub.notify <- struct{}{}:
+	default:
+	}
+}
+
+func (sub *execSub) take() ([]snapshot, bool) {
+	sub.mu.Lock()
+	defer sub.mu.Unlock()
+	q := sub.queue
+	sub.queue = nil
+	return q, sub.gone
+}
+
+// publishLocked snapshots the execution and hands it to every follower.
+func (s *Server) publishLocked(ex *execution) {
+	b, _ := json.Marshal(ex.e.render(viewFull))
+	ex.last = b
+	ex.final = isTerminal(ex.e.State.Current) && ex.e.allTaskRunsTerminal()
+	for sub := range ex.subs {
+		sub.push(snapshot{data: b, final: ex.final})
+	}
+}
+
+// startRunnerLocked starts a runner from task index from; it supersedes
+// any previous runner.
+func (s *Server) startRunnerLocked(ex *execution, from int, resumePaused bool) {
+	if ex.cancel != nil {
+		ex.cancel()
+	}
+	ex.gen++
+	gen := ex.gen
+	ctx, cancel := context.WithCancel(s.ctx)
+	ex.cancel = cancel
+	if s.closed {
+		cancel()
+		return
+	}
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		defer cancel()
+		(&runner{s: s, ex: ex, gen: gen, ctx: ctx}).run(from, resumePaused)
+	}()
+}
+
+// stopRunnerLocked makes the current runner stop without touching state.
+func (s *Server) stopRunnerLocked(ex *execution) {
+	ex.gen++
+	if ex.cancel != nil {
+		ex.cancel()
+	}
+}
+
+type runner struct {
+	s   *Server
+	ex  *execution
+	gen int
+	ctx context.Context
+}
+
+// lock takes the server lock if this runner is still the current one.
+func (rn *runner) lock() bool {
+	rn.s.mu.Lock()
+	if rn.ex.gen != rn.gen || rn.ctx.Err() != nil {
+		rn.s.mu.Unlock()
+		return false
+	}
+	return true
+}
+
+func (rn *runner) step() bool { return rn.s.sleep(rn.ctx, rn.s.cfg.taskTime) }
+
+type outcome int
+
+const (
+	outSuccess outcome = iota
+	outFailed
+	outStopped // superseded or server closed
+)
+
+func (rn *runner) run(from int, resumePaused bool) {
+	ex := rn.ex
+	if from == 0 && !resumePaused {
+		// CREATED, maybe scheduled for later.
+		if sd := ex.e.ScheduleDate; sd != nil {
+			if wait := time.Until(*sd); wait > 0 && !rn.s.sleep(rn.ctx, wait) {
+				return
+			}
+		}
+		if !rn.step() || !rn.lock() {
+			return
+		}
+		ex.e.State.set(stateRunning, now())
+		rn.s.publishLocked(ex)
+		rn.s.mu.Unlock()
+	} else {
+		if !rn.lock() {
+			return
+		}
+		if ex.e.State.Current != stateRunning {
+			ex.e.State.set(stateRunning, now())
+		}
+		rn.s.publishLocked(ex)
+		rn.s.mu.Unlock()
+	}
+	out := rn.runTasks(ex.rev.pf.tasks, from, resumePaused)
+	if out == outStopped {
+		return
+	}
+	if out == outFailed {
+		if rn.runTasks(mapList(ex.rev.pf.doc["errors"]), 0, false) == outStopped {
+			return
+		}
+	}
+	if !rn.step() || !rn.lock() {
+		return
+	}
+	defer rn.s.mu.Unlock()
+	final := stateSuccess
+	for _, tr := range ex.e.TaskRunList {
+		switch tr.State.Current {
+		case stateFailed:
+			final = stateFailed
+		case stateWarning:
+			if final == stateSuccess {
+				final = stateWarning
+			}
+		}
+	}
+	if final != stateFailed {
+		if outs, err := rn.flowOutputs(); err != nil {
+			rn.logLocked(nil, "ERROR", "Failed to render outputs: "+err.Error())
+			final = stateFailed
+		} else if len(outs) > 0 {
+			ex.e.Outputs = outs
+		}
+	}
+	ex.e.State.set(final, now())
+	rn.s.publishLocked(ex)
+}
+
+func (rn *runner) flowOutputs() (map[string]any, error) {
+	outs := map[string]any{}
+	vars := rn.s.varsLocked(rn.ex, nil)
+	for _, o := range rn.ex.rev.pf.outputs {
+		id, _ := o["id"].(string)
+		v, err := renderValue(o["value"], vars)
+		if err != nil {
+			return nil, err
+		}
+		outs[id] = v
+	}
+	return outs, nil
+}
+
+// runTasks runs tasks[from:] in order; the first failure stops the list.
+func (rn *runner) runTasks(tasks []map[string]any, from int, resumePaused bool) outcome {
+	for i := from; i < len(tasks); i++ {
+		out := rn.runTask(tasks[i], resumePaused && i == from)
+		if out != outSuccess {
+			return out
+		}
+	}
+	return outSuccess
+}
+
+// findTaskRunLocked returns the task run of taskID that is not terminal
+// or was restarted, if any.
+func (rn *runner) findTaskRunLocked(taskID string) *taskRunJSON {
+	for _, tr := range rn.ex.e.TaskRunList {
+		if tr.TaskID == taskID && (!isTerminal(tr.State.Current) || tr.State.Current == stateRestarted) {
+			return tr
+		}
+	}
+	return nil
+}
+
+func (rn *runner) runTask(task map[string]any, resumePaused bool) outcome {
+	ex := rn.ex
+	taskID, _ := task["id"].(string)
+	typ, _ := task["type"].(string)
+	typ, _ = canonicalType(typ)
+
+	if !rn.lock() {
+		return outStopped
+	}
+	if ex.pauseRequested {
+		ex.pauseRequested = false
+		ex.e.State.set(statePaused, now())
+		rn.s.publishLocked(ex)
+		rn.s.mu.Unlock()
+		if !rn.waitResume(nil) {
+			return outStopped
+		}
+		if !rn.lock() {
+			return outStopped
+		}
+	}
+	tr := rn.findTaskRunLocked(taskID)
+	if tr == nil {
+		tr = &taskRunJSON{
+			ID: newID(), ExecutionID: ex.e.ID, Namespace: ex.e.Namespace, FlowID: ex.e.FlowID,
+			TaskID: taskID, State: newState(now()), TenantID: ex.e.TenantID,
+		}
+		ex.e.TaskRunList = append(ex.e.TaskRunList, tr)
+		rn.s.publishLocked(ex)
+	}
+	if resumePaused && tr.State.Current == stateRunning && typ == typePause {
+		// Resumed: the pause task completes.
+		if ex.resumeInputs != nil {
+			tr.Outputs = map[string]any{"onResume": ex.resumeInputs}
+			ex.resumeInputs = nil
+		}
+		rn.finishLocked(tr, stateSuccess)
+		rn.s.mu.Unlock()
+		return outSuccess
+	}
+	t := now()
+	tr.State.set(stateRunning, t)
+	att := attemptJSON{State: newState(t)}
+	att.State.set(stateRunning, t)
+	tr.Attempts = append(tr.Attempts, att)
+	rn.s.publishLocked(ex)
+	vars := rn.s.varsLocked(ex, tr)
+	rn.s.mu.Unlock()
+
+	state, failMsg := rn.execute(task, typ, tr, vars)
+	if state == "" {
+		return outStopped
+	}
+	if !rn.lock() {
+		return outStopped
+	}
+	defer rn.s.mu.Unlock()
+	if failMsg != "" {
+		rn.logLocked(tr, "ERROR", failMsg)
+	}
+	rn.finishLocked(tr, state)
+	if state == stateFailed {
+		return outFailed
+	}
+	return outSuccess
+}
+
+// execute does the work of one task outside the lock; it returns the final
+// task state ("" when stopped) and a failure message.
+func (rn *runner) execute(task map[string]any, typ string, tr *taskRunJSON, vars map[string]any) (string, string) {
+	switch typ {
+	case typeLog:
+		var msgs []string
+		switch m := task["message"].(type) {
+		case []any:
+			for _, x := range m {
+				msgs = append(msgs, stringify(x))
+			}
+		default:
+			msgs = []string{stringify(m)}
+		}
+		level := strings.ToUpper(stringify(task["level"]))
+		if level == "" {
+			level = "INFO"
+		}
+		for _, m := range msgs {
+			out, err := render(m, vars)
+			if err != nil {
+				return stateFailed, err.Error()
+			}
+			if !rn.lock() {
+				return "", ""
+			}
+			rn.logLocked(tr, level, out)
+			rn.s.mu.Unlock()
+		}
+	case typeReturn:
+		out, err := render(stringify(task["format"]), vars)
+		if err != nil {
+			return stateFailed, err.Error()
+		}
+		if !rn.lock() {
+			return "", ""
+		}
+		tr.Outputs = map[string]any{"value": out}
+		rn.s.mu.Unlock()
+	case typeFail:
+		msg := "Task failure"
+		if m, ok := task["errorMessage"].(string); ok {
+			r, err := render(m, vars)
+			if err != nil {
+				return stateFailed, err.Error()
+			}
+			msg = r
+		}
+		if !rn.step() {
+			return "", ""
+		}
+		return stateFailed, msg
+	case typeSleep:
+		d, err := parseISODuration(stringify(task["duration"]))
+		if err != nil {
+			return stateFailed, "Invalid duration: " + stringify(task["duration"])
+		}
+		if !rn.s.sleep(rn.ctx, d) {
+			return "", ""
+		}
+		return stateSuccess, ""
+	case typePause:
+		return rn.pause(task, tr)
+	case "io.kestra.plugin.core.storage.Write":
+		content, err := render(stringify(task["content"]), vars)
+		if err != nil {
+			return stateFailed, err.Error()
+		}
+		ext := stringify(task["extension"])
+		if ext == "" {
+			ext = ".txt"
+		}
+		if !rn.lock() {
+			return "", ""
+		}
+		uri := storagePrefix(rn.ex.e.Namespace, rn.ex.e.FlowID, rn.ex.e.ID) + "tasks/" + tr.TaskID + "/" + tr.ID + "/" + newID() + ext
+		rn.ex.files[uri] = []byte(content)
+		tr.Outputs = map[string]any{"uri": uri, "size": len(content)}
+		rn.s.mu.Unlock()
+	case "io.kestra.plugin.core.output.OutputValues":
+		vals, err := renderValue(task["values"], vars)
+		if err != nil {
+			return stateFailed, err.Error()
+		}
+		if !rn.lock() {
+			return "", ""
+		}
+		tr.Outputs = map[string]any{"values": vals}
+		rn.s.mu.Unlock()
+	}
+	if !rn.step() {
+		return "", ""
+	}
+	return stateSuccess, ""
+}
+
+// pause puts the task and the execution in PAUSED and waits for a resume,
+// the pause duration, or the timeout.
+func (rn *runner) pause(task map[string]any, tr *taskRunJSON) (string, string) {
+	if !rn.lock() {
+		return "", ""
+	}
+	t := now()
+	tr.State.set(statePaused, t)
+	rn.ex.e.State.set(statePaused, t)
+	rn.s.publishLocked(rn.ex)
+	rn.s.mu.Unlock()
+
+	var auto <-chan time.Time
+	autoState := stateSuccess
+	for _, k := range []string{"pauseDuration", "delay", "timeout"} {
+		if v, ok := task[k].(string); ok {
+			if d, err := parseISODuration(v); err == nil {
+				timer := time.NewTimer(rn.s.scaled(d))
+				defer timer.Stop()
+				auto = timer.C
+				if k == "timeout" {
+					autoState = stateFailed
+				}
+				break
+			}
+		}
+	}
+	select {
+	case <-rn.ex.wakeChan():
+		// Resumed by the API: the handler moved the task back to RUNNING.
+		if !rn.lock() {
+			return "", ""
+		}
+		if rn.ex.resumeInputs != nil {
+			tr.Outputs = map[string]any{"onResume": rn.ex.resumeInputs}
+			rn.ex.resumeInputs = nil
+		}
+		rn.s.mu.Unlock()
+		return stateSuccess, ""
+	case <-auto:
+		if !rn.lock() {
+			return "", ""
+		}
+		tr.State.set(stateRunning, now())
+		rn.ex.e.State.set(stateRunning, now())
+		rn.s.publishLocked(rn.ex)
+		rn.s.mu.Unlock()
+		if autoState == stateFailed {
+			return stateFailed, "Pause timed out"
+		}
+		return stateSuccess, ""
+	case <-rn.ctx.Done():
+		return "", ""
+	}
+}
+
+func (ex *execution) wakeChan() <-chan struct{} { return ex.wake }
+
+// waitResume waits for a resume of an execution paused by the pause
+// action.
+func (rn *runner) waitResume(_ *taskRunJSON) bool {
+	select {
+	case <-rn.ex.wake:
+		return true
+	case <-rn.ctx.Done():
+		return false
+	}
+}
+
+// finishLocked ends a task run and its last attempt.
+func (rn *runner) finishLocked(tr *taskRunJSON, state string) {
+	t := now()
+	if n := len(tr.Attempts); n > 0 && !isTerminal(tr.Attempts[n-1].State.Current) {
+		tr.Attempts[n-1].State.set(state, t)
+	}
+	tr.State.set(state, t)
+	rn.s.publishLocked(rn.ex)
+}
+
+func (rn *runner) logLocked(tr *taskRunJSON, level, msg string) {
+	rn.s.appendLogLocked(rn.ex, tr, level, msg)
+}
+
+// varsLocked builds the template context of a task.
+func (s *Server) varsLocked(ex *execution, tr *taskRunJSON) map[string]any {
+	outputs := map[string]any{}
+	for _, t := range ex.e.TaskRunList {
+		if t.Outputs != nil {
+			outputs[t.TaskID] = t.Outputs
+		}
+	}
+	labels := map[string]any{}
+	for _, l := range ex.e.Labels {
+		labels[l.Key] = l.Value
+	}
+	inputs := map[string]any{}
+	for k, v := range ex.e.Inputs {
+		inputs[k] = v
+	}
+	vars := map[string]any{
+		"inputs":  inputs,
+		"outputs": outputs,
+		"labels":  labels,
+		"execution": map[string]any{
+			"id": ex.e.ID, "startDate": ex.e.State.StartDate.Format(time.RFC3339Nano),
+			"originalId": ex.e.OriginalID, "state": ex.e.State.Current,
+		},
+		"flow": map[string]any{
+			"id": ex.e.FlowID, "namespace": ex.e.Namespace, "revision": ex.e.FlowRevision, "tenantId": ex.e.TenantID,
+		},
+		"vars": map[string]any{},
+	}
+	if ex.rev.pf.variables != nil {
+		vars["vars"] = ex.rev.pf.variables
+	}
+	if ex.e.Trigger != nil {
+		vars["trigger"] = ex.e.Trigger.Variables
+	}
+	if tr != nil {
+		vars["taskrun"] = map[string]any{"id": tr.ID, "startDate": tr.State.StartDate.Format(time.RFC3339Nano), "attemptsCount": len(tr.Attempts)}
+		vars["task"] = map[string]any{"id": tr.TaskID}
+	}
+	return vars
+}

@@ -1,0 +1,258 @@
+// Package emulator is an in-process emulation of the Kestra REST API, built
+// from the documented behaviour of the real server (2.0 API, or the 1.3 API
+// with [WithVersion]). It is an [http.Handler]; package kestratest and
+// cmd/kestra-emulator serve it.
+//
+// Flows, executions, logs, KV pairs and namespace files live in memory.
+// Executions really run a small set of core task types (Log, Return, Fail,
+// Pause, Sleep) through CREATED, RUNNING and a terminal state, and every
+// step is broadcast to follow streams. Fault injection ([Server.InjectFault])
+// and request inspection ([Server.Requests]) serve reliability tests.
+package emulator
+
+import (
+	"context"
+	"crypto/rand"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Version selects which Kestra API generation the emulator speaks.
+type Version string
+
+// The API generations the emulator speaks.
+const (
+	// Version20 is the 2.0 API: execution actions under /actions/<verb>,
+	// GET returns ApiExecution, logs filter with filters[...].
+	Version20 Version = "2.0"
+	// Version13 is the 1.3 API: /kill (202), /resume (204), full
+	// executions everywhere, logs filter with minLevel.
+	Version13 Version = "1.3"
+)
+
+// Option configures a [Server].
+type Option func(*config)
+
+type config struct {
+	users     map[string]string
+	tokens    map[string]bool
+	version   Version
+	speed     float64
+	tenants   map[string]bool
+	url       string
+	logger    *slog.Logger
+	maxReqLog int
+	taskTime  time.Duration
+}
+
+// WithBasicAuth adds a user accepted with HTTP basic auth. Once any user or
+// token is configured, every /api/v1 call except the open ones needs
+// credentials.
+func WithBasicAuth(username, password string) Option {
+	return func(c *config) { c.users[username] = password }
+}
+
+// WithToken adds a bearer token the server accepts (Kestra EE style; OSS
+// Kestra accepts basic auth only).
+func WithToken(token string) Option {
+	return func(c *config) { c.tokens[token] = true }
+}
+
+// WithVersion selects the API generation; the default is [Version20]. Only
+// the selected generation's paths exist.
+func WithVersion(v Version) Option {
+	return func(c *config) { c.version = v }
+}
+
+// WithSpeed scales simulated time: every simulated duration (task run time,
+// Sleep, Pause timeouts, schedule dates, the 10 s wait of a follow on an
+// unknown execution) is divided by speed. The default is 1; tests use 50
+// to 1000.
+func WithSpeed(speed float64) Option {
+	return func(c *config) {
+		if speed > 0 {
+			c.speed = speed
+		}
+	}
+}
+
+// WithTaskDuration sets the simulated time one task (and each state step of
+// an execution) takes before speed scaling; the default is 100ms.
+func WithTaskDuration(d time.Duration) Option {
+	return func(c *config) {
+		if d >= 0 {
+			c.taskTime = d
+		}
+	}
+}
+
+// WithTenants sets the tenants the server accepts in /api/v1/{tenant}/
+// paths; the default is only "main", as in Kestra OSS.
+func WithTenants(tenants ...string) Option {
+	return func(c *config) {
+		c.tenants = map[string]bool{}
+		for _, t := range tenants {
+			c.tenants[t] = true
+		}
+	}
+}
+
+// WithURL sets the public URL of the server (Kestra's kestra.url); it is
+// used to build the url field of created executions and /api/v1/configs.
+func WithURL(url string) Option {
+	return func(c *config) { c.url = strings.TrimSuffix(url, "/") }
+}
+
+// WithLogger sets the logger used for internal diagnostics.
+func WithLogger(l *slog.Logger) Option {
+	return func(c *config) { c.logger = l }
+}
+
+// WithRequestLogSize bounds how many requests [Server.Requests] keeps (the
+// most recent ones); the default is 10000.
+func WithRequestLogSize(n int) Option {
+	return func(c *config) { c.maxReqLog = n }
+}
+
+// Server is the emulated Kestra API. Create it with [New], serve it as an
+// [http.Handler], and Close it to stop running executions and streams.
+type Server struct {
+	cfg     config
+	handler http.Handler
+	mux     *http.ServeMux
+
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	mu       sync.Mutex
+	flows    map[flowKey]*flowEntry
+	execs    map[string]*execution
+	execSeq  int64
+	logs     map[string]*logBucket
+	kv       map[kvKey]*kvEntry
+	nsFiles  map[nsKey]*nsTree
+	newExec  chan struct{} // closed and replaced whenever an execution is created
+	closed   bool
+	requests []Request
+	faults   []*faultEntry
+}
+
+// New returns a Server configured by opts.
+func New(opts ...Option) *Server {
+	cfg := config{
+		users:     map[string]string{},
+		tokens:    map[string]bool{},
+		version:   Version20,
+		speed:     1,
+		tenants:   map[string]bool{"main": true},
+		logger:    slog.New(slog.DiscardHandler),
+		maxReqLog: 10000,
+		taskTime:  100 * time.Millisecond,
+	}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	s := &Server{
+		cfg:     cfg,
+		ctx:     ctx,
+		cancel:  cancel,
+		flows:   map[flowKey]*flowEntry{},
+		execs:   map[string]*execution{},
+		logs:    map[string]*logBucket{},
+		kv:      map[kvKey]*kvEntry{},
+		nsFiles: map[nsKey]*nsTree{},
+		newExec: make(chan struct{}),
+	}
+	s.mux = http.NewServeMux()
+	s.routes()
+	s.handler = s.middleware(s.mux)
+	return s
+}
+
+// Version reports the API generation the server speaks.
+func (s *Server) Version() Version { return s.cfg.version }
+
+// SetURL sets the public URL after construction (kestratest learns it only
+// once its listener is up). It is the same as [WithURL].
+func (s *Server) SetURL(url string) {
+	s.mu.Lock()
+	s.cfg.url = strings.TrimSuffix(url, "/")
+	s.mu.Unlock()
+}
+
+func (s *Server) publicURL() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.cfg.url
+}
+
+// Close stops every running execution and ends every open stream. It
+// returns once all simulation goroutines have exited. The server answers
+// 503 afterwards.
+func (s *Server) Close() {
+	s.mu.Lock()
+	s.closed = true
+	s.mu.Unlock()
+	s.cancel()
+	s.wg.Wait()
+}
+
+// ServeHTTP implements [http.Handler].
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.handler.ServeHTTP(w, r)
+}
+
+// go runs f on a goroutine tracked by Close.
+func (s *Server) goTracked(f func()) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return false
+	}
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		f()
+	}()
+	return true
+}
+
+// scaled converts a simulated duration to wall time.
+func (s *Server) scaled(d time.Duration) time.Duration {
+	return time.Duration(float64(d) / s.cfg.speed)
+}
+
+// sleep waits for the scaled duration d; false when ctx ended first.
+func (s *Server) sleep(ctx context.Context, d time.Duration) bool {
+	d = s.scaled(d)
+	if d <= 0 {
+		return ctx.Err() == nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+const idAlphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+
+// newID returns a 22-character base62 identifier like Kestra's IdUtils.
+func newID() string {
+	var b [22]byte
+	_, _ = rand.Read(b[:])
+	for i := range b {
+		b[i] = idAlphabet[int(b[i])%len(idAlphabet)]
+	}
+	return string(b[:])
+}
+
+func now() time.Time { return time.Now().UTC() }
