@@ -82,6 +82,13 @@ func errInvalidEntity(vs ...Violation) *apiError {
 	return &apiError{status: http.StatusUnprocessableEntity, message: "Invalid entity: " + strings.Join(parts, ", "), violations: vs}
 }
 
+// errInvalidEntityMsg is a ConstraintViolationException raised from a
+// deserialization failure: the message is the failure's own text, the
+// violations carry Jackson's reference paths.
+func errInvalidEntityMsg(msg string, vs ...Violation) *apiError {
+	return &apiError{status: http.StatusUnprocessableEntity, message: "Invalid entity: " + msg, violations: vs}
+}
+
 // errInvalidInput is an InputOutputValidationException (no _embedded).
 func errInvalidInput(id, cause string) *apiError {
 	return &apiError{status: http.StatusUnprocessableEntity, message: "Invalid entity: Invalid value for input `" + id + "`. Cause: " + cause}

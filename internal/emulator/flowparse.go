@@ -145,10 +145,8 @@ func canonicalType(t string) (string, bool) {
 }
 
 func yamlError(msg string, line int) *apiError {
-	return errInvalidEntity(Violation{
-		Path:    "yaml",
-		Message: fmt.Sprintf("Illegal genericflow source: YAML parsing error: %s (at line %d)", msg, line),
-	})
+	m := fmt.Sprintf("Illegal genericflow source: YAML parsing error: %s (at line %d)", msg, line)
+	return errInvalidEntityMsg(m, Violation{Path: "yaml", Message: m})
 }
 
 // parseYAML parses one YAML document into a map.
@@ -192,10 +190,8 @@ func parseFlow(src string) (*parsedFlow, *apiError) {
 	slices.Sort(keys)
 	for _, k := range keys {
 		if !flowProperties[k] {
-			return nil, errInvalidEntity(Violation{
-				Path:    fmt.Sprintf(`%s["%s"]`, flowClass, k),
-				Message: fmt.Sprintf(`Unrecognized field "%s" (class %s), not marked as ignorable`, k, flowClass),
-			})
+			m := fmt.Sprintf(`Unrecognized field "%s" (class %s), not marked as ignorable`, k, flowClass)
+			return nil, errInvalidEntityMsg(m, Violation{Path: fmt.Sprintf(`%s["%s"]`, flowClass, k), Message: m})
 		}
 	}
 	pf := &parsedFlow{doc: doc}
@@ -220,7 +216,7 @@ func parseFlow(src string) (*parsedFlow, *apiError) {
 		t, _ := in["type"].(string)
 		if t != "" && !inputTypes[strings.ToUpper(t)] {
 			path := fmt.Sprintf(`%s["inputs"]->java.util.ArrayList[%d]`, flowClass, i)
-			return nil, errInvalidEntity(
+			return nil, errInvalidEntityMsg("Invalid type: "+t,
 				Violation{Path: path, Message: "Invalid type: " + t},
 				Violation{Path: path + `->io.kestra.core.models.flows.Input["type"]`, Message: "Invalid type: " + t},
 			)
@@ -312,7 +308,7 @@ func checkTypes(tasks []map[string]any, path string) *apiError {
 			if t["type"] == nil {
 				typ = "null"
 			}
-			return errInvalidEntity(
+			return errInvalidEntityMsg("Invalid type: "+typ,
 				Violation{Path: p, Message: "Invalid type: " + typ},
 				Violation{Path: p + `->io.kestra.core.models.tasks.Task["type"]`, Message: "Invalid type: " + typ},
 			)

@@ -1,0 +1,505 @@
+package emulator
+
+import (
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+)
+
+const failFlow = `id: failing
+namespace: company.team
+tasks:
+  - id: log
+    type: io.kestra.plugin.core.log.Log
+    message: "Execution {{ execution.id }}"
+  - id: ret
+    type: io.kestra.plugin.core.debug.Return
+    format: "value-{{ flow.namespace }}"
+  - id: fail
+    type: io.kestra.plugin.core.execution.Fail
+    errorMessage: "boom {{ outputs.ret.value }}"
+  - id: never
+    type: io.kestra.plugin.core.log.Log
+    message: unreachable
+`
+
+func TestExecutionLifecycleLogReturnFail(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t)
+	ts.createFlow(failFlow)
+	r := ts.execute("company.team", "failing", "", nil)
+	if r.status != 200 {
+		t.Fatalf("%d %s", r.status, r.body)
+	}
+	created := r.json(t)
+	id := created["id"].(string)
+	if stateOf(created) != "CREATED" {
+		t.Errorf("created state = %s", stateOf(created))
+	}
+	if u := created["url"]; u != ts.url+"/ui/main/executions/company.team/failing/"+id {
+		t.Errorf("url = %v", u)
+	}
+	if created["deleted"] != false {
+		t.Errorf("deleted = %v", created["deleted"])
+	}
+	e := ts.waitState(id, "FAILED")
+	st := e["state"].(map[string]any)
+	var hist []string
+	for _, h := range st["histories"].([]any) {
+		hist = append(hist, h.(map[string]any)["state"].(string))
+	}
+	if strings.Join(hist, ",") != "CREATED,RUNNING,FAILED" {
+		t.Errorf("histories = %v", hist)
+	}
+	if _, ok := st["endDate"]; !ok {
+		t.Error("no endDate")
+	}
+	if d, _ := st["duration"].(string); !strings.HasPrefix(d, "PT") {
+		t.Errorf("duration = %v", st["duration"])
+	}
+	trs := e["taskRunList"].([]any)
+	if len(trs) != 3 {
+		t.Fatalf("task runs = %d", len(trs))
+	}
+	wantStates := []string{"SUCCESS", "SUCCESS", "FAILED"}
+	for i, tr := range trs {
+		m := tr.(map[string]any)
+		if stateOf(m) != wantStates[i] {
+			t.Errorf("task %d state = %s", i, stateOf(m))
+		}
+		if atts, _ := m["attempts"].([]any); len(atts) != 1 {
+			t.Errorf("task %d attempts = %v", i, m["attempts"])
+		}
+		// 2.0 GET is ApiExecution: task runs without outputs, no deleted.
+		if _, ok := m["outputs"]; ok {
+			t.Errorf("task %d has outputs in ApiExecution", i)
+		}
+	}
+	if _, ok := e["deleted"]; ok {
+		t.Error("ApiExecution has deleted")
+	}
+	logs := ts.get("/api/v1/main/logs/" + id).jsonArray(t)
+	if len(logs) != 2 {
+		t.Fatalf("logs = %v", logs)
+	}
+	l0, l1 := logs[0].(map[string]any), logs[1].(map[string]any)
+	if l0["message"] != "Execution "+id || l0["level"] != "INFO" || l0["taskId"] != "log" {
+		t.Errorf("log 0 = %v", l0)
+	}
+	if l1["message"] != "boom value-company.team" || l1["level"] != "ERROR" {
+		t.Errorf("log 1 = %v", l1)
+	}
+}
+
+func TestExecutionOutputsAndInputs(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t, WithVersion(Version13))
+	ts.createFlow(helloFlow)
+	r := ts.execute("company.team", "hello", "wait=true", map[string]string{"name": "kestra"})
+	if r.status != 200 {
+		t.Fatalf("%d %s", r.status, r.body)
+	}
+	e := r.json(t)
+	if stateOf(e) != "SUCCESS" {
+		t.Fatalf("wait=true state = %s", stateOf(e))
+	}
+	if e["inputs"].(map[string]any)["name"] != "kestra" {
+		t.Errorf("inputs = %v", e["inputs"])
+	}
+	if e["outputs"].(map[string]any)["greeting"] != "KESTRA" {
+		t.Errorf("outputs = %v", e["outputs"])
+	}
+	trs := e["taskRunList"].([]any)
+	if trs[1].(map[string]any)["outputs"].(map[string]any)["value"] != "KESTRA" {
+		t.Errorf("return outputs = %v", trs[1])
+	}
+	// Default input.
+	e = ts.execute("company.team", "hello", "wait=true", nil).json(t)
+	if e["inputs"].(map[string]any)["name"] != "world" {
+		t.Errorf("default input = %v", e["inputs"])
+	}
+	labels := map[string]string{}
+	for _, l := range e["labels"].([]any) {
+		m := l.(map[string]any)
+		labels[m["key"].(string)] = m["value"].(string)
+	}
+	if labels["env"] != "test" || labels["system.from"] != "api" || labels["system.correlationId"] != e["id"] {
+		t.Errorf("labels = %v", labels)
+	}
+}
+
+const typedFlow = `id: typed
+namespace: company.team
+inputs:
+  - id: s
+    type: STRING
+  - id: i
+    type: INT
+    required: false
+  - id: f
+    type: FLOAT
+    required: false
+  - id: b
+    type: BOOLEAN
+    required: false
+  - id: dt
+    type: DATETIME
+    required: false
+  - id: d
+    type: DURATION
+    required: false
+  - id: j
+    type: JSON
+    required: false
+  - id: a
+    type: ARRAY
+    itemType: INT
+    required: false
+  - id: sel
+    type: SELECT
+    values: [x, y]
+    required: false
+  - id: file
+    type: FILE
+    required: false
+tasks:
+  - id: t
+    type: io.kestra.plugin.core.log.Log
+    message: "{{ inputs.s }}"
+`
+
+func TestExecutionInputs(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t)
+	ts.createFlow(typedFlow)
+	fields := map[string]string{
+		"s": "text", "i": "42", "f": "1.5", "b": "true", "dt": "2024-01-02T03:04:05+01:00",
+		"d": "PT90S", "j": `{"k":[1,2]}`, "a": "[1,2,3]", "sel": "y", "undeclared": "ignored",
+	}
+	body, ct := multipartBody(t, fields, map[string][2]string{"file": {"data.csv", "a,b\n1,2\n"}})
+	r := ts.do("POST", "/api/v1/main/executions/company.team/typed", body, header{"Content-Type": ct})
+	if r.status != 200 {
+		t.Fatalf("%d %s", r.status, r.body)
+	}
+	e := r.json(t)
+	id := e["id"].(string)
+	in := e["inputs"].(map[string]any)
+	want := map[string]any{
+		"s": "text", "i": 42.0, "f": 1.5, "b": true, "dt": "2024-01-02T02:04:05Z", "d": "PT1M30S", "sel": "y",
+		"file": "kestra:///company/team/typed/executions/" + id + "/inputs/file/data.csv",
+	}
+	for k, v := range want {
+		if in[k] != v {
+			t.Errorf("input %s = %v (%T), want %v", k, in[k], in[k], v)
+		}
+	}
+	if j := in["j"].(map[string]any); len(j["k"].([]any)) != 2 {
+		t.Errorf("json = %v", in["j"])
+	}
+	if a := in["a"].([]any); len(a) != 3 || a[2] != 3.0 {
+		t.Errorf("array = %v", in["a"])
+	}
+	if _, ok := in["undeclared"]; ok {
+		t.Error("undeclared input kept")
+	}
+	// The stored FILE input is served as an execution file.
+	fr := ts.get("/api/v1/main/executions/" + id + "/file?path=" + url.QueryEscape(want["file"].(string)))
+	if fr.status != 200 || string(fr.body) != "a,b\n1,2\n" || fr.header.Get("Content-Type") != "application/octet-stream" ||
+		!strings.Contains(fr.header.Get("Content-Disposition"), `filename="data.csv"`) {
+		t.Errorf("file: %d %q %v", fr.status, fr.body, fr.header)
+	}
+	if m := ts.get("/api/v1/main/executions/" + id + "/file/metas?path=" + url.QueryEscape(want["file"].(string))).json(t); m["size"] != 8.0 {
+		t.Errorf("metas = %v", m)
+	}
+	assertJSONError(t, ts.get("/api/v1/main/executions/"+id+"/file?path="+url.QueryEscape("kestra:///other/flow/x.txt")), 422, "Illegal argument: Invalid prefix path")
+	assertJSONError(t, ts.get("/api/v1/main/executions/"+id+"/file?path="+url.QueryEscape("kestra:///company/team/typed/executions/"+id+"/nope")), 404, "Not Found")
+	assertJSONError(t, ts.get("/api/v1/main/executions/nope/file?path=x"), 404, "Not Found")
+
+	errs := []struct {
+		fields map[string]string
+		msg    string
+	}{
+		{map[string]string{}, "Invalid entity: Invalid value for input `s`. Cause: missing required input"},
+		{map[string]string{"s": "x", "i": "abc"}, "Invalid entity: Invalid value for input `i`. Cause: For input string: \"abc\""},
+		{map[string]string{"s": "x", "dt": "yesterday"}, "Invalid entity: Invalid value for input `dt`. Cause: "},
+		{map[string]string{"s": "x", "sel": "z"}, "Invalid entity: Invalid value for input `sel`. Cause: "},
+		{map[string]string{"s": "x", "j": "{nope"}, "Invalid entity: Invalid value for input `j`. Cause: "},
+	}
+	for _, tt := range errs {
+		assertJSONError(t, ts.execute("company.team", "typed", "", tt.fields), 422, tt.msg)
+	}
+}
+
+func TestExecutionCreateErrors(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t)
+	ts.createFlow(helloFlow)
+	assertJSONError(t, ts.execute("company.team", "nope", "", nil), 404, "Not Found: Requested Flow is not found.")
+	for _, q := range []string{"labels=novalue", "labels=a:1&labels=a:2", "labels=bad%20key:1", "labels=system.x:1", "labels=:v"} {
+		assertJSONError(t, ts.execute("company.team", "hello", q, nil), 422, "Illegal argument: ")
+	}
+	if ts.ExecutionCount() != 0 {
+		t.Errorf("ExecutionCount = %d", ts.ExecutionCount())
+	}
+	r := ts.execute("company.team", "hello", "labels=team:%20core%20&labels=system.correlationId:abc", nil)
+	labels := map[string]string{}
+	for _, l := range r.json(t)["labels"].([]any) {
+		m := l.(map[string]any)
+		labels[m["key"].(string)] = m["value"].(string)
+	}
+	if labels["team"] != "core" || labels["system.correlationId"] != "abc" {
+		t.Errorf("labels = %v", labels)
+	}
+}
+
+func TestScheduledExecution(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t, WithSpeed(1000))
+	ts.createFlow(helloFlow)
+	at := time.Now().Add(time.Hour).UTC().Format(time.RFC3339)
+	e := ts.execute("company.team", "hello", "scheduleDate="+url.QueryEscape(at), nil).json(t)
+	if e["scheduleDate"] == nil {
+		t.Fatal("no scheduleDate")
+	}
+	time.Sleep(50 * time.Millisecond)
+	if got := stateOf(ts.get("/api/v1/main/executions/" + e["id"].(string)).json(t)); got != "CREATED" {
+		t.Errorf("scheduled execution state = %s", got)
+	}
+}
+
+const pauseFlow = `id: pausing
+namespace: company.team
+tasks:
+  - id: before
+    type: io.kestra.plugin.core.log.Log
+    message: before
+  - id: pause
+    type: io.kestra.plugin.core.flow.Pause
+    onResume:
+      - id: approved
+        type: BOOLEAN
+  - id: after
+    type: io.kestra.plugin.core.log.Log
+    message: "approved={{ outputs.pause.onResume.approved }}"
+`
+
+func TestPauseResume(t *testing.T) {
+	t.Parallel()
+	for _, v := range []Version{Version20, Version13} {
+		t.Run(string(v), func(t *testing.T) {
+			t.Parallel()
+			ts := newTestServer(t, WithVersion(v))
+			ts.createFlow(pauseFlow)
+			id := ts.execute("company.team", "pausing", "", nil).json(t)["id"].(string)
+			resume := "/api/v1/main/executions/" + id + "/actions/resume"
+			if v == Version13 {
+				resume = "/api/v1/main/executions/" + id + "/resume"
+			}
+			paused := ts.waitState(id, "PAUSED")
+			if _, ok := paused["state"].(map[string]any)["endDate"]; !ok {
+				t.Error("PAUSED state has no endDate")
+			}
+			body, ct := multipartBody(t, map[string]string{"approved": "true"}, nil)
+			r := ts.do("POST", resume, body, header{"Content-Type": ct})
+			if v == Version13 {
+				if r.status != 204 {
+					t.Fatalf("1.3 resume: %d %s", r.status, r.body)
+				}
+			} else if r.status != 200 || stateOf(r.json(t)) != "RUNNING" {
+				t.Fatalf("resume: %d %s", r.status, r.body)
+			}
+			ts.waitState(id, "SUCCESS")
+			logs := ts.get("/api/v1/main/logs/" + id).jsonArray(t)
+			if last := logs[len(logs)-1].(map[string]any); last["message"] != "approved=true" {
+				t.Errorf("last log = %v", last)
+			}
+			body, ct = multipartBody(t, nil, nil)
+			assertJSONError(t, ts.do("POST", resume, body, header{"Content-Type": ct}), 409,
+				"Illegal state: Execution '"+id+"' is not paused, can't resume it")
+		})
+	}
+}
+
+func TestPauseDurationAutoResumes(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t, WithSpeed(1000))
+	ts.createFlow("id: auto\nnamespace: a\ntasks:\n  - id: p\n    type: io.kestra.plugin.core.flow.Pause\n    pauseDuration: PT1S\n  - id: s\n    type: io.kestra.plugin.core.flow.Sleep\n    duration: PT2S\n")
+	e := ts.execute("a", "auto", "wait=true", nil).json(t)
+	if stateOf(e) != "SUCCESS" {
+		t.Errorf("state = %s", stateOf(e))
+	}
+}
+
+func TestKill(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t)
+	ts.createFlow(pauseFlow)
+	id := ts.execute("company.team", "pausing", "", nil).json(t)["id"].(string)
+	ts.waitState(id, "PAUSED")
+	r := ts.do("DELETE", "/api/v1/main/executions/"+id+"/actions/kill", nil, nil)
+	if r.status != 200 || r.header.Get("Content-Type") != "text/json" {
+		t.Fatalf("kill: %d %v %s", r.status, r.header, r.body)
+	}
+	if stateOf(r.json(t)) != "KILLED" {
+		t.Errorf("killed state = %s", stateOf(r.json(t)))
+	}
+	e := ts.waitState(id, "KILLED")
+	for _, tr := range e["taskRunList"].([]any) {
+		if s := stateOf(tr.(map[string]any)); s != "SUCCESS" && s != "KILLED" {
+			t.Errorf("task run state %s after kill", s)
+		}
+	}
+	// Killing again: accepted with the default cascade, 409 without.
+	if r := ts.do("DELETE", "/api/v1/main/executions/"+id+"/actions/kill", nil, nil); r.status != 200 {
+		t.Errorf("re-kill: %d", r.status)
+	}
+	assertJSONError(t, ts.do("DELETE", "/api/v1/main/executions/"+id+"/actions/kill?isOnKillCascade=false", nil, nil), 409, "Illegal state: ")
+	assertJSONError(t, ts.do("DELETE", "/api/v1/main/executions/nope/actions/kill", nil, nil), 404, "Not Found")
+}
+
+func TestRestartReplay(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t)
+	ts.createFlow(failFlow)
+	id := ts.execute("company.team", "failing", "wait=true", nil).json(t)["id"].(string)
+
+	// Restart of FAILED reruns from the failed task (which fails again).
+	r := ts.do("POST", "/api/v1/main/executions/"+id+"/actions/restart", nil, nil)
+	if r.status != 200 || stateOf(r.json(t)) != "RESTARTED" {
+		t.Fatalf("restart: %d %s", r.status, r.body)
+	}
+	e := ts.waitState(id, "FAILED")
+	trs := e["taskRunList"].([]any)
+	if len(trs) != 3 {
+		t.Fatalf("task runs after restart = %d", len(trs))
+	}
+	if atts := trs[2].(map[string]any)["attempts"].([]any); len(atts) != 2 {
+		t.Errorf("failed task attempts = %d, want 2", len(atts))
+	}
+	if atts := trs[0].(map[string]any)["attempts"].([]any); len(atts) != 1 {
+		t.Errorf("first task attempts = %d, want 1", len(atts))
+	}
+
+	// Replay makes a new execution.
+	r = ts.do("POST", "/api/v1/main/executions/"+id+"/actions/replay", nil, nil)
+	if r.status != 200 {
+		t.Fatalf("replay: %d %s", r.status, r.body)
+	}
+	newID := r.json(t)["id"].(string)
+	if newID == id || r.json(t)["originalId"] != id {
+		t.Errorf("replay id %s original %v", newID, r.json(t)["originalId"])
+	}
+	ts.waitState(newID, "FAILED")
+	assertJSONError(t, ts.do("POST", "/api/v1/main/executions/"+id+"/actions/replay?taskRunId=nope", nil, nil), 422, "Illegal argument: ")
+
+	// SUCCESS is not restartable in 2.0.
+	ts.createFlow(helloFlow)
+	ok := ts.execute("company.team", "hello", "wait=true", nil).json(t)["id"].(string)
+	assertJSONError(t, ts.do("POST", "/api/v1/main/executions/"+ok+"/actions/restart", nil, nil), 409, "Illegal state: ")
+	assertJSONError(t, ts.do("POST", "/api/v1/main/executions/nope/actions/restart", nil, nil), 404, "Not Found")
+}
+
+func TestDeleteExecution(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t)
+	ts.createFlow(helloFlow)
+	id := ts.execute("company.team", "hello", "wait=true", nil).json(t)["id"].(string)
+	if ts.LogCount(id) == 0 {
+		t.Fatal("no logs")
+	}
+	if r := ts.do("DELETE", "/api/v1/main/executions/"+id, nil, nil); r.status != 204 {
+		t.Fatalf("delete: %d", r.status)
+	}
+	assertJSONError(t, ts.get("/api/v1/main/executions/"+id), 404, "Not Found")
+	assertJSONError(t, ts.do("DELETE", "/api/v1/main/executions/"+id, nil, nil), 404, "Not Found")
+	if ts.ExecutionCount() != 0 || ts.LogCount(id) != 0 || ts.ExecutionsCreated() != 1 {
+		t.Errorf("after delete: %d executions, %d logs", ts.ExecutionCount(), ts.LogCount(id))
+	}
+}
+
+func TestSearchExecutions(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t)
+	ts.createFlow(helloFlow)
+	ts.createFlow(failFlow)
+	ok := ts.execute("company.team", "hello", "wait=true&labels=k:v", nil).json(t)["id"].(string)
+	ts.execute("company.team", "failing", "wait=true", nil)
+	tests := []struct {
+		query string
+		total int
+	}{
+		{"", 2},
+		{"filters[namespace][EQUALS]=company.team", 2},
+		{"filters[flowId][EQUALS]=hello", 1},
+		{"filters[state][EQUALS]=FAILED", 1},
+		{"filters[state][IN]=FAILED,SUCCESS", 2},
+		{"filters[labels][EQUALS][k]=v", 1},
+		{"filters[timeRange][EQUALS]=PT1H", 2},
+		{"filters[startDate][GREATER_THAN]=2100-01-01T00:00:00Z", 0},
+		{"size=1&sort=state.startDate:desc", 2},
+	}
+	for _, tt := range tests {
+		t.Run(tt.query, func(t *testing.T) {
+			m := ts.get("/api/v1/main/executions/search?" + tt.query).json(t)
+			if m["total"] != float64(tt.total) {
+				t.Errorf("total = %v, want %d", m["total"], tt.total)
+			}
+			for _, e := range m["results"].([]any) {
+				if _, has := e.(map[string]any)["taskRunList"]; has {
+					t.Error("search result has taskRunList (ApiLightExecution has none)")
+				}
+			}
+		})
+	}
+	m := ts.get("/api/v1/main/executions?namespace=company.team&flowId=hello").json(t)
+	if m["total"] != 1.0 || m["results"].([]any)[0].(map[string]any)["id"] != ok {
+		t.Errorf("by flow = %v", m)
+	}
+	assertJSONError(t, ts.get("/api/v1/main/executions?namespace=company.team"), 400, "Bad Request: ")
+	assertJSONError(t, ts.get("/api/v1/main/executions/search?filters[nope][EQUALS]=x"), 400, "Invalid query filters: ")
+	assertJSONError(t, ts.get("/api/v1/main/executions/search?filters[state][WHATEVER]=x"), 400, "Invalid query filters: ")
+}
+
+func TestSearchExecutions13Legacy(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t, WithVersion(Version13))
+	ts.createFlow(helloFlow)
+	ts.execute("company.team", "hello", "wait=true&labels=k:v", nil)
+	m := ts.get("/api/v1/main/executions/search?namespace=company&labels=k:v&state=SUCCESS").json(t)
+	if m["total"] != 1.0 {
+		t.Fatalf("legacy search = %v", m)
+	}
+	if _, has := m["results"].([]any)[0].(map[string]any)["taskRunList"]; !has {
+		t.Error("1.3 search returns full executions")
+	}
+}
+
+func TestExecutionLabelsAndPauseActions(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t, WithSpeed(20))
+	ts.createFlow("id: slow\nnamespace: a\ntasks:\n  - id: s1\n    type: io.kestra.plugin.core.flow.Sleep\n    duration: PT1S\n  - id: s2\n    type: io.kestra.plugin.core.log.Log\n    message: x\n")
+	id := ts.execute("a", "slow", "", nil).json(t)["id"].(string)
+	r := ts.do("POST", "/api/v1/main/executions/"+id+"/actions/labels", strings.NewReader(`[{"key":"a","value":"b"}]`), header{"Content-Type": "application/json"})
+	if r.status != 200 {
+		t.Fatalf("labels: %d %s", r.status, r.body)
+	}
+	if r := ts.do("POST", "/api/v1/main/executions/"+id+"/actions/pause", nil, nil); r.status != 200 {
+		t.Fatalf("pause: %d %s", r.status, r.body)
+	}
+	ts.waitState(id, "PAUSED")
+	body, ct := multipartBody(t, nil, nil)
+	if r := ts.do("POST", "/api/v1/main/executions/"+id+"/actions/resume", body, header{"Content-Type": ct}); r.status != 200 {
+		t.Fatalf("resume: %d %s", r.status, r.body)
+	}
+	e := ts.waitState(id, "SUCCESS")
+	found := false
+	for _, l := range e["labels"].([]any) {
+		if l.(map[string]any)["key"] == "a" {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("labels = %v", e["labels"])
+	}
+}
