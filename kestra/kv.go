@@ -1,4 +1,432 @@
 package kestra
 
-// KVService is the part of the client that manages kv.
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"iter"
+	"math"
+	"net/http"
+	"net/url"
+	"reflect"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/kestra-go/sdk/gen"
+)
+
+// KVService reads and writes the key-value store of namespaces.
+//
+// Kestra types each value. [KVService.Set] chooses the type from the Go
+// value it is given:
+//
+//	string                               STRING ("123" stays a STRING)
+//	bool                                 BOOLEAN
+//	int*, uint*, float*, json.Number     NUMBER
+//	time.Time                            DATETIME
+//	time.Duration                        DURATION (ISO-8601, PT1H30M)
+//	map, slice, struct, json.RawMessage  JSON
+//
+// Named types follow their kind; pointers are followed; other values
+// (structs, json.Marshaler implementations) are sent as json.Marshal
+// writes them and typed from that JSON. nil, []byte, channels, functions, complex numbers
+// and NaN or infinite floats are refused before any request. A DATE value
+// (set by a flow) reads back as a time.Time at midnight UTC.
+//
+// Keys match [a-zA-Z0-9][a-zA-Z0-9._-]*; other keys are refused before any
+// request. A pair whose TTL has passed answers [ErrGone], not
+// [ErrNotFound], until Kestra purges it.
 type KVService service
+
+// KVType is the type Kestra gives a stored value.
+type KVType = gen.KVType
+
+// The types of KV values.
+const (
+	KVString   KVType = gen.KVTypeSTRING
+	KVNumber   KVType = gen.KVTypeNUMBER
+	KVBoolean  KVType = gen.KVTypeBOOLEAN
+	KVDateTime KVType = gen.KVTypeDATETIME
+	KVDate     KVType = gen.KVTypeDATE
+	KVDuration KVType = gen.KVTypeDURATION
+	KVJSON     KVType = gen.KVTypeJSON
+)
+
+// KVEntry describes a stored pair without its value: namespace, key,
+// description, revision and dates. ExpirationDate is zero for a pair
+// without TTL.
+type KVEntry = gen.KVEntry
+
+// KVValue is a stored value with its type, as [KVService.Get] returns it.
+type KVValue struct {
+	// Type is the type Kestra gave the value.
+	Type KVType
+	// Value is the value, as a Go type chosen by Type:
+	//
+	//	STRING    string
+	//	NUMBER    json.Number (exact; call Int64 or Float64)
+	//	BOOLEAN   bool
+	//	DATETIME  time.Time
+	//	DATE      time.Time, midnight UTC
+	//	DURATION  time.Duration
+	//	JSON      map[string]any or []any, numbers as json.Number
+	//
+	// A value that does not parse as its type, or a type this package does
+	// not know, is decoded from Raw as JSON.
+	Value any
+	// Raw is the value as Kestra sent it, in JSON.
+	Raw json.RawMessage
+	// Revision counts the writes of the key, from 1.
+	Revision int
+	// Updated is when the value was last written.
+	Updated time.Time
+}
+
+// KVSetOptions are the optional settings of [KVService.Set].
+type KVSetOptions struct {
+	// TTL makes the pair expire after this long (sent as the ttl header, an
+	// ISO-8601 duration). Zero: the pair does not expire.
+	TTL time.Duration
+	// Description is shown next to the pair in Kestra. It travels in an
+	// HTTP header, so it must not contain control characters (newlines).
+	Description string
+}
+
+// KVSearchOptions select the pairs [KVService.All] lists.
+type KVSearchOptions struct {
+	// Namespace keeps the pairs of this namespace only (not its children).
+	// Empty: every namespace of the tenant.
+	Namespace string
+	// Query keeps the pairs whose key contains this text.
+	Query string
+	// PageSize is how many pairs each request fetches. Zero means 100.
+	PageSize int
+}
+
+var kvKeyPattern = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9._-]*$`)
+
+// nonEmptyNamespace refuses an empty namespace before any request.
+func nonEmptyNamespace(namespace string) error {
+	if namespace == "" {
+		return errors.New("kestra: empty namespace")
+	}
+	return nil
+}
+
+// checkKV validates a namespace and key before any request.
+func checkKV(namespace, key string) error {
+	if err := nonEmptyNamespace(namespace); err != nil {
+		return err
+	}
+	if !kvKeyPattern.MatchString(key) {
+		return fmt.Errorf("kestra: invalid KV key %q: a key starts with a letter or digit and holds only letters, digits, '.', '_' and '-'", key)
+	}
+	return nil
+}
+
+// Set stores value under key in namespace, typed as [KVService]
+// describes, replacing any previous value. opts may be nil.
+//
+// Kestra API: PUT /api/v1/{tenant}/namespaces/{namespace}/kv/{key}
+func (s *KVService) Set(ctx context.Context, namespace, key string, value any, opts *KVSetOptions) error {
+	if err := checkKV(namespace, key); err != nil {
+		return err
+	}
+	body, err := encodeKV(value)
+	if err != nil {
+		return fmt.Errorf("kestra: KV %s: %w", key, err)
+	}
+	var params gen.SetKeyValueParams
+	if opts != nil {
+		if opts.TTL < 0 {
+			return fmt.Errorf("kestra: KV %s: negative TTL %v", key, opts.TTL)
+		}
+		if opts.TTL > 0 {
+			ttl := FormatISODuration(opts.TTL)
+			params.TTL = &ttl
+		}
+		if opts.Description != "" {
+			if strings.ContainsFunc(opts.Description, func(r rune) bool { return r < ' ' || r == 0x7f }) {
+				return fmt.Errorf("kestra: KV %s: description contains control characters", key)
+			}
+			params.Description = &opts.Description
+		}
+	}
+	resp, err := s.c.raw.SetKeyValueWithBody(ctx, s.c.tenant, namespace, key, &params, "text/plain", bytes.NewReader(body))
+	return decode(resp, err, nil)
+}
+
+// encodeKV writes value as the text Kestra parses to type it.
+func encodeKV(value any) ([]byte, error) {
+	rv := reflect.ValueOf(value)
+	for rv.IsValid() && rv.Kind() == reflect.Pointer {
+		if rv.IsNil() {
+			return nil, errors.New("nil value")
+		}
+		rv = rv.Elem()
+	}
+	if !rv.IsValid() {
+		return nil, errors.New("nil value")
+	}
+	v := rv.Interface()
+	switch x := v.(type) {
+	case time.Time:
+		return []byte(x.Format(time.RFC3339Nano)), nil
+	case time.Duration:
+		return []byte(FormatISODuration(x)), nil
+	case json.RawMessage:
+		t := bytes.TrimSpace(x)
+		if len(t) == 0 || !json.Valid(t) {
+			return nil, errors.New("json.RawMessage is not valid JSON")
+		}
+		if string(t) == "null" {
+			return nil, errors.New("nil value")
+		}
+		return t, nil
+	case json.Number:
+		if _, err := strconv.ParseFloat(string(x), 64); err != nil {
+			return nil, fmt.Errorf("invalid json.Number %q", string(x))
+		}
+		return []byte(x), nil
+	case []byte:
+		return nil, errors.New("unsupported value type []byte: use a string or a json.RawMessage")
+	}
+	switch rv.Kind() {
+	case reflect.Chan, reflect.Func, reflect.Complex64, reflect.Complex128, reflect.UnsafePointer, reflect.Interface:
+		return nil, fmt.Errorf("unsupported value type %T", value)
+	case reflect.Float32, reflect.Float64:
+		if f := rv.Float(); math.IsNaN(f) || math.IsInf(f, 0) {
+			return nil, fmt.Errorf("unsupported number %v", f)
+		}
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, fmt.Errorf("unsupported value: %w", err)
+	}
+	b := bytes.TrimSpace(buf.Bytes())
+	if string(b) == "null" {
+		return nil, errors.New("nil value")
+	}
+	return b, nil
+}
+
+// kvDetail is Kestra's KvDetail with the value kept raw.
+type kvDetail struct {
+	Type     KVType          `json:"type"`
+	Value    json.RawMessage `json:"value"`
+	Revision int             `json:"revision"`
+	Updated  time.Time       `json:"updated"`
+}
+
+// Get returns the value of key in namespace, typed. A missing key answers
+// [ErrNotFound]; an expired one answers [ErrGone].
+//
+// Kestra API: GET /api/v1/{tenant}/namespaces/{namespace}/kv/{key}
+func (s *KVService) Get(ctx context.Context, namespace, key string) (*KVValue, error) {
+	if err := checkKV(namespace, key); err != nil {
+		return nil, err
+	}
+	var d kvDetail
+	resp, err := s.c.raw.GetKeyValue(ctx, s.c.tenant, namespace, key)
+	if err := decode(resp, err, &d); err != nil {
+		return nil, err
+	}
+	return &KVValue{Type: d.Type, Value: kvTyped(d.Type, d.Value), Raw: d.Value, Revision: d.Revision, Updated: d.Updated}, nil
+}
+
+// kvTyped converts a raw value to the Go type of its Kestra type.
+func kvTyped(t KVType, raw json.RawMessage) any {
+	var s string
+	switch t {
+	case KVBoolean:
+		var b bool
+		if json.Unmarshal(raw, &b) == nil {
+			return b
+		}
+	case KVNumber:
+		var n json.Number
+		if json.Unmarshal(raw, &n) == nil {
+			return n
+		}
+	case KVString:
+		if json.Unmarshal(raw, &s) == nil {
+			return s
+		}
+	case KVDateTime, KVDate:
+		if json.Unmarshal(raw, &s) == nil {
+			if tm, err := parseKVTime(s); err == nil {
+				return tm
+			}
+		}
+	case KVDuration:
+		if json.Unmarshal(raw, &s) == nil {
+			if d, err := ParseISODuration(s); err == nil {
+				return d
+			}
+		}
+	}
+	var v any
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	if dec.Decode(&v) != nil {
+		return nil
+	}
+	return v
+}
+
+// parseKVTime reads a DATETIME (RFC 3339, or local date-time read as UTC)
+// or a DATE.
+func parseKVTime(s string) (time.Time, error) {
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05.999999999", time.DateOnly} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t, nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("invalid date-time %q", s)
+}
+
+// GetInto reads the value of key in namespace into v, a non-nil pointer:
+// a *time.Time takes a DATETIME or DATE, a *time.Duration a DURATION (or
+// an ISO-8601 string), a *any the value [KVValue.Value] would hold, and
+// anything else is decoded from the JSON value with encoding/json. Errors
+// are those of [KVService.Get].
+//
+// Kestra API: GET /api/v1/{tenant}/namespaces/{namespace}/kv/{key}
+func (s *KVService) GetInto(ctx context.Context, namespace, key string, v any) error {
+	if rv := reflect.ValueOf(v); rv.Kind() != reflect.Pointer || rv.IsNil() {
+		return fmt.Errorf("kestra: GetInto needs a non-nil pointer, not %T", v)
+	}
+	kv, err := s.Get(ctx, namespace, key)
+	if err != nil {
+		return err
+	}
+	switch p := v.(type) {
+	case *any:
+		*p = kv.Value
+		return nil
+	case *time.Time:
+		var str string
+		if err := json.Unmarshal(kv.Raw, &str); err != nil {
+			return fmt.Errorf("kestra: KV %s: a %s value is not a time", key, kv.Type)
+		}
+		t, err := parseKVTime(str)
+		if err != nil {
+			return fmt.Errorf("kestra: KV %s: %w", key, err)
+		}
+		*p = t
+		return nil
+	case *time.Duration:
+		var str string
+		if err := json.Unmarshal(kv.Raw, &str); err != nil {
+			return fmt.Errorf("kestra: KV %s: a %s value is not a duration", key, kv.Type)
+		}
+		d, err := ParseISODuration(str)
+		if err != nil {
+			return fmt.Errorf("kestra: KV %s: %w", key, err)
+		}
+		*p = d
+		return nil
+	}
+	if err := json.Unmarshal(kv.Raw, v); err != nil {
+		return fmt.Errorf("kestra: KV %s: decode %s value: %w", key, kv.Type, err)
+	}
+	return nil
+}
+
+// Delete removes key from namespace. It reports whether the key existed.
+//
+// Kestra API: DELETE /api/v1/{tenant}/namespaces/{namespace}/kv/{key}
+func (s *KVService) Delete(ctx context.Context, namespace, key string) (bool, error) {
+	if err := checkKV(namespace, key); err != nil {
+		return false, err
+	}
+	var deleted bool
+	resp, err := s.c.raw.DeleteKeyValue(ctx, s.c.tenant, namespace, key)
+	if err := decode(resp, err, &deleted); err != nil {
+		return false, err
+	}
+	return deleted, nil
+}
+
+// All lists the pairs opts selects (nil: every pair of the tenant), without
+// their values, sorted by namespace and key. Pages are fetched as the loop
+// needs them; an error is yielded once and ends the iteration. Expired
+// pairs are not listed.
+//
+// Kestra API: GET /api/v1/{tenant}/kv
+func (s *KVService) All(ctx context.Context, opts *KVSearchOptions) iter.Seq2[*KVEntry, error] {
+	var o KVSearchOptions
+	if opts != nil {
+		o = *opts
+	}
+	if o.PageSize <= 0 {
+		o.PageSize = 100
+	}
+	return func(yield func(*KVEntry, error) bool) {
+		q := url.Values{}
+		if o.Namespace != "" {
+			q.Set("filters[namespace][EQUALS]", o.Namespace)
+		}
+		if o.Query != "" {
+			q.Set("filters[q][EQUALS]", o.Query)
+		}
+		size := int32(min(o.PageSize, math.MaxInt32))
+		seen := 0
+		for page := int32(1); ; page++ {
+			params := gen.ListAllKeysParams{Page: &page, Size: &size}
+			var res gen.PagedResultsKVEntry
+			resp, err := s.c.raw.ListAllKeys(ctx, s.c.tenant, &params, kvFilters(q))
+			if err := decode(resp, err, &res); err != nil {
+				yield(nil, err)
+				return
+			}
+			for i := range res.Results {
+				if !yield(&res.Results[i], nil) {
+					return
+				}
+			}
+			seen += len(res.Results)
+			if len(res.Results) < int(size) || int64(seen) >= res.Total {
+				return
+			}
+		}
+	}
+}
+
+// Inherited lists the pairs namespace sees from its parent namespaces
+// (a.b.c sees those of a.b and a), without their values.
+//
+// Kestra API: GET /api/v1/{tenant}/namespaces/{namespace}/kv/inheritance
+func (s *KVService) Inherited(ctx context.Context, namespace string) ([]KVEntry, error) {
+	if err := nonEmptyNamespace(namespace); err != nil {
+		return nil, err
+	}
+	var out []KVEntry
+	resp, err := s.c.raw.ListKeysWithInheritence(ctx, s.c.tenant, namespace)
+	if err := decode(resp, err, &out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// kvFilters is a request editor that adds q to the request's query.
+func kvFilters(q url.Values) gen.RequestEditorFn {
+	return func(_ context.Context, req *http.Request) error {
+		if len(q) == 0 {
+			return nil
+		}
+		extra := q.Encode()
+		if req.URL.RawQuery == "" {
+			req.URL.RawQuery = extra
+		} else {
+			req.URL.RawQuery += "&" + extra
+		}
+		return nil
+	}
+}
