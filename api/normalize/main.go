@@ -17,6 +17,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"strings"
 	"time"
 )
 
@@ -31,7 +32,9 @@ func main() {
 		os.Exit(2)
 	}
 	if err := run(*in, *out, *overlayPath, *timeout); err != nil {
-		fmt.Fprintln(os.Stderr, "normalize:", err)
+		// One line, whatever the error: some (the overlay's) span several.
+		msg := strings.Join(strings.Fields(strings.ReplaceAll(err.Error(), "\n", "; ")), " ")
+		fmt.Fprintln(os.Stderr, "normalize:", msg)
 		os.Exit(1)
 	}
 }

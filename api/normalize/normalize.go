@@ -30,13 +30,24 @@ func Load(ctx context.Context, in string) ([]byte, error) {
 		}
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
+			var ue *url.Error
+			if errors.As(err, &ue) {
+				err = ue.Err // its message repeats the method and URL
+			}
 			return nil, fmt.Errorf("fetch %s: %w", u.Redacted(), err)
 		}
 		defer resp.Body.Close()
 		if resp.StatusCode != http.StatusOK {
 			return nil, fmt.Errorf("fetch %s: %s", u.Redacted(), resp.Status)
 		}
-		return io.ReadAll(io.LimitReader(resp.Body, maxDocument))
+		b, err := io.ReadAll(io.LimitReader(resp.Body, maxDocument+1))
+		if err != nil {
+			return nil, fmt.Errorf("fetch %s: %w", u.Redacted(), err)
+		}
+		if len(b) > maxDocument {
+			return nil, fmt.Errorf("fetch %s: larger than %d MiB", u.Redacted(), maxDocument>>20)
+		}
+		return b, nil
 	}
 	b, err := os.ReadFile(in)
 	if err != nil {
@@ -89,7 +100,14 @@ func Normalize(src []byte, ov *overlay.Overlay) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	var title *yaml.Node // the document's name, kept although it is a prose key
+	if t := get(get(root, "info"), "title"); t != nil {
+		title = t
+	}
 	stripProse(root, false)
+	if info := get(root, "info"); title != nil && info != nil {
+		info.Content = append(info.Content, &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: "title"}, title)
+	}
 	fixGenerics(root)
 	if ov != nil {
 		warnings, err := ov.ApplyToStrict(root)
@@ -254,7 +272,10 @@ func fixLeakedGetters(schema, props *yaml.Node) {
 }
 
 // sortKeys orders every mapping by key, except the root, which keeps the
-// conventional order (openapi, info, paths, components).
+// conventional order (openapi, info, paths, components). It also resets
+// every node to the default style (block collections, plain scalars quoted
+// only where YAML needs it), so a JSON and a YAML source of the same
+// document give the same bytes.
 func sortKeys(n *yaml.Node, isRoot bool) {
 	switch n.Kind {
 	case yaml.MappingNode:
@@ -270,13 +291,14 @@ func sortKeys(n *yaml.Node, isRoot bool) {
 				n.Content = append(n.Content, p.k, p.v)
 			}
 		}
-		for i := 1; i < len(n.Content); i += 2 {
-			sortKeys(n.Content[i], false)
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			n.Content[i].Style = 0
+			sortKeys(n.Content[i+1], false)
 		}
 	case yaml.SequenceNode:
 		for _, c := range n.Content {
 			sortKeys(c, false)
 		}
 	}
-	n.Style &^= yaml.FlowStyle
+	n.Style = 0
 }
