@@ -133,9 +133,6 @@ func dropConn(w http.ResponseWriter) {
 	if buf != nil {
 		_ = buf.Flush()
 	}
-	if tc, ok := conn.(*net.TCPConn); ok {
-		_ = tc.SetLinger(0) // send RST rather than FIN
-	}
 	_ = conn.Close()
 }
 

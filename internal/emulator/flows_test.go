@@ -81,7 +81,7 @@ func TestGetUpdateDeleteFlow(t *testing.T) {
 	if _, ok := f["source"]; ok {
 		t.Error("source without ?source=true")
 	}
-	if ts.get(base+"?source=true").json(t)["source"] != helloFlow {
+	if ts.get(base + "?source=true").json(t)["source"] != helloFlow {
 		t.Error("no source with ?source=true")
 	}
 	assertJSONError(t, ts.get("/api/v1/main/flows/company.team/nope"), 404, "Not Found")
@@ -96,7 +96,7 @@ func TestGetUpdateDeleteFlow(t *testing.T) {
 	if r.status != 200 || r.json(t)["revision"] != 2.0 {
 		t.Fatalf("update: %d %s", r.status, r.body)
 	}
-	if ts.get(base+"?revision=1&source=true").json(t)["source"] != helloFlow {
+	if ts.get(base + "?revision=1&source=true").json(t)["source"] != helloFlow {
 		t.Error("revision 1 source")
 	}
 	// Mismatched id and namespace.

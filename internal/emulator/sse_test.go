@@ -1,0 +1,230 @@
+package emulator
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
+
+type frame struct {
+	id   string
+	data []byte
+}
+
+// openStream starts a GET and returns the response for reading frames.
+func (ts *testServer) openStream(ctx context.Context, path string) *http.Response {
+	ts.t.Helper()
+	req, err := http.NewRequestWithContext(ctx, "GET", ts.url+path, nil)
+	if err != nil {
+		ts.t.Fatal(err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		ts.t.Fatal(err)
+	}
+	ts.t.Cleanup(func() { resp.Body.Close() })
+	return resp
+}
+
+// readFrame reads one frame and checks its exact layout:
+// "id: <tag>\ndata: <json>\n\n".
+func readFrame(t *testing.T, br *bufio.Reader) (frame, error) {
+	t.Helper()
+	idLine, err := br.ReadString('\n')
+	if err != nil {
+		return frame{}, err
+	}
+	dataLine, err := br.ReadString('\n')
+	if err != nil {
+		return frame{}, err
+	}
+	blank, err := br.ReadString('\n')
+	if err != nil {
+		return frame{}, err
+	}
+	if !strings.HasPrefix(idLine, "id: ") || !strings.HasPrefix(dataLine, "data: ") || blank != "\n" {
+		t.Fatalf("bad frame: %q %q %q", idLine, dataLine, blank)
+	}
+	return frame{id: strings.TrimSuffix(idLine[4:], "\n"), data: []byte(strings.TrimSuffix(dataLine[6:], "\n"))}, nil
+}
+
+func TestFollowExecutionFraming(t *testing.T) {
+	t.Parallel()
+	// Slow enough (50ms a step) for the follow to connect while CREATED.
+	ts := newTestServer(t, WithSpeed(2))
+	ts.createFlow(failFlow)
+	id := ts.execute("company.team", "failing", "", nil).json(t)["id"].(string)
+	resp := ts.openStream(t.Context(), "/api/v1/main/executions/"+id+"/follow")
+	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "text/event-stream" {
+		t.Fatalf("follow: %d %v", resp.StatusCode, resp.Header)
+	}
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("stream did not end cleanly: %v", err)
+	}
+	wantStart := "id: start\ndata: {\"id\":\"" + id + "\",\"labels\":[],\"deleted\":false}\n\n"
+	if !bytes.HasPrefix(raw, []byte(wantStart)) {
+		t.Fatalf("start frame = %q", raw[:min(len(raw), len(wantStart))])
+	}
+	br := bufio.NewReader(bytes.NewReader(raw))
+	var frames []frame
+	for {
+		f, err := readFrame(t, br)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		frames = append(frames, f)
+	}
+	if frames[0].id != "start" || frames[len(frames)-1].id != "end" {
+		t.Fatalf("first %s last %s", frames[0].id, frames[len(frames)-1].id)
+	}
+	// Every step is a frame: the sequence of (execution state, task run
+	// states) never skips one.
+	var steps []string
+	for _, f := range frames[1:] {
+		if f.id != "progress" && f.id != "end" {
+			t.Fatalf("frame id %q", f.id)
+		}
+		var e executionJSON
+		if err := json.Unmarshal(f.data, &e); err != nil {
+			t.Fatal(err)
+		}
+		if e.Deleted == nil {
+			t.Error("follow frames carry the full Execution (deleted)")
+		}
+		step := e.State.Current
+		for _, tr := range e.TaskRunList {
+			step += " " + tr.TaskID + "=" + tr.State.Current
+		}
+		steps = append(steps, step)
+	}
+	want := []string{
+		"CREATED",
+		"RUNNING",
+		"RUNNING log=CREATED",
+		"RUNNING log=RUNNING",
+		"RUNNING log=SUCCESS",
+		"RUNNING log=SUCCESS ret=CREATED",
+		"RUNNING log=SUCCESS ret=RUNNING",
+		"RUNNING log=SUCCESS ret=SUCCESS",
+		"RUNNING log=SUCCESS ret=SUCCESS fail=CREATED",
+		"RUNNING log=SUCCESS ret=SUCCESS fail=RUNNING",
+		"RUNNING log=SUCCESS ret=SUCCESS fail=FAILED",
+		"FAILED log=SUCCESS ret=SUCCESS fail=FAILED",
+	}
+	if strings.Join(steps, "\n") != strings.Join(want, "\n") {
+		t.Errorf("steps:\n%s\nwant:\n%s", strings.Join(steps, "\n"), strings.Join(want, "\n"))
+	}
+	// The end frame carries task outputs (full Execution).
+	if !bytes.Contains(frames[len(frames)-1].data, []byte(`"outputs":{"value":"value-company.team"}`)) {
+		t.Errorf("end frame without outputs: %s", frames[len(frames)-1].data)
+	}
+}
+
+func TestFollowFinishedExecution(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t)
+	ts.createFlow(helloFlow)
+	id := ts.execute("company.team", "hello", "wait=true", nil).json(t)["id"].(string)
+	resp := ts.openStream(t.Context(), "/api/v1/main/executions/"+id+"/follow")
+	br := bufio.NewReader(resp.Body)
+	var ids []string
+	for {
+		f, err := readFrame(t, br)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, f.id)
+	}
+	if strings.Join(ids, ",") != "start,end" {
+		t.Errorf("frames = %v", ids)
+	}
+}
+
+func TestFollowUnknownExecution(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t)
+	resp := ts.openStream(t.Context(), "/api/v1/main/executions/nope/follow")
+	if resp.StatusCode != 200 {
+		t.Fatalf("status %d", resp.StatusCode)
+	}
+	br := bufio.NewReader(resp.Body)
+	f, err := readFrame(t, br)
+	if err != nil || f.id != "start" || string(f.data) != `{"id":"nope","labels":[],"deleted":false}` {
+		t.Fatalf("start = %v %s %v", f.id, f.data, err)
+	}
+	_, err = io.ReadAll(br)
+	if err == nil || !errors.Is(err, io.ErrUnexpectedEOF) {
+		t.Errorf("unknown execution stream ended with %v, want a cut connection", err)
+	}
+}
+
+func TestFollowLogs(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t, WithSpeed(50))
+	ts.createFlow(pauseFlow)
+	id := ts.execute("company.team", "pausing", "", nil).json(t)["id"].(string)
+	ts.waitState(id, "PAUSED")
+
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	resp := ts.openStream(ctx, "/api/v1/main/logs/"+id+"/follow?filters[level][GREATER_THAN_OR_EQUAL_TO]=INFO")
+	br := bufio.NewReader(resp.Body)
+	f, err := readFrame(t, br)
+	if err != nil || f.id != "start" || string(f.data) != "{}" {
+		t.Fatalf("start = %v %s %v", f.id, f.data, err)
+	}
+	f, err = readFrame(t, br) // history
+	if err != nil || f.id != "progress" || !bytes.Contains(f.data, []byte(`"message":"before"`)) {
+		t.Fatalf("history = %v %s %v", f.id, f.data, err)
+	}
+	body, ct := multipartBody(t, map[string]string{"approved": "false"}, nil)
+	ts.do("POST", "/api/v1/main/executions/"+id+"/actions/resume", body, header{"Content-Type": ct})
+	f, err = readFrame(t, br) // live
+	if err != nil || !bytes.Contains(f.data, []byte(`"message":"approved=false"`)) {
+		t.Fatalf("live = %v %s %v", f.id, f.data, err)
+	}
+	ts.waitState(id, "SUCCESS")
+	// The stream stays open after the execution ended.
+	done := make(chan error, 1)
+	go func() { _, err := br.ReadByte(); done <- err }()
+	select {
+	case err := <-done:
+		t.Fatalf("log stream ended by itself: %v", err)
+	case <-time.After(50 * time.Millisecond):
+	}
+	cancel()
+	<-done
+}
+
+func TestFollowLogs13(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t, WithVersion(Version13))
+	ts.createFlow(failFlow)
+	id := ts.execute("company.team", "failing", "wait=true", nil).json(t)["id"].(string)
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	resp := ts.openStream(ctx, "/api/v1/main/logs/"+id+"/follow?minLevel=ERROR")
+	br := bufio.NewReader(resp.Body)
+	f, _ := readFrame(t, br)
+	if string(f.data) != `{"attemptNumber":null}` {
+		t.Errorf("1.3 start = %s", f.data)
+	}
+	f, _ = readFrame(t, br)
+	if !bytes.Contains(f.data, []byte(`"level":"ERROR"`)) {
+		t.Errorf("minLevel=ERROR gave %s", f.data)
+	}
+}
