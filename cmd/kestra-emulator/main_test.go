@@ -1,0 +1,103 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}
+
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+func TestRun(t *testing.T) {
+	ctx, cancel := context.WithCancel(t.Context())
+	var logs syncBuffer
+	addrc := make(chan string, 1)
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"-addr", "127.0.0.1:0", "-user", "u", "-password", "p", "-version", "1.3", "-speed", "100"}, &logs, func(a string) { addrc <- a })
+	}()
+	var addr string
+	select {
+	case addr = <-addrc:
+	case err := <-done:
+		t.Fatalf("run: %v", err)
+	}
+	base := "http://" + addr
+	get := func(path string, auth bool) (int, string) {
+		req, _ := http.NewRequestWithContext(t.Context(), "GET", base+path, nil)
+		if auth {
+			req.SetBasicAuth("u", "p")
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if code, _ := get("/api/v1/main/flows/search", false); code != 401 {
+		t.Errorf("no auth: %d", code)
+	}
+	if code, _ := get("/api/v1/main/flows/search", true); code != 200 {
+		t.Errorf("auth: %d", code)
+	}
+	if code, body := get("/api/v1/configs", false); code != 200 || !strings.Contains(body, `"version":"1.3`) || !strings.Contains(body, base) {
+		t.Errorf("configs: %d %s", code, body)
+	}
+	// An open follow stream must not block shutdown.
+	req, _ := http.NewRequestWithContext(t.Context(), "GET", base+"/api/v1/main/logs/x/follow", nil)
+	req.SetBasicAuth("u", "p")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("run returned %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("shutdown blocked")
+	}
+	if !strings.Contains(logs.String(), "path=/api/v1/main/flows/search") || strings.Contains(logs.String(), "Authorization") {
+		t.Errorf("logs:\n%s", logs.String())
+	}
+	http.DefaultClient.CloseIdleConnections()
+}
+
+func TestRunBadFlags(t *testing.T) {
+	for _, args := range [][]string{{"-version", "3"}, {"-user", "u"}, {"-speed", "0"}, {"-nope"}} {
+		if err := run(t.Context(), args, io.Discard, nil); err == nil {
+			t.Errorf("%v: no error", args)
+		}
+	}
+}

@@ -1,0 +1,118 @@
+package kestratest_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"mime/multipart"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"github.com/kestra-go/sdk/kestra/kestratest"
+)
+
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}
+
+const flow = `id: hello
+namespace: company.team
+tasks:
+  - id: log
+    type: io.kestra.plugin.core.log.Log
+    message: hi
+  - id: wait
+    type: io.kestra.plugin.core.flow.Pause
+`
+
+func do(t *testing.T, srv *kestratest.Server, method, path, ct string, body io.Reader) (int, []byte) {
+	t.Helper()
+	req, err := http.NewRequestWithContext(t.Context(), method, srv.URL+path, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ct != "" {
+		req.Header.Set("Content-Type", ct)
+	}
+	if srv.Username != "" {
+		req.SetBasicAuth(srv.Username, srv.Password)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, b
+}
+
+func TestServer(t *testing.T) {
+	t.Parallel()
+	srv := kestratest.Start(t, kestratest.WithBasicAuth("admin@example.com", "Secret123"), kestratest.WithToken("tok"))
+	if srv.Username != "admin@example.com" || srv.Password != "Secret123" || srv.Token != "tok" || srv.Tenant != "main" || srv.Version() != kestratest.Version20 {
+		t.Fatalf("server = %+v", srv)
+	}
+	if code, _ := do(t, srv, "POST", "/api/v1/main/flows", "application/x-yaml", strings.NewReader(flow)); code != 200 {
+		t.Fatalf("create flow: %d", code)
+	}
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	_ = mw.Close()
+	code, body := do(t, srv, "POST", "/api/v1/main/executions/company.team/hello?labels=a:b", mw.FormDataContentType(), &buf)
+	if code != 200 {
+		t.Fatalf("execute: %d %s", code, body)
+	}
+	var e struct{ ID string }
+	_ = json.Unmarshal(body, &e)
+	if srv.ExecutionCount() != 1 || srv.ExecutionsCreated() != 1 || srv.FlowCount() != 1 {
+		t.Errorf("counts: %d %d %d", srv.ExecutionCount(), srv.ExecutionsCreated(), srv.FlowCount())
+	}
+	reqs := srv.Requests()
+	if last := reqs[len(reqs)-1]; last.RawQuery != "labels=a:b" || last.Method != "POST" {
+		t.Errorf("last request = %+v", last)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for srv.LogCount(e.ID) == 0 && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	if srv.LogCount(e.ID) != 1 {
+		t.Errorf("LogCount = %d", srv.LogCount(e.ID))
+	}
+
+	remove := srv.InjectFault(kestratest.Fault{Path: "*/flows/search", Status: 503, RetryAfter: "2"})
+	if code, _ := do(t, srv, "GET", "/api/v1/main/flows/search", "", nil); code != 503 {
+		t.Errorf("fault: %d", code)
+	}
+	remove()
+	srv.ClearFaults()
+	srv.ClearRequests()
+	if code, _ := do(t, srv, "GET", "/api/v1/main/flows/search", "", nil); code != 200 {
+		t.Errorf("after remove: %d", code)
+	}
+	if n := len(srv.Requests()); n != 1 {
+		t.Errorf("requests after clear = %d", n)
+	}
+	// The execution is paused: Close must still stop its goroutines
+	// (goleak checks it in TestMain).
+}
+
+func TestVersion13AndOptions(t *testing.T) {
+	t.Parallel()
+	srv := kestratest.NewServer(kestratest.WithVersion(kestratest.Version13), kestratest.WithSpeed(1000),
+		kestratest.WithTaskDuration(10*time.Millisecond), kestratest.WithTenants("main", "t2"), kestratest.WithRequestLogSize(1))
+	defer srv.Close()
+	if code, _ := do(t, srv, "GET", "/api/v1/t2/flows/search", "", nil); code != 200 {
+		t.Errorf("tenant t2: %d", code)
+	}
+	code, body := do(t, srv, "GET", "/api/v1/configs", "", nil)
+	if code != 200 || !strings.Contains(string(body), `"version":"1.3`) {
+		t.Errorf("configs: %d %s", code, body)
+	}
+	if n := len(srv.Requests()); n != 1 {
+		t.Errorf("request log size %d", n)
+	}
+}
