@@ -1,4 +1,268 @@
 package kestra
 
-// FilesService is the part of the client that manages files.
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"mime/multipart"
+	"net/http"
+	"path"
+	"strings"
+	"time"
+
+	"github.com/kestra-go/sdk/gen"
+)
+
+// FilesService manages namespace files: the scripts, queries and other
+// files a namespace's flows read.
+//
+// Paths are absolute within the namespace ("/scripts/etl.py"); a path
+// without a leading "/" gets one ("scripts/etl.py" is the same file).
+// Paths holding a ".." segment, a NUL byte, or (except for directory
+// listings) no name at all are refused before any request. Paths travel
+// URL-escaped in the query, so spaces, non-ASCII letters, '&', '#' and '+'
+// are safe.
 type FilesService service
+
+// FileInfo describes a namespace file or directory.
+type FileInfo gen.FileAttributes
+
+// IsDir reports whether the entry is a directory.
+func (f *FileInfo) IsDir() bool { return f.Type == gen.FileAttributesFileTypeDirectory }
+
+// ModTime returns when the entry was last modified.
+func (f *FileInfo) ModTime() time.Time { return time.UnixMilli(f.LastModifiedTime) }
+
+// Created returns when the entry was created.
+func (f *FileInfo) Created() time.Time { return time.UnixMilli(f.CreationTime) }
+
+// nsPath checks a namespace file path and makes it absolute. allowRoot
+// accepts "/" (and the empty path, read as "/").
+func nsPath(p string, allowRoot bool) (string, error) {
+	if !strings.HasPrefix(p, "/") {
+		p = "/" + p
+	}
+	if strings.IndexByte(p, 0) >= 0 {
+		return "", fmt.Errorf("kestra: namespace file path %q contains a NUL byte", p)
+	}
+	for seg := range strings.SplitSeq(p, "/") {
+		if seg == ".." {
+			return "", fmt.Errorf("kestra: namespace file path %q: '..' segments are not allowed", p)
+		}
+	}
+	if !allowRoot && strings.Trim(p, "/.") == "" {
+		return "", fmt.Errorf("kestra: namespace file path %q names no file", p)
+	}
+	return p, nil
+}
+
+// Upload stores the content of r as the file filePath of namespace,
+// creating its parent directories and replacing any file of that path.
+// The content is streamed: it is never held in memory whole, and Upload
+// reads r until EOF without closing it. When Upload returns, it no
+// longer reads r (so a Read blocked in r delays its return); an error
+// from r fails the upload.
+//
+// Kestra extracts an uploaded ".zip" file into the file's directory, and
+// imports a file under "/_flows/" as a flow. The call is bounded by ctx
+// only, not by [Config.Timeout], and is never retried (r cannot be read
+// twice).
+//
+// Kestra API: POST /api/v1/{tenant}/namespaces/{namespace}/files
+func (s *FilesService) Upload(ctx context.Context, namespace, filePath string, r io.Reader) error {
+	if err := nonEmptyNamespace(namespace); err != nil {
+		return err
+	}
+	p, err := nsPath(filePath, false)
+	if err != nil {
+		return err
+	}
+	if r == nil {
+		return errors.New("kestra: Upload: nil reader")
+	}
+
+	pr, pw := io.Pipe()
+	mw := multipart.NewWriter(pw)
+	src := &uploadReader{r: r}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		part, err := mw.CreateFormFile("fileContent", path.Base(p))
+		if err == nil {
+			_, err = io.Copy(part, src)
+		}
+		if err == nil {
+			err = mw.Close()
+		}
+		pw.CloseWithError(err) // nil: the reader sees EOF
+	}()
+
+	params := gen.CreateNamespaceFileParams{Path: p}
+	resp, err := s.c.raw.CreateNamespaceFileWithBody(withoutTimeout(ctx), s.c.tenant, namespace, &params, mw.FormDataContentType(), pr)
+	// However the request ended, unblock the writer and wait for it, so
+	// that no goroutine outlives the call and r is no longer read.
+	pr.CloseWithError(errUploadEnded)
+	<-done
+	if src.err != nil {
+		if resp != nil {
+			resp.Body.Close()
+		}
+		return fmt.Errorf("kestra: upload %s: read content: %w", p, src.err)
+	}
+	return decode(resp, err, nil)
+}
+
+var errUploadEnded = errors.New("kestra: upload ended")
+
+// uploadReader reads the content of an upload in chunks (it hides any
+// WriteTo method) and keeps the first read error.
+type uploadReader struct {
+	r   io.Reader
+	err error
+}
+
+func (u *uploadReader) Read(b []byte) (int, error) {
+	n, err := u.r.Read(b)
+	if err != nil && err != io.EOF && u.err == nil {
+		u.err = err
+	}
+	return n, err
+}
+
+// Download returns the content of the file filePath of namespace as a
+// stream the caller must close. A missing file answers [ErrNotFound]. The
+// stream is bounded by ctx only, not by [Config.Timeout].
+//
+// Kestra API: GET /api/v1/{tenant}/namespaces/{namespace}/files
+func (s *FilesService) Download(ctx context.Context, namespace, filePath string) (io.ReadCloser, error) {
+	if err := nonEmptyNamespace(namespace); err != nil {
+		return nil, err
+	}
+	p, err := nsPath(filePath, false)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := s.c.raw.GetFileContent(withoutTimeout(ctx), s.c.tenant, namespace, &gen.GetFileContentParams{Path: p})
+	return nsFileStream(resp, err)
+}
+
+// streamBody returns the body of a successful streamed response, or the
+// error of a failed one.
+func nsFileStream(resp *http.Response, err error) (io.ReadCloser, error) {
+	if err != nil {
+		return nil, fmt.Errorf("kestra: %w", err)
+	}
+	if err := checkStatus(resp); err != nil {
+		resp.Body.Close()
+		return nil, err
+	}
+	return resp.Body, nil
+}
+
+// List returns the entries of the directory dir of namespace ("" or "/":
+// the root), sorted as Kestra sorts them. A missing directory answers
+// [ErrNotFound].
+//
+// Kestra API: GET /api/v1/{tenant}/namespaces/{namespace}/files/directory
+func (s *FilesService) List(ctx context.Context, namespace, dir string) ([]FileInfo, error) {
+	if err := nonEmptyNamespace(namespace); err != nil {
+		return nil, err
+	}
+	p, err := nsPath(dir, true)
+	if err != nil {
+		return nil, err
+	}
+	var out []FileInfo
+	resp, err := s.c.raw.ListNamespaceDirectoryFiles(ctx, s.c.tenant, namespace, &gen.ListNamespaceDirectoryFilesParams{Path: &p})
+	if err := decode(resp, err, &out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// Stat describes the file or directory filePath of namespace. A missing
+// one answers [ErrNotFound].
+//
+// Kestra API: GET /api/v1/{tenant}/namespaces/{namespace}/files/stats
+func (s *FilesService) Stat(ctx context.Context, namespace, filePath string) (*FileInfo, error) {
+	if err := nonEmptyNamespace(namespace); err != nil {
+		return nil, err
+	}
+	p, err := nsPath(filePath, true)
+	if err != nil {
+		return nil, err
+	}
+	var fi FileInfo
+	resp, err := s.c.raw.GetFileMetadatas(ctx, s.c.tenant, namespace, &gen.GetFileMetadatasParams{Path: &p})
+	if err := decode(resp, err, &fi); err != nil {
+		return nil, err
+	}
+	return &fi, nil
+}
+
+// Mkdir creates the directory dir of namespace and its parents. An
+// existing directory is not an error.
+//
+// Kestra API: POST /api/v1/{tenant}/namespaces/{namespace}/files/directory
+func (s *FilesService) Mkdir(ctx context.Context, namespace, dir string) error {
+	if err := nonEmptyNamespace(namespace); err != nil {
+		return err
+	}
+	p, err := nsPath(dir, false)
+	if err != nil {
+		return err
+	}
+	resp, err := s.c.raw.CreateNamespaceDirectory(ctx, s.c.tenant, namespace, &gen.CreateNamespaceDirectoryParams{Path: &p})
+	return decode(resp, err, nil)
+}
+
+// Move renames the file or directory from to the path to, in the same
+// namespace; a directory moves with its content. A missing source answers
+// [ErrNotFound]; an existing destination [ErrInvalid].
+//
+// Kestra API: PUT /api/v1/{tenant}/namespaces/{namespace}/files
+func (s *FilesService) Move(ctx context.Context, namespace, from, to string) error {
+	if err := nonEmptyNamespace(namespace); err != nil {
+		return err
+	}
+	f, err := nsPath(from, false)
+	if err != nil {
+		return err
+	}
+	t, err := nsPath(to, false)
+	if err != nil {
+		return err
+	}
+	resp, err := s.c.raw.MoveFileDirectory(ctx, s.c.tenant, namespace, &gen.MoveFileDirectoryParams{From: f, To: t})
+	return decode(resp, err, nil)
+}
+
+// Delete removes the file or directory filePath of namespace; a
+// directory goes with its content. A missing path answers [ErrNotFound].
+//
+// Kestra API: DELETE /api/v1/{tenant}/namespaces/{namespace}/files
+func (s *FilesService) Delete(ctx context.Context, namespace, filePath string) error {
+	if err := nonEmptyNamespace(namespace); err != nil {
+		return err
+	}
+	p, err := nsPath(filePath, false)
+	if err != nil {
+		return err
+	}
+	resp, err := s.c.raw.DeleteFileDirectory(ctx, s.c.tenant, namespace, &gen.DeleteFileDirectoryParams{Path: p})
+	return decode(resp, err, nil)
+}
+
+// Export returns every file of namespace as a zip archive stream the
+// caller must close. The stream is bounded by ctx only, not by
+// [Config.Timeout].
+//
+// Kestra API: GET /api/v1/{tenant}/namespaces/{namespace}/files/export
+func (s *FilesService) Export(ctx context.Context, namespace string) (io.ReadCloser, error) {
+	if err := nonEmptyNamespace(namespace); err != nil {
+		return nil, err
+	}
+	resp, err := s.c.raw.ExportNamespaceFiles(withoutTimeout(ctx), s.c.tenant, namespace)
+	return nsFileStream(resp, err)
+}
