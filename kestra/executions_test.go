@@ -5,18 +5,20 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"math"
 	"mime"
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"net/url"
 	"os"
-	"net/netip"
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -874,39 +876,41 @@ func TestExecutionsAll(t *testing.T) {
 	}
 	env.waitFor(t, paused.ID, inState(kestra.StatePaused))
 
-	t.Run("several states, several pages", func(t *testing.T) {
-		env.emu.ClearRequests()
-		opts := &kestra.ExecutionSearchOptions{States: []kestra.StateType{kestra.StateSuccess, kestra.StateFailed}, Size: 3}
-		got := map[string]bool{}
-		for e, err := range env.c.Executions.All(ctx, opts) {
-			if err != nil {
-				t.Fatal(err)
+	for _, pg := range []struct{ size, requests int }{{3, 4}, {5, 2}, {10, 1}, {100, 1}} {
+		t.Run(fmt.Sprintf("several states, pages of %d", pg.size), func(t *testing.T) {
+			env.emu.ClearRequests()
+			opts := &kestra.ExecutionSearchOptions{States: []kestra.StateType{kestra.StateSuccess, kestra.StateFailed}, Size: pg.size}
+			got := map[string]bool{}
+			for e, err := range env.c.Executions.All(ctx, opts) {
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got[e.ID] {
+					t.Errorf("%s seen twice", e.ID)
+				}
+				got[e.ID] = true
+				opts.Size = 1 // All copied opts
 			}
-			if got[e.ID] {
-				t.Errorf("%s seen twice", e.ID)
+			if len(got) != len(want) {
+				t.Errorf("got %d executions, want %d", len(got), len(want))
 			}
-			got[e.ID] = true
-			opts.Size = 1 // All copied opts
-		}
-		if len(got) != len(want) {
-			t.Errorf("got %d executions, want %d", len(got), len(want))
-		}
-		for id := range want {
-			if !got[id] {
-				t.Errorf("missing %s", id)
+			for id := range want {
+				if !got[id] {
+					t.Errorf("missing %s", id)
+				}
 			}
-		}
-		reqs := env.requests("/executions/search")
-		if len(reqs) != 4 {
-			t.Errorf("%d search requests, want 4 pages of 3", len(reqs))
-		}
-		for i, r := range reqs {
-			q, _ := url.ParseQuery(r.RawQuery)
-			if q.Get("filters[state][IN]") != "SUCCESS,FAILED" || q.Get("size") != "3" || q.Get("page") != string(rune('1'+i)) {
-				t.Errorf("page %d query = %s", i+1, r.RawQuery)
+			reqs := env.requests("/executions/search")
+			if len(reqs) != pg.requests {
+				t.Errorf("%d search requests, want %d", len(reqs), pg.requests)
 			}
-		}
-	})
+			for i, r := range reqs {
+				q, _ := url.ParseQuery(r.RawQuery)
+				if q.Get("filters[state][IN]") != "SUCCESS,FAILED" || q.Get("size") != strconv.Itoa(pg.size) || q.Get("page") != strconv.Itoa(i+1) {
+					t.Errorf("page %d query = %s", i+1, r.RawQuery)
+				}
+			}
+		})
+	}
 
 	t.Run("filters", func(t *testing.T) {
 		tests := []struct {
