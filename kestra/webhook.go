@@ -1,0 +1,170 @@
+package kestra
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/kestra-go/sdk/gen"
+)
+
+// WebhookOptions are the optional settings of [Client.TriggerWebhook].
+type WebhookOptions struct {
+	// Method is GET, POST or PUT, as the caller of the webhook would send
+	// it. Empty means POST.
+	Method string
+	// ContentType of the body. Empty means application/json when there is
+	// a body. Kestra parses any body into trigger.body: a JSON object or
+	// array becomes a map or list, anything else a string.
+	ContentType string
+	// Header holds extra headers, which the flow sees as trigger.headers.
+	Header http.Header
+	// Query holds query parameters, which the flow sees as
+	// trigger.parameters.
+	Query url.Values
+	// Authenticate sends the client's credentials. Kestra serves webhooks
+	// without authentication, the key being the secret, so by default the
+	// call carries no Authorization header (nor cookies).
+	Authenticate bool
+	// Wait says the trigger has wait: true, so Kestra holds the response
+	// until the execution ends: the call is then bounded by ctx only, not
+	// by [Config.Timeout].
+	Wait bool
+}
+
+// WebhookExecution is Kestra's answer to a webhook call that created an
+// execution: its id, flow, state at creation, trigger and UI URL.
+type WebhookExecution = gen.WebhookResponse
+
+// WebhookResponse is the outcome of a webhook call that Kestra accepted.
+type WebhookResponse struct {
+	// StatusCode is the HTTP status: 200 (or the trigger's responseCode),
+	// or 204 when the trigger's conditions were not met.
+	StatusCode int
+	// Triggered is false when Kestra answered 204: the call was valid but
+	// the trigger's conditions were not met, so no execution was created.
+	Triggered bool
+	// Execution is Kestra's WebhookResponse when the body is one. It is
+	// nil when no execution was created, and when the trigger sets
+	// returnOutputs, in which case Body holds the flow's outputs.
+	Execution *WebhookExecution
+	// ContentType and Body are the raw response, whatever its form.
+	ContentType string
+	Body        []byte
+}
+
+// TriggerWebhook calls the webhook trigger key of the flow namespace/flowID,
+// with body (nil: none) as its payload, as an outside system would: by
+// default without credentials. opts may be nil.
+//
+// An unknown flow or key answers [ErrNotFound], a disabled flow
+// [ErrConflict], inputs that cannot be rendered [ErrInvalid]. A call whose
+// trigger conditions are not met is not an error: it returns a response
+// with Triggered false. The call is never retried once it may have
+// reached Kestra. [WebhookOptions].Method selects GET or PUT instead of
+// POST.
+//
+// Kestra API: POST /api/v1/{tenant}/executions/webhook/{namespace}/{id}/{key}
+func (c *Client) TriggerWebhook(ctx context.Context, namespace, flowID, key string, body io.Reader, opts *WebhookOptions) (*WebhookResponse, error) {
+	if namespace == "" || flowID == "" || key == "" {
+		return nil, errors.New("kestra: TriggerWebhook needs a namespace, a flow id and a key")
+	}
+	var o WebhookOptions
+	if opts != nil {
+		o = *opts
+	}
+	method := strings.ToUpper(o.Method)
+	if method == "" {
+		method = http.MethodPost
+	}
+	call := map[string]func(context.Context, string, string, string, string, ...gen.RequestEditorFn) (*http.Response, error){
+		http.MethodGet:  c.raw.TriggerExecutionByGetWebhook,
+		http.MethodPost: c.raw.TriggerExecutionByPostWebhook,
+		http.MethodPut:  c.raw.TriggerExecutionByPutWebhook,
+	}[method]
+	if call == nil {
+		return nil, fmt.Errorf("kestra: TriggerWebhook: method %q: a webhook takes GET, POST or PUT", o.Method)
+	}
+	if body != nil && method == http.MethodGet {
+		return nil, errors.New("kestra: TriggerWebhook: a GET webhook call takes no body")
+	}
+	contentType := o.ContentType
+	if contentType == "" && body != nil {
+		contentType = "application/json"
+	}
+
+	// A request built by net/http knows the length and replay function of
+	// the usual in-memory readers (bytes.Reader, strings.Reader ...).
+	var proto *http.Request
+	if body != nil {
+		var err error
+		if proto, err = http.NewRequestWithContext(ctx, method, "http://webhook.invalid/", body); err != nil {
+			return nil, fmt.Errorf("kestra: %w", err)
+		}
+	}
+	edit := func(_ context.Context, req *http.Request) error {
+		for k, vs := range o.Header {
+			for _, v := range vs {
+				req.Header.Add(k, v)
+			}
+		}
+		if len(o.Query) > 0 {
+			req.URL.RawQuery = o.Query.Encode()
+		}
+		if proto != nil {
+			req.Body, req.GetBody, req.ContentLength = proto.Body, proto.GetBody, proto.ContentLength
+			req.Header.Set("Content-Type", contentType)
+		}
+		if !o.Authenticate {
+			// Also undo what a WithRequestEditor option may have added.
+			req.Header.Del("Authorization")
+			req.Header.Del("Cookie")
+		}
+		return nil
+	}
+	if !o.Authenticate {
+		ctx = withoutAuth(ctx)
+	}
+	if o.Wait {
+		ctx = withoutTimeout(ctx)
+	}
+	resp, err := call(ctx, c.tenant, namespace, flowID, key, edit)
+	if err != nil {
+		return nil, fmt.Errorf("kestra: %w", err)
+	}
+	defer resp.Body.Close()
+	if err := checkStatus(resp); err != nil {
+		return nil, err
+	}
+	out := &WebhookResponse{
+		StatusCode:  resp.StatusCode,
+		Triggered:   resp.StatusCode != http.StatusNoContent,
+		ContentType: resp.Header.Get("Content-Type"),
+	}
+	if out.Body, err = io.ReadAll(io.LimitReader(resp.Body, maxResponse)); err != nil {
+		return nil, fmt.Errorf("kestra: %s %s: read response: %w", resp.Request.Method, resp.Request.URL.Path, err)
+	}
+	if out.Triggered && webhookJSON(out.ContentType) {
+		var ex WebhookExecution
+		if json.Unmarshal(out.Body, &ex) == nil && ex.ID != "" && ex.Namespace == namespace && ex.FlowID == flowID {
+			out.Execution = &ex
+		}
+	}
+	return out, nil
+}
+
+// webhookJSON reports whether a Content-Type is JSON (or unset, which Kestra
+// never sends for a WebhookResponse, but a proxy might strip).
+func webhookJSON(contentType string) bool {
+	if contentType == "" {
+		return true
+	}
+	mt, _, err := mime.ParseMediaType(contentType)
+	return err == nil && (mt == "application/json" || strings.HasSuffix(mt, "+json"))
+}
