@@ -2166,6 +2166,7 @@ type AbstractFlow struct {
 	Namespace      string                 `json:"namespace"`
 	Outputs        []Output               `json:"outputs,omitempty,omitzero"`
 	Revision       int32                  `json:"revision,omitempty,omitzero"`
+	TenantID       string                 `json:"tenantId,omitempty,omitzero"`
 	Updated        time.Time              `json:"updated,omitempty,omitzero"`
 	Variables      map[string]interface{} `json:"variables,omitempty,omitzero"`
 	WorkerSelector WorkerSelector         `json:"workerSelector,omitempty,omitzero"`
@@ -2183,21 +2184,22 @@ type AbstractGraphBranchType string
 
 // AbstractTrigger defines model for AbstractTrigger.
 type AbstractTrigger struct {
-	AllowConcurrent    bool              `json:"allowConcurrent,omitempty,omitzero"`
-	Assets             AssetsDeclaration `json:"assets,omitempty,omitzero"`
-	Description        string            `json:"description,omitempty,omitzero"`
-	Disabled           bool              `json:"disabled,omitempty,omitzero"`
-	FailOnTriggerError bool              `json:"failOnTriggerError,omitempty,omitzero"`
-	ID                 string            `json:"id"`
-	Labels             []Label           `json:"labels,omitempty,omitzero"`
-	LogLevel           Level             `json:"logLevel,omitempty,omitzero"`
-	LogToFile          bool              `json:"logToFile,omitempty,omitzero"`
-	PolicyRefs         []string          `json:"policyRefs,omitempty,omitzero"`
-	StopAfter          []StateType       `json:"stopAfter,omitempty,omitzero"`
-	Type               string            `json:"type"`
-	Version            string            `json:"version,omitempty,omitzero"`
-	When               string            `json:"when"`
-	WorkerSelector     WorkerSelector    `json:"workerSelector,omitempty,omitzero"`
+	AllowConcurrent      bool                   `json:"allowConcurrent,omitempty,omitzero"`
+	Assets               AssetsDeclaration      `json:"assets,omitempty,omitzero"`
+	Description          string                 `json:"description,omitempty,omitzero"`
+	Disabled             bool                   `json:"disabled,omitempty,omitzero"`
+	FailOnTriggerError   bool                   `json:"failOnTriggerError,omitempty,omitzero"`
+	ID                   string                 `json:"id"`
+	Labels               []Label                `json:"labels,omitempty,omitzero"`
+	LogLevel             Level                  `json:"logLevel,omitempty,omitzero"`
+	LogToFile            bool                   `json:"logToFile,omitempty,omitzero"`
+	PolicyRefs           []string               `json:"policyRefs,omitempty,omitzero"`
+	StopAfter            []StateType            `json:"stopAfter,omitempty,omitzero"`
+	Type                 string                 `json:"type"`
+	Version              string                 `json:"version,omitempty,omitzero"`
+	When                 string                 `json:"when"`
+	WorkerSelector       WorkerSelector         `json:"workerSelector,omitempty,omitzero"`
+	AdditionalProperties map[string]interface{} `json:"-"`
 }
 
 // AbstractTriggerForExecution defines model for AbstractTriggerForExecution.
@@ -3615,6 +3617,7 @@ type Flow struct {
 	Revision       int32                  `json:"revision,omitempty,omitzero"`
 	SLA            []SLA                  `json:"sla,omitempty,omitzero"`
 	Tasks          []Task                 `json:"tasks"`
+	TenantID       string                 `json:"tenantId,omitempty,omitzero"`
 	Triggers       []AbstractTrigger      `json:"triggers,omitempty,omitzero"`
 	Updated        time.Time              `json:"updated,omitempty,omitzero"`
 	Variables      map[string]interface{} `json:"variables,omitempty,omitzero"`
@@ -3648,6 +3651,7 @@ type FlowForExecution struct {
 	Outputs        []Output                      `json:"outputs,omitempty,omitzero"`
 	Revision       int32                         `json:"revision,omitempty,omitzero"`
 	Tasks          []TaskForExecution            `json:"tasks"`
+	TenantID       string                        `json:"tenantId,omitempty,omitzero"`
 	Triggers       []AbstractTriggerForExecution `json:"triggers,omitempty,omitzero"`
 	Updated        time.Time                     `json:"updated,omitempty,omitzero"`
 	Variables      map[string]interface{}        `json:"variables,omitempty,omitzero"`
@@ -3821,6 +3825,7 @@ type FlowWithSource struct {
 	SLA            []SLA                  `json:"sla,omitempty,omitzero"`
 	Source         string                 `json:"source,omitempty,omitzero"`
 	Tasks          []Task                 `json:"tasks,omitempty,omitzero"`
+	TenantID       string                 `json:"tenantId,omitempty,omitzero"`
 	Triggers       []AbstractTrigger      `json:"triggers,omitempty,omitzero"`
 	Updated        time.Time              `json:"updated,omitempty,omitzero"`
 	Variables      map[string]interface{} `json:"variables,omitempty,omitzero"`
@@ -4245,14 +4250,15 @@ type InputType struct {
 
 // InputObject defines model for Input_Object_.
 type InputObject struct {
-	Defaults    PropertyObject `json:"defaults,omitempty,omitzero"`
-	DependsOn   DependsOn      `json:"dependsOn,omitempty,omitzero"`
-	Description string         `json:"description,omitempty,omitzero"`
-	DisplayName string         `json:"displayName,omitempty,omitzero"`
-	ID          string         `json:"id"`
-	Prefill     PropertyObject `json:"prefill,omitempty,omitzero"`
-	Required    bool           `json:"required,omitempty,omitzero"`
-	Type        Type           `json:"type"`
+	Defaults             PropertyObject         `json:"defaults,omitempty,omitzero"`
+	DependsOn            DependsOn              `json:"dependsOn,omitempty,omitzero"`
+	Description          string                 `json:"description,omitempty,omitzero"`
+	DisplayName          string                 `json:"displayName,omitempty,omitzero"`
+	ID                   string                 `json:"id"`
+	Prefill              PropertyObject         `json:"prefill,omitempty,omitzero"`
+	Required             bool                   `json:"required,omitempty,omitzero"`
+	Type                 Type                   `json:"type"`
+	AdditionalProperties map[string]interface{} `json:"-"`
 }
 
 // InstanceControllerAPIActiveService defines model for InstanceController.ApiActiveService.
@@ -4475,6 +4481,7 @@ type LogEntry struct {
 	Progress      string        `json:"progress,omitempty,omitzero"`
 	TaskID        string        `json:"taskId,omitempty,omitzero"`
 	TaskRunID     string        `json:"taskRunId,omitempty,omitzero"`
+	TenantID      string        `json:"tenantId,omitempty,omitzero"`
 	Thread        string        `json:"thread,omitempty,omitzero"`
 	Timestamp     time.Time     `json:"timestamp,omitempty,omitzero"`
 	TriggerID     string        `json:"triggerId,omitempty,omitzero"`
@@ -5417,108 +5424,28 @@ type PolicyViolation struct {
 }
 
 // PropertyBoolean defines model for Property_Boolean_.
-type PropertyBoolean struct {
-	Expression string `json:"expression,omitempty,omitzero"`
-	Value      bool   `json:"value,omitempty,omitzero"`
-	union      json.RawMessage
-}
-
-// PropertyBoolean0 defines model for PropertyBoolean.0.
-type PropertyBoolean0 = map[string]interface{}
-
-// PropertyBoolean1 defines model for PropertyBoolean.1.
-type PropertyBoolean1 = string
+type PropertyBoolean = interface{}
 
 // PropertyDouble defines model for Property_Double_.
-type PropertyDouble struct {
-	Expression string  `json:"expression,omitempty,omitzero"`
-	Value      float64 `json:"value,omitempty,omitzero"`
-	union      json.RawMessage
-}
-
-// PropertyDouble0 defines model for PropertyDouble.0.
-type PropertyDouble0 = map[string]interface{}
-
-// PropertyDouble1 defines model for PropertyDouble.1.
-type PropertyDouble1 = string
+type PropertyDouble = interface{}
 
 // PropertyDuration defines model for Property_Duration_.
-type PropertyDuration struct {
-	Expression string `json:"expression,omitempty,omitzero"`
-	Value      string `json:"value,omitempty,omitzero"`
-	union      json.RawMessage
-}
-
-// PropertyDuration0 defines model for PropertyDuration.0.
-type PropertyDuration0 = map[string]interface{}
-
-// PropertyDuration1 defines model for PropertyDuration.1.
-type PropertyDuration1 = string
+type PropertyDuration = interface{}
 
 // PropertyListAssetIdentifier defines model for Property_List_AssetIdentifier__.
-type PropertyListAssetIdentifier struct {
-	Expression string            `json:"expression,omitempty,omitzero"`
-	Value      []AssetIdentifier `json:"value,omitempty,omitzero"`
-	union      json.RawMessage
-}
-
-// PropertyListAssetIdentifier0 defines model for PropertyListAssetIdentifier.0.
-type PropertyListAssetIdentifier0 = map[string]interface{}
-
-// PropertyListAssetIdentifier1 defines model for PropertyListAssetIdentifier.1.
-type PropertyListAssetIdentifier1 = string
+type PropertyListAssetIdentifier = interface{}
 
 // PropertyListAsset defines model for Property_List_Asset__.
-type PropertyListAsset struct {
-	Expression string  `json:"expression,omitempty,omitzero"`
-	Value      []Asset `json:"value,omitempty,omitzero"`
-	union      json.RawMessage
-}
-
-// PropertyListAsset0 defines model for PropertyListAsset.0.
-type PropertyListAsset0 = map[string]interface{}
-
-// PropertyListAsset1 defines model for PropertyListAsset.1.
-type PropertyListAsset1 = string
+type PropertyListAsset = interface{}
 
 // PropertyListString defines model for Property_List_String__.
-type PropertyListString struct {
-	Expression string   `json:"expression,omitempty,omitzero"`
-	Value      []string `json:"value,omitempty,omitzero"`
-	union      json.RawMessage
-}
-
-// PropertyListString0 defines model for PropertyListString.0.
-type PropertyListString0 = map[string]interface{}
-
-// PropertyListString1 defines model for PropertyListString.1.
-type PropertyListString1 = string
+type PropertyListString = interface{}
 
 // PropertyObject defines model for Property_Object_.
-type PropertyObject struct {
-	Expression string                 `json:"expression,omitempty,omitzero"`
-	Value      map[string]interface{} `json:"value,omitempty,omitzero"`
-	union      json.RawMessage
-}
-
-// PropertyObject0 defines model for PropertyObject.0.
-type PropertyObject0 = map[string]interface{}
-
-// PropertyObject1 defines model for PropertyObject.1.
-type PropertyObject1 = string
+type PropertyObject = interface{}
 
 // PropertyString defines model for Property_String_.
-type PropertyString struct {
-	Expression string `json:"expression,omitempty,omitzero"`
-	Value      string `json:"value,omitempty,omitzero"`
-	union      json.RawMessage
-}
-
-// PropertyString0 defines model for PropertyString.0.
-type PropertyString0 = map[string]interface{}
-
-// PropertyString1 defines model for PropertyString.1.
-type PropertyString1 = string
+type PropertyString = interface{}
 
 // QueryFilter defines model for QueryFilter.
 type QueryFilter struct {
@@ -6011,22 +5938,23 @@ type Target struct {
 
 // Task defines model for Task.
 type Task struct {
-	AllowFailure   bool                   `json:"allowFailure,omitempty,omitzero"`
-	AllowWarning   bool                   `json:"allowWarning,omitempty,omitzero"`
-	Assets         AssetsDeclaration      `json:"assets,omitempty,omitzero"`
-	Description    string                 `json:"description,omitempty,omitzero"`
-	Disabled       bool                   `json:"disabled,omitempty,omitzero"`
-	ID             string                 `json:"id"`
-	LogLevel       Level                  `json:"logLevel,omitempty,omitzero"`
-	LogToFile      bool                   `json:"logToFile,omitempty,omitzero"`
-	PolicyRefs     []string               `json:"policyRefs,omitempty,omitzero"`
-	Retry          map[string]interface{} `json:"retry,omitempty,omitzero"`
-	RunIf          string                 `json:"runIf,omitempty,omitzero"`
-	TaskCache      Cache                  `json:"taskCache,omitempty,omitzero"`
-	Timeout        PropertyDuration       `json:"timeout,omitempty,omitzero"`
-	Type           string                 `json:"type"`
-	Version        string                 `json:"version,omitempty,omitzero"`
-	WorkerSelector WorkerSelector         `json:"workerSelector,omitempty,omitzero"`
+	AllowFailure         bool                   `json:"allowFailure,omitempty,omitzero"`
+	AllowWarning         bool                   `json:"allowWarning,omitempty,omitzero"`
+	Assets               AssetsDeclaration      `json:"assets,omitempty,omitzero"`
+	Description          string                 `json:"description,omitempty,omitzero"`
+	Disabled             bool                   `json:"disabled,omitempty,omitzero"`
+	ID                   string                 `json:"id"`
+	LogLevel             Level                  `json:"logLevel,omitempty,omitzero"`
+	LogToFile            bool                   `json:"logToFile,omitempty,omitzero"`
+	PolicyRefs           []string               `json:"policyRefs,omitempty,omitzero"`
+	Retry                map[string]interface{} `json:"retry,omitempty,omitzero"`
+	RunIf                string                 `json:"runIf,omitempty,omitzero"`
+	TaskCache            Cache                  `json:"taskCache,omitempty,omitzero"`
+	Timeout              PropertyDuration       `json:"timeout,omitempty,omitzero"`
+	Type                 string                 `json:"type"`
+	Version              string                 `json:"version,omitempty,omitzero"`
+	WorkerSelector       WorkerSelector         `json:"workerSelector,omitempty,omitzero"`
+	AdditionalProperties map[string]interface{} `json:"-"`
 }
 
 // TaskFixture defines model for TaskFixture.
@@ -8425,6 +8353,682 @@ type Login1JSONRequestBody = UsernamePasswordCredentials
 // Login1FormdataRequestBody defines body for Login1 for application/x-www-form-urlencoded ContentType.
 type Login1FormdataRequestBody = UsernamePasswordCredentials
 
+// Getter for additional properties for AbstractTrigger. Returns the specified
+// element and whether it was found
+func (a AbstractTrigger) Get(fieldName string) (value interface{}, found bool) {
+	if a.AdditionalProperties != nil {
+		value, found = a.AdditionalProperties[fieldName]
+	}
+	return
+}
+
+// Setter for additional properties for AbstractTrigger
+func (a *AbstractTrigger) Set(fieldName string, value interface{}) {
+	if a.AdditionalProperties == nil {
+		a.AdditionalProperties = make(map[string]interface{})
+	}
+	a.AdditionalProperties[fieldName] = value
+}
+
+// Override default JSON handling for AbstractTrigger to handle AdditionalProperties
+func (a *AbstractTrigger) UnmarshalJSON(b []byte) error {
+	object := make(map[string]json.RawMessage)
+	err := json.Unmarshal(b, &object)
+	if err != nil {
+		return err
+	}
+
+	if raw, found := object["allowConcurrent"]; found {
+		err = json.Unmarshal(raw, &a.AllowConcurrent)
+		if err != nil {
+			return fmt.Errorf("error reading 'allowConcurrent': %w", err)
+		}
+		delete(object, "allowConcurrent")
+	}
+
+	if raw, found := object["assets"]; found {
+		err = json.Unmarshal(raw, &a.Assets)
+		if err != nil {
+			return fmt.Errorf("error reading 'assets': %w", err)
+		}
+		delete(object, "assets")
+	}
+
+	if raw, found := object["description"]; found {
+		err = json.Unmarshal(raw, &a.Description)
+		if err != nil {
+			return fmt.Errorf("error reading 'description': %w", err)
+		}
+		delete(object, "description")
+	}
+
+	if raw, found := object["disabled"]; found {
+		err = json.Unmarshal(raw, &a.Disabled)
+		if err != nil {
+			return fmt.Errorf("error reading 'disabled': %w", err)
+		}
+		delete(object, "disabled")
+	}
+
+	if raw, found := object["failOnTriggerError"]; found {
+		err = json.Unmarshal(raw, &a.FailOnTriggerError)
+		if err != nil {
+			return fmt.Errorf("error reading 'failOnTriggerError': %w", err)
+		}
+		delete(object, "failOnTriggerError")
+	}
+
+	if raw, found := object["id"]; found {
+		err = json.Unmarshal(raw, &a.ID)
+		if err != nil {
+			return fmt.Errorf("error reading 'id': %w", err)
+		}
+		delete(object, "id")
+	}
+
+	if raw, found := object["labels"]; found {
+		err = json.Unmarshal(raw, &a.Labels)
+		if err != nil {
+			return fmt.Errorf("error reading 'labels': %w", err)
+		}
+		delete(object, "labels")
+	}
+
+	if raw, found := object["logLevel"]; found {
+		err = json.Unmarshal(raw, &a.LogLevel)
+		if err != nil {
+			return fmt.Errorf("error reading 'logLevel': %w", err)
+		}
+		delete(object, "logLevel")
+	}
+
+	if raw, found := object["logToFile"]; found {
+		err = json.Unmarshal(raw, &a.LogToFile)
+		if err != nil {
+			return fmt.Errorf("error reading 'logToFile': %w", err)
+		}
+		delete(object, "logToFile")
+	}
+
+	if raw, found := object["policyRefs"]; found {
+		err = json.Unmarshal(raw, &a.PolicyRefs)
+		if err != nil {
+			return fmt.Errorf("error reading 'policyRefs': %w", err)
+		}
+		delete(object, "policyRefs")
+	}
+
+	if raw, found := object["stopAfter"]; found {
+		err = json.Unmarshal(raw, &a.StopAfter)
+		if err != nil {
+			return fmt.Errorf("error reading 'stopAfter': %w", err)
+		}
+		delete(object, "stopAfter")
+	}
+
+	if raw, found := object["type"]; found {
+		err = json.Unmarshal(raw, &a.Type)
+		if err != nil {
+			return fmt.Errorf("error reading 'type': %w", err)
+		}
+		delete(object, "type")
+	}
+
+	if raw, found := object["version"]; found {
+		err = json.Unmarshal(raw, &a.Version)
+		if err != nil {
+			return fmt.Errorf("error reading 'version': %w", err)
+		}
+		delete(object, "version")
+	}
+
+	if raw, found := object["when"]; found {
+		err = json.Unmarshal(raw, &a.When)
+		if err != nil {
+			return fmt.Errorf("error reading 'when': %w", err)
+		}
+		delete(object, "when")
+	}
+
+	if raw, found := object["workerSelector"]; found {
+		err = json.Unmarshal(raw, &a.WorkerSelector)
+		if err != nil {
+			return fmt.Errorf("error reading 'workerSelector': %w", err)
+		}
+		delete(object, "workerSelector")
+	}
+
+	if len(object) != 0 {
+		a.AdditionalProperties = make(map[string]interface{})
+		for fieldName, fieldBuf := range object {
+			var fieldVal interface{}
+			err := json.Unmarshal(fieldBuf, &fieldVal)
+			if err != nil {
+				return fmt.Errorf("error unmarshaling field %s: %w", fieldName, err)
+			}
+			a.AdditionalProperties[fieldName] = fieldVal
+		}
+	}
+	return nil
+}
+
+// Override default JSON handling for AbstractTrigger to handle AdditionalProperties
+func (a AbstractTrigger) MarshalJSON() ([]byte, error) {
+	var err error
+	object := make(map[string]json.RawMessage)
+
+	object["allowConcurrent"], err = json.Marshal(a.AllowConcurrent)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'allowConcurrent': %w", err)
+	}
+
+	object["assets"], err = json.Marshal(a.Assets)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'assets': %w", err)
+	}
+
+	object["description"], err = json.Marshal(a.Description)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'description': %w", err)
+	}
+
+	object["disabled"], err = json.Marshal(a.Disabled)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'disabled': %w", err)
+	}
+
+	object["failOnTriggerError"], err = json.Marshal(a.FailOnTriggerError)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'failOnTriggerError': %w", err)
+	}
+
+	object["id"], err = json.Marshal(a.ID)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'id': %w", err)
+	}
+
+	if a.Labels != nil {
+		object["labels"], err = json.Marshal(a.Labels)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'labels': %w", err)
+		}
+	}
+
+	object["logLevel"], err = json.Marshal(a.LogLevel)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'logLevel': %w", err)
+	}
+
+	object["logToFile"], err = json.Marshal(a.LogToFile)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'logToFile': %w", err)
+	}
+
+	if a.PolicyRefs != nil {
+		object["policyRefs"], err = json.Marshal(a.PolicyRefs)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'policyRefs': %w", err)
+		}
+	}
+
+	if a.StopAfter != nil {
+		object["stopAfter"], err = json.Marshal(a.StopAfter)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'stopAfter': %w", err)
+		}
+	}
+
+	object["type"], err = json.Marshal(a.Type)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'type': %w", err)
+	}
+
+	object["version"], err = json.Marshal(a.Version)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'version': %w", err)
+	}
+
+	object["when"], err = json.Marshal(a.When)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'when': %w", err)
+	}
+
+	object["workerSelector"], err = json.Marshal(a.WorkerSelector)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'workerSelector': %w", err)
+	}
+
+	for fieldName, field := range a.AdditionalProperties {
+		object[fieldName], err = json.Marshal(field)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling '%s': %w", fieldName, err)
+		}
+	}
+	return json.Marshal(object)
+}
+
+// Getter for additional properties for InputObject. Returns the specified
+// element and whether it was found
+func (a InputObject) Get(fieldName string) (value interface{}, found bool) {
+	if a.AdditionalProperties != nil {
+		value, found = a.AdditionalProperties[fieldName]
+	}
+	return
+}
+
+// Setter for additional properties for InputObject
+func (a *InputObject) Set(fieldName string, value interface{}) {
+	if a.AdditionalProperties == nil {
+		a.AdditionalProperties = make(map[string]interface{})
+	}
+	a.AdditionalProperties[fieldName] = value
+}
+
+// Override default JSON handling for InputObject to handle AdditionalProperties
+func (a *InputObject) UnmarshalJSON(b []byte) error {
+	object := make(map[string]json.RawMessage)
+	err := json.Unmarshal(b, &object)
+	if err != nil {
+		return err
+	}
+
+	if raw, found := object["defaults"]; found {
+		err = json.Unmarshal(raw, &a.Defaults)
+		if err != nil {
+			return fmt.Errorf("error reading 'defaults': %w", err)
+		}
+		delete(object, "defaults")
+	}
+
+	if raw, found := object["dependsOn"]; found {
+		err = json.Unmarshal(raw, &a.DependsOn)
+		if err != nil {
+			return fmt.Errorf("error reading 'dependsOn': %w", err)
+		}
+		delete(object, "dependsOn")
+	}
+
+	if raw, found := object["description"]; found {
+		err = json.Unmarshal(raw, &a.Description)
+		if err != nil {
+			return fmt.Errorf("error reading 'description': %w", err)
+		}
+		delete(object, "description")
+	}
+
+	if raw, found := object["displayName"]; found {
+		err = json.Unmarshal(raw, &a.DisplayName)
+		if err != nil {
+			return fmt.Errorf("error reading 'displayName': %w", err)
+		}
+		delete(object, "displayName")
+	}
+
+	if raw, found := object["id"]; found {
+		err = json.Unmarshal(raw, &a.ID)
+		if err != nil {
+			return fmt.Errorf("error reading 'id': %w", err)
+		}
+		delete(object, "id")
+	}
+
+	if raw, found := object["prefill"]; found {
+		err = json.Unmarshal(raw, &a.Prefill)
+		if err != nil {
+			return fmt.Errorf("error reading 'prefill': %w", err)
+		}
+		delete(object, "prefill")
+	}
+
+	if raw, found := object["required"]; found {
+		err = json.Unmarshal(raw, &a.Required)
+		if err != nil {
+			return fmt.Errorf("error reading 'required': %w", err)
+		}
+		delete(object, "required")
+	}
+
+	if raw, found := object["type"]; found {
+		err = json.Unmarshal(raw, &a.Type)
+		if err != nil {
+			return fmt.Errorf("error reading 'type': %w", err)
+		}
+		delete(object, "type")
+	}
+
+	if len(object) != 0 {
+		a.AdditionalProperties = make(map[string]interface{})
+		for fieldName, fieldBuf := range object {
+			var fieldVal interface{}
+			err := json.Unmarshal(fieldBuf, &fieldVal)
+			if err != nil {
+				return fmt.Errorf("error unmarshaling field %s: %w", fieldName, err)
+			}
+			a.AdditionalProperties[fieldName] = fieldVal
+		}
+	}
+	return nil
+}
+
+// Override default JSON handling for InputObject to handle AdditionalProperties
+func (a InputObject) MarshalJSON() ([]byte, error) {
+	var err error
+	object := make(map[string]json.RawMessage)
+
+	object["defaults"], err = json.Marshal(a.Defaults)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'defaults': %w", err)
+	}
+
+	object["dependsOn"], err = json.Marshal(a.DependsOn)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'dependsOn': %w", err)
+	}
+
+	object["description"], err = json.Marshal(a.Description)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'description': %w", err)
+	}
+
+	object["displayName"], err = json.Marshal(a.DisplayName)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'displayName': %w", err)
+	}
+
+	object["id"], err = json.Marshal(a.ID)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'id': %w", err)
+	}
+
+	object["prefill"], err = json.Marshal(a.Prefill)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'prefill': %w", err)
+	}
+
+	object["required"], err = json.Marshal(a.Required)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'required': %w", err)
+	}
+
+	object["type"], err = json.Marshal(a.Type)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'type': %w", err)
+	}
+
+	for fieldName, field := range a.AdditionalProperties {
+		object[fieldName], err = json.Marshal(field)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling '%s': %w", fieldName, err)
+		}
+	}
+	return json.Marshal(object)
+}
+
+// Getter for additional properties for Task. Returns the specified
+// element and whether it was found
+func (a Task) Get(fieldName string) (value interface{}, found bool) {
+	if a.AdditionalProperties != nil {
+		value, found = a.AdditionalProperties[fieldName]
+	}
+	return
+}
+
+// Setter for additional properties for Task
+func (a *Task) Set(fieldName string, value interface{}) {
+	if a.AdditionalProperties == nil {
+		a.AdditionalProperties = make(map[string]interface{})
+	}
+	a.AdditionalProperties[fieldName] = value
+}
+
+// Override default JSON handling for Task to handle AdditionalProperties
+func (a *Task) UnmarshalJSON(b []byte) error {
+	object := make(map[string]json.RawMessage)
+	err := json.Unmarshal(b, &object)
+	if err != nil {
+		return err
+	}
+
+	if raw, found := object["allowFailure"]; found {
+		err = json.Unmarshal(raw, &a.AllowFailure)
+		if err != nil {
+			return fmt.Errorf("error reading 'allowFailure': %w", err)
+		}
+		delete(object, "allowFailure")
+	}
+
+	if raw, found := object["allowWarning"]; found {
+		err = json.Unmarshal(raw, &a.AllowWarning)
+		if err != nil {
+			return fmt.Errorf("error reading 'allowWarning': %w", err)
+		}
+		delete(object, "allowWarning")
+	}
+
+	if raw, found := object["assets"]; found {
+		err = json.Unmarshal(raw, &a.Assets)
+		if err != nil {
+			return fmt.Errorf("error reading 'assets': %w", err)
+		}
+		delete(object, "assets")
+	}
+
+	if raw, found := object["description"]; found {
+		err = json.Unmarshal(raw, &a.Description)
+		if err != nil {
+			return fmt.Errorf("error reading 'description': %w", err)
+		}
+		delete(object, "description")
+	}
+
+	if raw, found := object["disabled"]; found {
+		err = json.Unmarshal(raw, &a.Disabled)
+		if err != nil {
+			return fmt.Errorf("error reading 'disabled': %w", err)
+		}
+		delete(object, "disabled")
+	}
+
+	if raw, found := object["id"]; found {
+		err = json.Unmarshal(raw, &a.ID)
+		if err != nil {
+			return fmt.Errorf("error reading 'id': %w", err)
+		}
+		delete(object, "id")
+	}
+
+	if raw, found := object["logLevel"]; found {
+		err = json.Unmarshal(raw, &a.LogLevel)
+		if err != nil {
+			return fmt.Errorf("error reading 'logLevel': %w", err)
+		}
+		delete(object, "logLevel")
+	}
+
+	if raw, found := object["logToFile"]; found {
+		err = json.Unmarshal(raw, &a.LogToFile)
+		if err != nil {
+			return fmt.Errorf("error reading 'logToFile': %w", err)
+		}
+		delete(object, "logToFile")
+	}
+
+	if raw, found := object["policyRefs"]; found {
+		err = json.Unmarshal(raw, &a.PolicyRefs)
+		if err != nil {
+			return fmt.Errorf("error reading 'policyRefs': %w", err)
+		}
+		delete(object, "policyRefs")
+	}
+
+	if raw, found := object["retry"]; found {
+		err = json.Unmarshal(raw, &a.Retry)
+		if err != nil {
+			return fmt.Errorf("error reading 'retry': %w", err)
+		}
+		delete(object, "retry")
+	}
+
+	if raw, found := object["runIf"]; found {
+		err = json.Unmarshal(raw, &a.RunIf)
+		if err != nil {
+			return fmt.Errorf("error reading 'runIf': %w", err)
+		}
+		delete(object, "runIf")
+	}
+
+	if raw, found := object["taskCache"]; found {
+		err = json.Unmarshal(raw, &a.TaskCache)
+		if err != nil {
+			return fmt.Errorf("error reading 'taskCache': %w", err)
+		}
+		delete(object, "taskCache")
+	}
+
+	if raw, found := object["timeout"]; found {
+		err = json.Unmarshal(raw, &a.Timeout)
+		if err != nil {
+			return fmt.Errorf("error reading 'timeout': %w", err)
+		}
+		delete(object, "timeout")
+	}
+
+	if raw, found := object["type"]; found {
+		err = json.Unmarshal(raw, &a.Type)
+		if err != nil {
+			return fmt.Errorf("error reading 'type': %w", err)
+		}
+		delete(object, "type")
+	}
+
+	if raw, found := object["version"]; found {
+		err = json.Unmarshal(raw, &a.Version)
+		if err != nil {
+			return fmt.Errorf("error reading 'version': %w", err)
+		}
+		delete(object, "version")
+	}
+
+	if raw, found := object["workerSelector"]; found {
+		err = json.Unmarshal(raw, &a.WorkerSelector)
+		if err != nil {
+			return fmt.Errorf("error reading 'workerSelector': %w", err)
+		}
+		delete(object, "workerSelector")
+	}
+
+	if len(object) != 0 {
+		a.AdditionalProperties = make(map[string]interface{})
+		for fieldName, fieldBuf := range object {
+			var fieldVal interface{}
+			err := json.Unmarshal(fieldBuf, &fieldVal)
+			if err != nil {
+				return fmt.Errorf("error unmarshaling field %s: %w", fieldName, err)
+			}
+			a.AdditionalProperties[fieldName] = fieldVal
+		}
+	}
+	return nil
+}
+
+// Override default JSON handling for Task to handle AdditionalProperties
+func (a Task) MarshalJSON() ([]byte, error) {
+	var err error
+	object := make(map[string]json.RawMessage)
+
+	object["allowFailure"], err = json.Marshal(a.AllowFailure)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'allowFailure': %w", err)
+	}
+
+	object["allowWarning"], err = json.Marshal(a.AllowWarning)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'allowWarning': %w", err)
+	}
+
+	object["assets"], err = json.Marshal(a.Assets)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'assets': %w", err)
+	}
+
+	object["description"], err = json.Marshal(a.Description)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'description': %w", err)
+	}
+
+	object["disabled"], err = json.Marshal(a.Disabled)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'disabled': %w", err)
+	}
+
+	object["id"], err = json.Marshal(a.ID)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'id': %w", err)
+	}
+
+	object["logLevel"], err = json.Marshal(a.LogLevel)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'logLevel': %w", err)
+	}
+
+	object["logToFile"], err = json.Marshal(a.LogToFile)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'logToFile': %w", err)
+	}
+
+	if a.PolicyRefs != nil {
+		object["policyRefs"], err = json.Marshal(a.PolicyRefs)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'policyRefs': %w", err)
+		}
+	}
+
+	if a.Retry != nil {
+		object["retry"], err = json.Marshal(a.Retry)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'retry': %w", err)
+		}
+	}
+
+	object["runIf"], err = json.Marshal(a.RunIf)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'runIf': %w", err)
+	}
+
+	object["taskCache"], err = json.Marshal(a.TaskCache)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'taskCache': %w", err)
+	}
+
+	object["timeout"], err = json.Marshal(a.Timeout)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'timeout': %w", err)
+	}
+
+	object["type"], err = json.Marshal(a.Type)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'type': %w", err)
+	}
+
+	object["version"], err = json.Marshal(a.Version)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'version': %w", err)
+	}
+
+	object["workerSelector"], err = json.Marshal(a.WorkerSelector)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'workerSelector': %w", err)
+	}
+
+	for fieldName, field := range a.AdditionalProperties {
+		object[fieldName], err = json.Marshal(field)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling '%s': %w", fieldName, err)
+		}
+	}
+	return json.Marshal(object)
+}
+
 // AsAPICreateCredentialRequestAPICreateOAuth2CredentialRequest returns the union data inside the APICreateCredentialRequest as a APICreateCredentialRequestAPICreateOAuth2CredentialRequest
 func (t APICreateCredentialRequest) AsAPICreateCredentialRequestAPICreateOAuth2CredentialRequest() (APICreateCredentialRequestAPICreateOAuth2CredentialRequest, error) {
 	var body APICreateCredentialRequestAPICreateOAuth2CredentialRequest
@@ -8787,866 +9391,6 @@ func (t Output_Value) MarshalJSON() ([]byte, error) {
 
 func (t *Output_Value) UnmarshalJSON(b []byte) error {
 	err := t.union.UnmarshalJSON(b)
-	return err
-}
-
-// AsPropertyBoolean0 returns the union data inside the PropertyBoolean as a PropertyBoolean0
-func (t PropertyBoolean) AsPropertyBoolean0() (PropertyBoolean0, error) {
-	var body PropertyBoolean0
-	err := json.Unmarshal(t.union, &body)
-	return body, err
-}
-
-// FromPropertyBoolean0 overwrites any union data inside the PropertyBoolean as the provided PropertyBoolean0
-func (t *PropertyBoolean) FromPropertyBoolean0(v PropertyBoolean0) error {
-	b, err := json.Marshal(v)
-	t.union = b
-	return err
-}
-
-// MergePropertyBoolean0 performs a merge with any union data inside the PropertyBoolean, using the provided PropertyBoolean0
-func (t *PropertyBoolean) MergePropertyBoolean0(v PropertyBoolean0) error {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
-
-	merged, err := runtime.JSONMerge(t.union, b)
-	t.union = merged
-	return err
-}
-
-// AsPropertyBoolean1 returns the union data inside the PropertyBoolean as a PropertyBoolean1
-func (t PropertyBoolean) AsPropertyBoolean1() (PropertyBoolean1, error) {
-	var body PropertyBoolean1
-	err := json.Unmarshal(t.union, &body)
-	return body, err
-}
-
-// FromPropertyBoolean1 overwrites any union data inside the PropertyBoolean as the provided PropertyBoolean1
-func (t *PropertyBoolean) FromPropertyBoolean1(v PropertyBoolean1) error {
-	b, err := json.Marshal(v)
-	t.union = b
-	return err
-}
-
-// MergePropertyBoolean1 performs a merge with any union data inside the PropertyBoolean, using the provided PropertyBoolean1
-func (t *PropertyBoolean) MergePropertyBoolean1(v PropertyBoolean1) error {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
-
-	merged, err := runtime.JSONMerge(t.union, b)
-	t.union = merged
-	return err
-}
-
-func (t PropertyBoolean) MarshalJSON() ([]byte, error) {
-	b, err := t.union.MarshalJSON()
-	if err != nil {
-		return nil, err
-	}
-	object := make(map[string]json.RawMessage)
-	if t.union != nil {
-		err = json.Unmarshal(b, &object)
-		if err != nil {
-			return nil, err
-		}
-	}
-
-	object["expression"], err = json.Marshal(t.Expression)
-	if err != nil {
-		return nil, fmt.Errorf("error marshaling 'expression': %w", err)
-	}
-
-	object["value"], err = json.Marshal(t.Value)
-	if err != nil {
-		return nil, fmt.Errorf("error marshaling 'value': %w", err)
-	}
-
-	b, err = json.Marshal(object)
-	return b, err
-}
-
-func (t *PropertyBoolean) UnmarshalJSON(b []byte) error {
-	err := t.union.UnmarshalJSON(b)
-	if err != nil {
-		return err
-	}
-	object := make(map[string]json.RawMessage)
-	err = json.Unmarshal(b, &object)
-	if err != nil {
-		return err
-	}
-
-	if raw, found := object["expression"]; found {
-		err = json.Unmarshal(raw, &t.Expression)
-		if err != nil {
-			return fmt.Errorf("error reading 'expression': %w", err)
-		}
-	}
-
-	if raw, found := object["value"]; found {
-		err = json.Unmarshal(raw, &t.Value)
-		if err != nil {
-			return fmt.Errorf("error reading 'value': %w", err)
-		}
-	}
-
-	return err
-}
-
-// AsPropertyDouble0 returns the union data inside the PropertyDouble as a PropertyDouble0
-func (t PropertyDouble) AsPropertyDouble0() (PropertyDouble0, error) {
-	var body PropertyDouble0
-	err := json.Unmarshal(t.union, &body)
-	return body, err
-}
-
-// FromPropertyDouble0 overwrites any union data inside the PropertyDouble as the provided PropertyDouble0
-func (t *PropertyDouble) FromPropertyDouble0(v PropertyDouble0) error {
-	b, err := json.Marshal(v)
-	t.union = b
-	return err
-}
-
-// MergePropertyDouble0 performs a merge with any union data inside the PropertyDouble, using the provided PropertyDouble0
-func (t *PropertyDouble) MergePropertyDouble0(v PropertyDouble0) error {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
-
-	merged, err := runtime.JSONMerge(t.union, b)
-	t.union = merged
-	return err
-}
-
-// AsPropertyDouble1 returns the union data inside the PropertyDouble as a PropertyDouble1
-func (t PropertyDouble) AsPropertyDouble1() (PropertyDouble1, error) {
-	var body PropertyDouble1
-	err := json.Unmarshal(t.union, &body)
-	return body, err
-}
-
-// FromPropertyDouble1 overwrites any union data inside the PropertyDouble as the provided PropertyDouble1
-func (t *PropertyDouble) FromPropertyDouble1(v PropertyDouble1) error {
-	b, err := json.Marshal(v)
-	t.union = b
-	return err
-}
-
-// MergePropertyDouble1 performs a merge with any union data inside the PropertyDouble, using the provided PropertyDouble1
-func (t *PropertyDouble) MergePropertyDouble1(v PropertyDouble1) error {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
-
-	merged, err := runtime.JSONMerge(t.union, b)
-	t.union = merged
-	return err
-}
-
-func (t PropertyDouble) MarshalJSON() ([]byte, error) {
-	b, err := t.union.MarshalJSON()
-	if err != nil {
-		return nil, err
-	}
-	object := make(map[string]json.RawMessage)
-	if t.union != nil {
-		err = json.Unmarshal(b, &object)
-		if err != nil {
-			return nil, err
-		}
-	}
-
-	object["expression"], err = json.Marshal(t.Expression)
-	if err != nil {
-		return nil, fmt.Errorf("error marshaling 'expression': %w", err)
-	}
-
-	object["value"], err = json.Marshal(t.Value)
-	if err != nil {
-		return nil, fmt.Errorf("error marshaling 'value': %w", err)
-	}
-
-	b, err = json.Marshal(object)
-	return b, err
-}
-
-func (t *PropertyDouble) UnmarshalJSON(b []byte) error {
-	err := t.union.UnmarshalJSON(b)
-	if err != nil {
-		return err
-	}
-	object := make(map[string]json.RawMessage)
-	err = json.Unmarshal(b, &object)
-	if err != nil {
-		return err
-	}
-
-	if raw, found := object["expression"]; found {
-		err = json.Unmarshal(raw, &t.Expression)
-		if err != nil {
-			return fmt.Errorf("error reading 'expression': %w", err)
-		}
-	}
-
-	if raw, found := object["value"]; found {
-		err = json.Unmarshal(raw, &t.Value)
-		if err != nil {
-			return fmt.Errorf("error reading 'value': %w", err)
-		}
-	}
-
-	return err
-}
-
-// AsPropertyDuration0 returns the union data inside the PropertyDuration as a PropertyDuration0
-func (t PropertyDuration) AsPropertyDuration0() (PropertyDuration0, error) {
-	var body PropertyDuration0
-	err := json.Unmarshal(t.union, &body)
-	return body, err
-}
-
-// FromPropertyDuration0 overwrites any union data inside the PropertyDuration as the provided PropertyDuration0
-func (t *PropertyDuration) FromPropertyDuration0(v PropertyDuration0) error {
-	b, err := json.Marshal(v)
-	t.union = b
-	return err
-}
-
-// MergePropertyDuration0 performs a merge with any union data inside the PropertyDuration, using the provided PropertyDuration0
-func (t *PropertyDuration) MergePropertyDuration0(v PropertyDuration0) error {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
-
-	merged, err := runtime.JSONMerge(t.union, b)
-	t.union = merged
-	return err
-}
-
-// AsPropertyDuration1 returns the union data inside the PropertyDuration as a PropertyDuration1
-func (t PropertyDuration) AsPropertyDuration1() (PropertyDuration1, error) {
-	var body PropertyDuration1
-	err := json.Unmarshal(t.union, &body)
-	return body, err
-}
-
-// FromPropertyDuration1 overwrites any union data inside the PropertyDuration as the provided PropertyDuration1
-func (t *PropertyDuration) FromPropertyDuration1(v PropertyDuration1) error {
-	b, err := json.Marshal(v)
-	t.union = b
-	return err
-}
-
-// MergePropertyDuration1 performs a merge with any union data inside the PropertyDuration, using the provided PropertyDuration1
-func (t *PropertyDuration) MergePropertyDuration1(v PropertyDuration1) error {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
-
-	merged, err := runtime.JSONMerge(t.union, b)
-	t.union = merged
-	return err
-}
-
-func (t PropertyDuration) MarshalJSON() ([]byte, error) {
-	b, err := t.union.MarshalJSON()
-	if err != nil {
-		return nil, err
-	}
-	object := make(map[string]json.RawMessage)
-	if t.union != nil {
-		err = json.Unmarshal(b, &object)
-		if err != nil {
-			return nil, err
-		}
-	}
-
-	object["expression"], err = json.Marshal(t.Expression)
-	if err != nil {
-		return nil, fmt.Errorf("error marshaling 'expression': %w", err)
-	}
-
-	object["value"], err = json.Marshal(t.Value)
-	if err != nil {
-		return nil, fmt.Errorf("error marshaling 'value': %w", err)
-	}
-
-	b, err = json.Marshal(object)
-	return b, err
-}
-
-func (t *PropertyDuration) UnmarshalJSON(b []byte) error {
-	err := t.union.UnmarshalJSON(b)
-	if err != nil {
-		return err
-	}
-	object := make(map[string]json.RawMessage)
-	err = json.Unmarshal(b, &object)
-	if err != nil {
-		return err
-	}
-
-	if raw, found := object["expression"]; found {
-		err = json.Unmarshal(raw, &t.Expression)
-		if err != nil {
-			return fmt.Errorf("error reading 'expression': %w", err)
-		}
-	}
-
-	if raw, found := object["value"]; found {
-		err = json.Unmarshal(raw, &t.Value)
-		if err != nil {
-			return fmt.Errorf("error reading 'value': %w", err)
-		}
-	}
-
-	return err
-}
-
-// AsPropertyListAssetIdentifier0 returns the union data inside the PropertyListAssetIdentifier as a PropertyListAssetIdentifier0
-func (t PropertyListAssetIdentifier) AsPropertyListAssetIdentifier0() (PropertyListAssetIdentifier0, error) {
-	var body PropertyListAssetIdentifier0
-	err := json.Unmarshal(t.union, &body)
-	return body, err
-}
-
-// FromPropertyListAssetIdentifier0 overwrites any union data inside the PropertyListAssetIdentifier as the provided PropertyListAssetIdentifier0
-func (t *PropertyListAssetIdentifier) FromPropertyListAssetIdentifier0(v PropertyListAssetIdentifier0) error {
-	b, err := json.Marshal(v)
-	t.union = b
-	return err
-}
-
-// MergePropertyListAssetIdentifier0 performs a merge with any union data inside the PropertyListAssetIdentifier, using the provided PropertyListAssetIdentifier0
-func (t *PropertyListAssetIdentifier) MergePropertyListAssetIdentifier0(v PropertyListAssetIdentifier0) error {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
-
-	merged, err := runtime.JSONMerge(t.union, b)
-	t.union = merged
-	return err
-}
-
-// AsPropertyListAssetIdentifier1 returns the union data inside the PropertyListAssetIdentifier as a PropertyListAssetIdentifier1
-func (t PropertyListAssetIdentifier) AsPropertyListAssetIdentifier1() (PropertyListAssetIdentifier1, error) {
-	var body PropertyListAssetIdentifier1
-	err := json.Unmarshal(t.union, &body)
-	return body, err
-}
-
-// FromPropertyListAssetIdentifier1 overwrites any union data inside the PropertyListAssetIdentifier as the provided PropertyListAssetIdentifier1
-func (t *PropertyListAssetIdentifier) FromPropertyListAssetIdentifier1(v PropertyListAssetIdentifier1) error {
-	b, err := json.Marshal(v)
-	t.union = b
-	return err
-}
-
-// MergePropertyListAssetIdentifier1 performs a merge with any union data inside the PropertyListAssetIdentifier, using the provided PropertyListAssetIdentifier1
-func (t *PropertyListAssetIdentifier) MergePropertyListAssetIdentifier1(v PropertyListAssetIdentifier1) error {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
-
-	merged, err := runtime.JSONMerge(t.union, b)
-	t.union = merged
-	return err
-}
-
-func (t PropertyListAssetIdentifier) MarshalJSON() ([]byte, error) {
-	b, err := t.union.MarshalJSON()
-	if err != nil {
-		return nil, err
-	}
-	object := make(map[string]json.RawMessage)
-	if t.union != nil {
-		err = json.Unmarshal(b, &object)
-		if err != nil {
-			return nil, err
-		}
-	}
-
-	object["expression"], err = json.Marshal(t.Expression)
-	if err != nil {
-		return nil, fmt.Errorf("error marshaling 'expression': %w", err)
-	}
-
-	if t.Value != nil {
-		object["value"], err = json.Marshal(t.Value)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'value': %w", err)
-		}
-	}
-	b, err = json.Marshal(object)
-	return b, err
-}
-
-func (t *PropertyListAssetIdentifier) UnmarshalJSON(b []byte) error {
-	err := t.union.UnmarshalJSON(b)
-	if err != nil {
-		return err
-	}
-	object := make(map[string]json.RawMessage)
-	err = json.Unmarshal(b, &object)
-	if err != nil {
-		return err
-	}
-
-	if raw, found := object["expression"]; found {
-		err = json.Unmarshal(raw, &t.Expression)
-		if err != nil {
-			return fmt.Errorf("error reading 'expression': %w", err)
-		}
-	}
-
-	if raw, found := object["value"]; found {
-		err = json.Unmarshal(raw, &t.Value)
-		if err != nil {
-			return fmt.Errorf("error reading 'value': %w", err)
-		}
-	}
-
-	return err
-}
-
-// AsPropertyListAsset0 returns the union data inside the PropertyListAsset as a PropertyListAsset0
-func (t PropertyListAsset) AsPropertyListAsset0() (PropertyListAsset0, error) {
-	var body PropertyListAsset0
-	err := json.Unmarshal(t.union, &body)
-	return body, err
-}
-
-// FromPropertyListAsset0 overwrites any union data inside the PropertyListAsset as the provided PropertyListAsset0
-func (t *PropertyListAsset) FromPropertyListAsset0(v PropertyListAsset0) error {
-	b, err := json.Marshal(v)
-	t.union = b
-	return err
-}
-
-// MergePropertyListAsset0 performs a merge with any union data inside the PropertyListAsset, using the provided PropertyListAsset0
-func (t *PropertyListAsset) MergePropertyListAsset0(v PropertyListAsset0) error {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
-
-	merged, err := runtime.JSONMerge(t.union, b)
-	t.union = merged
-	return err
-}
-
-// AsPropertyListAsset1 returns the union data inside the PropertyListAsset as a PropertyListAsset1
-func (t PropertyListAsset) AsPropertyListAsset1() (PropertyListAsset1, error) {
-	var body PropertyListAsset1
-	err := json.Unmarshal(t.union, &body)
-	return body, err
-}
-
-// FromPropertyListAsset1 overwrites any union data inside the PropertyListAsset as the provided PropertyListAsset1
-func (t *PropertyListAsset) FromPropertyListAsset1(v PropertyListAsset1) error {
-	b, err := json.Marshal(v)
-	t.union = b
-	return err
-}
-
-// MergePropertyListAsset1 performs a merge with any union data inside the PropertyListAsset, using the provided PropertyListAsset1
-func (t *PropertyListAsset) MergePropertyListAsset1(v PropertyListAsset1) error {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
-
-	merged, err := runtime.JSONMerge(t.union, b)
-	t.union = merged
-	return err
-}
-
-func (t PropertyListAsset) MarshalJSON() ([]byte, error) {
-	b, err := t.union.MarshalJSON()
-	if err != nil {
-		return nil, err
-	}
-	object := make(map[string]json.RawMessage)
-	if t.union != nil {
-		err = json.Unmarshal(b, &object)
-		if err != nil {
-			return nil, err
-		}
-	}
-
-	object["expression"], err = json.Marshal(t.Expression)
-	if err != nil {
-		return nil, fmt.Errorf("error marshaling 'expression': %w", err)
-	}
-
-	if t.Value != nil {
-		object["value"], err = json.Marshal(t.Value)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'value': %w", err)
-		}
-	}
-	b, err = json.Marshal(object)
-	return b, err
-}
-
-func (t *PropertyListAsset) UnmarshalJSON(b []byte) error {
-	err := t.union.UnmarshalJSON(b)
-	if err != nil {
-		return err
-	}
-	object := make(map[string]json.RawMessage)
-	err = json.Unmarshal(b, &object)
-	if err != nil {
-		return err
-	}
-
-	if raw, found := object["expression"]; found {
-		err = json.Unmarshal(raw, &t.Expression)
-		if err != nil {
-			return fmt.Errorf("error reading 'expression': %w", err)
-		}
-	}
-
-	if raw, found := object["value"]; found {
-		err = json.Unmarshal(raw, &t.Value)
-		if err != nil {
-			return fmt.Errorf("error reading 'value': %w", err)
-		}
-	}
-
-	return err
-}
-
-// AsPropertyListString0 returns the union data inside the PropertyListString as a PropertyListString0
-func (t PropertyListString) AsPropertyListString0() (PropertyListString0, error) {
-	var body PropertyListString0
-	err := json.Unmarshal(t.union, &body)
-	return body, err
-}
-
-// FromPropertyListString0 overwrites any union data inside the PropertyListString as the provided PropertyListString0
-func (t *PropertyListString) FromPropertyListString0(v PropertyListString0) error {
-	b, err := json.Marshal(v)
-	t.union = b
-	return err
-}
-
-// MergePropertyListString0 performs a merge with any union data inside the PropertyListString, using the provided PropertyListString0
-func (t *PropertyListString) MergePropertyListString0(v PropertyListString0) error {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
-
-	merged, err := runtime.JSONMerge(t.union, b)
-	t.union = merged
-	return err
-}
-
-// AsPropertyListString1 returns the union data inside the PropertyListString as a PropertyListString1
-func (t PropertyListString) AsPropertyListString1() (PropertyListString1, error) {
-	var body PropertyListString1
-	err := json.Unmarshal(t.union, &body)
-	return body, err
-}
-
-// FromPropertyListString1 overwrites any union data inside the PropertyListString as the provided PropertyListString1
-func (t *PropertyListString) FromPropertyListString1(v PropertyListString1) error {
-	b, err := json.Marshal(v)
-	t.union = b
-	return err
-}
-
-// MergePropertyListString1 performs a merge with any union data inside the PropertyListString, using the provided PropertyListString1
-func (t *PropertyListString) MergePropertyListString1(v PropertyListString1) error {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
-
-	merged, err := runtime.JSONMerge(t.union, b)
-	t.union = merged
-	return err
-}
-
-func (t PropertyListString) MarshalJSON() ([]byte, error) {
-	b, err := t.union.MarshalJSON()
-	if err != nil {
-		return nil, err
-	}
-	object := make(map[string]json.RawMessage)
-	if t.union != nil {
-		err = json.Unmarshal(b, &object)
-		if err != nil {
-			return nil, err
-		}
-	}
-
-	object["expression"], err = json.Marshal(t.Expression)
-	if err != nil {
-		return nil, fmt.Errorf("error marshaling 'expression': %w", err)
-	}
-
-	if t.Value != nil {
-		object["value"], err = json.Marshal(t.Value)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'value': %w", err)
-		}
-	}
-	b, err = json.Marshal(object)
-	return b, err
-}
-
-func (t *PropertyListString) UnmarshalJSON(b []byte) error {
-	err := t.union.UnmarshalJSON(b)
-	if err != nil {
-		return err
-	}
-	object := make(map[string]json.RawMessage)
-	err = json.Unmarshal(b, &object)
-	if err != nil {
-		return err
-	}
-
-	if raw, found := object["expression"]; found {
-		err = json.Unmarshal(raw, &t.Expression)
-		if err != nil {
-			return fmt.Errorf("error reading 'expression': %w", err)
-		}
-	}
-
-	if raw, found := object["value"]; found {
-		err = json.Unmarshal(raw, &t.Value)
-		if err != nil {
-			return fmt.Errorf("error reading 'value': %w", err)
-		}
-	}
-
-	return err
-}
-
-// AsPropertyObject0 returns the union data inside the PropertyObject as a PropertyObject0
-func (t PropertyObject) AsPropertyObject0() (PropertyObject0, error) {
-	var body PropertyObject0
-	err := json.Unmarshal(t.union, &body)
-	return body, err
-}
-
-// FromPropertyObject0 overwrites any union data inside the PropertyObject as the provided PropertyObject0
-func (t *PropertyObject) FromPropertyObject0(v PropertyObject0) error {
-	b, err := json.Marshal(v)
-	t.union = b
-	return err
-}
-
-// MergePropertyObject0 performs a merge with any union data inside the PropertyObject, using the provided PropertyObject0
-func (t *PropertyObject) MergePropertyObject0(v PropertyObject0) error {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
-
-	merged, err := runtime.JSONMerge(t.union, b)
-	t.union = merged
-	return err
-}
-
-// AsPropertyObject1 returns the union data inside the PropertyObject as a PropertyObject1
-func (t PropertyObject) AsPropertyObject1() (PropertyObject1, error) {
-	var body PropertyObject1
-	err := json.Unmarshal(t.union, &body)
-	return body, err
-}
-
-// FromPropertyObject1 overwrites any union data inside the PropertyObject as the provided PropertyObject1
-func (t *PropertyObject) FromPropertyObject1(v PropertyObject1) error {
-	b, err := json.Marshal(v)
-	t.union = b
-	return err
-}
-
-// MergePropertyObject1 performs a merge with any union data inside the PropertyObject, using the provided PropertyObject1
-func (t *PropertyObject) MergePropertyObject1(v PropertyObject1) error {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
-
-	merged, err := runtime.JSONMerge(t.union, b)
-	t.union = merged
-	return err
-}
-
-func (t PropertyObject) MarshalJSON() ([]byte, error) {
-	b, err := t.union.MarshalJSON()
-	if err != nil {
-		return nil, err
-	}
-	object := make(map[string]json.RawMessage)
-	if t.union != nil {
-		err = json.Unmarshal(b, &object)
-		if err != nil {
-			return nil, err
-		}
-	}
-
-	object["expression"], err = json.Marshal(t.Expression)
-	if err != nil {
-		return nil, fmt.Errorf("error marshaling 'expression': %w", err)
-	}
-
-	if t.Value != nil {
-		object["value"], err = json.Marshal(t.Value)
-		if err != nil {
-			return nil, fmt.Errorf("error marshaling 'value': %w", err)
-		}
-	}
-	b, err = json.Marshal(object)
-	return b, err
-}
-
-func (t *PropertyObject) UnmarshalJSON(b []byte) error {
-	err := t.union.UnmarshalJSON(b)
-	if err != nil {
-		return err
-	}
-	object := make(map[string]json.RawMessage)
-	err = json.Unmarshal(b, &object)
-	if err != nil {
-		return err
-	}
-
-	if raw, found := object["expression"]; found {
-		err = json.Unmarshal(raw, &t.Expression)
-		if err != nil {
-			return fmt.Errorf("error reading 'expression': %w", err)
-		}
-	}
-
-	if raw, found := object["value"]; found {
-		err = json.Unmarshal(raw, &t.Value)
-		if err != nil {
-			return fmt.Errorf("error reading 'value': %w", err)
-		}
-	}
-
-	return err
-}
-
-// AsPropertyString0 returns the union data inside the PropertyString as a PropertyString0
-func (t PropertyString) AsPropertyString0() (PropertyString0, error) {
-	var body PropertyString0
-	err := json.Unmarshal(t.union, &body)
-	return body, err
-}
-
-// FromPropertyString0 overwrites any union data inside the PropertyString as the provided PropertyString0
-func (t *PropertyString) FromPropertyString0(v PropertyString0) error {
-	b, err := json.Marshal(v)
-	t.union = b
-	return err
-}
-
-// MergePropertyString0 performs a merge with any union data inside the PropertyString, using the provided PropertyString0
-func (t *PropertyString) MergePropertyString0(v PropertyString0) error {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
-
-	merged, err := runtime.JSONMerge(t.union, b)
-	t.union = merged
-	return err
-}
-
-// AsPropertyString1 returns the union data inside the PropertyString as a PropertyString1
-func (t PropertyString) AsPropertyString1() (PropertyString1, error) {
-	var body PropertyString1
-	err := json.Unmarshal(t.union, &body)
-	return body, err
-}
-
-// FromPropertyString1 overwrites any union data inside the PropertyString as the provided PropertyString1
-func (t *PropertyString) FromPropertyString1(v PropertyString1) error {
-	b, err := json.Marshal(v)
-	t.union = b
-	return err
-}
-
-// MergePropertyString1 performs a merge with any union data inside the PropertyString, using the provided PropertyString1
-func (t *PropertyString) MergePropertyString1(v PropertyString1) error {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
-
-	merged, err := runtime.JSONMerge(t.union, b)
-	t.union = merged
-	return err
-}
-
-func (t PropertyString) MarshalJSON() ([]byte, error) {
-	b, err := t.union.MarshalJSON()
-	if err != nil {
-		return nil, err
-	}
-	object := make(map[string]json.RawMessage)
-	if t.union != nil {
-		err = json.Unmarshal(b, &object)
-		if err != nil {
-			return nil, err
-		}
-	}
-
-	object["expression"], err = json.Marshal(t.Expression)
-	if err != nil {
-		return nil, fmt.Errorf("error marshaling 'expression': %w", err)
-	}
-
-	object["value"], err = json.Marshal(t.Value)
-	if err != nil {
-		return nil, fmt.Errorf("error marshaling 'value': %w", err)
-	}
-
-	b, err = json.Marshal(object)
-	return b, err
-}
-
-func (t *PropertyString) UnmarshalJSON(b []byte) error {
-	err := t.union.UnmarshalJSON(b)
-	if err != nil {
-		return err
-	}
-	object := make(map[string]json.RawMessage)
-	err = json.Unmarshal(b, &object)
-	if err != nil {
-		return err
-	}
-
-	if raw, found := object["expression"]; found {
-		err = json.Unmarshal(raw, &t.Expression)
-		if err != nil {
-			return fmt.Errorf("error reading 'expression': %w", err)
-		}
-	}
-
-	if raw, found := object["value"]; found {
-		err = json.Unmarshal(raw, &t.Value)
-		if err != nil {
-			return fmt.Errorf("error reading 'value': %w", err)
-		}
-	}
-
 	return err
 }
 

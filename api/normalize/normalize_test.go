@@ -379,6 +379,61 @@ func TestObjectValuesAreUntyped(t *testing.T) {
 	}
 }
 
+func TestTenantIDIsDeclared(t *testing.T) {
+	doc := normalizedDoc(t)
+	for _, schema := range []string{"Execution", "AbstractFlow", "LogEntry"} {
+		if got := at(t, doc, "components", "schemas", schema, "properties", "tenantId", "type"); got != "string" {
+			t.Errorf("%s.tenantId type = %v, want string", schema, got)
+		}
+	}
+}
+
+func TestPluginPropertiesAreKept(t *testing.T) {
+	doc := normalizedDoc(t)
+	for _, schema := range []string{"Task", "AbstractTrigger", "Input_Object_"} {
+		if got := at(t, doc, "components", "schemas", schema, "additionalProperties"); got != true {
+			t.Errorf("%s.additionalProperties = %v, want true", schema, got)
+		}
+	}
+	// Property<T> schemas hold any JSON value; upstream has eight.
+	n := 0
+	for name, s := range atMap(t, doc, "components", "schemas") {
+		if strings.HasPrefix(name, "Property_") {
+			n++
+			if len(s.(m)) != 0 {
+				t.Errorf("%s = %v, want {}", name, s)
+			}
+		}
+	}
+	if n != 8 {
+		t.Errorf("%d Property_ schemas, want 8", n)
+	}
+	if got := at(t, doc, "components", "schemas", "Task", "properties", "timeout", "$ref"); got != "#/components/schemas/Property_Duration_" {
+		t.Errorf("Task.timeout = %v", got)
+	}
+}
+
+func TestNoObjectIsClosed(t *testing.T) {
+	// additionalProperties: false only ever stood for a Java map (flow
+	// variables); no Kestra object rejects extra members.
+	if n := strings.Count(string(mustNormalized(t)), "additionalProperties: false"); n != 0 {
+		t.Errorf("%d closed objects", n)
+	}
+	if !strings.Contains(string(upstream(t)), "additionalProperties: false") {
+		t.Fatal("upstream has no closed object any more: drop the overlay action and this test")
+	}
+}
+
+func mustNormalized(t *testing.T) []byte {
+	t.Helper()
+	upstream(t)
+	out, err := normalized()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
 func TestServerSentEventsAreStrings(t *testing.T) {
 	doc := normalizedDoc(t)
 	n := 0
