@@ -43,7 +43,8 @@ type ExecuteOptions struct {
 	// their bytes; encoding.TextMarshaler values as their text; slices,
 	// arrays, maps and structs as JSON (for JSON and ARRAY inputs). A
 	// [File] (or [FilePath]) is a FILE input, streamed. A nil value is not
-	// sent. Channels, functions and complex numbers are refused.
+	// sent. Channels, functions, complex numbers and bare io.Readers are
+	// refused.
 	Inputs map[string]any
 	// Labels are added to the execution. Keys may not contain ':' or
 	// white space, and system labels other than system.correlationId and

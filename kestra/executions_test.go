@@ -524,6 +524,7 @@ func TestExecutionsBadInputMakesNoRequest(t *testing.T) {
 		{"chan inside a map", execNS, "hello", &kestra.ExecuteOptions{Inputs: map[string]any{"m": map[string]any{"c": make(chan int)}}}, `"m"`},
 		{"NaN", execNS, "hello", &kestra.ExecuteOptions{Inputs: map[string]any{"ratio": math.NaN()}}, `"ratio"`},
 		{"invalid raw JSON", execNS, "hello", &kestra.ExecuteOptions{Inputs: map[string]any{"cfg": json.RawMessage("{")}}, `"cfg"`},
+		{"bare reader", execNS, "hello", &kestra.ExecuteOptions{Inputs: map[string]any{"doc": strings.NewReader("x")}}, `"doc"`},
 		{"file without reader", execNS, "hello", &kestra.ExecuteOptions{Inputs: map[string]any{"doc": kestra.File{Name: "a"}}}, `"doc"`},
 		{"missing file", execNS, "hello", &kestra.ExecuteOptions{Inputs: map[string]any{"doc": kestra.FilePath(missing)}}, `"doc"`},
 		{"empty input name", execNS, "hello", &kestra.ExecuteOptions{Inputs: map[string]any{"": 1}}, "empty name"},

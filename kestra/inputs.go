@@ -85,7 +85,8 @@ var (
 //   - slices, arrays, maps, structs, json.Marshaler: JSON text
 //   - File, *File: a file part
 //
-// Channels, functions, complex numbers and unsafe pointers are refused.
+// Channels, functions, complex numbers, unsafe pointers and bare
+// io.Readers (which belong in a File) are refused.
 func encodeInput(name string, v any) (inputPart, bool, error) {
 	p := inputPart{name: name}
 	switch x := v.(type) {
@@ -113,6 +114,9 @@ func encodeInput(name string, v any) (inputPart, bool, error) {
 		p.value = x.Format(time.RFC3339Nano)
 	case time.Duration:
 		p.value = FormatISODuration(x)
+	case io.Reader:
+		// Not JSON: the content would be lost. Its file name is unknown.
+		return p, false, fmt.Errorf("kestra: input %q: a %T is not a value; wrap it in kestra.File for a FILE input", name, v)
 	default:
 		s, skip, err := encodeReflect(reflect.ValueOf(v))
 		if err != nil {
