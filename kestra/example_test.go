@@ -1,0 +1,244 @@
+package kestra_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log"
+	"strings"
+	"time"
+
+	"github.com/kestra-go/sdk/kestra"
+	"github.com/kestra-go/sdk/kestra/kestratest"
+)
+
+const exampleFlow = `id: hello
+namespace: company.team
+inputs:
+  - id: name
+    type: STRING
+    defaults: world
+tasks:
+  - id: greet
+    type: io.kestra.plugin.core.log.Log
+    message: Hello, {{ inputs.name }}!
+  - id: answer
+    type: io.kestra.plugin.core.debug.Return
+    format: "{{ inputs.name }} is 42"
+`
+
+// exampleClient returns a client of a fresh emulator, with exampleFlow
+// deployed, and a function that stops the emulator.
+func exampleClient() (*kestra.Client, func()) {
+	srv := kestratest.NewServer()
+	c := srv.Client()
+	if _, err := c.Flows.Apply(context.Background(), exampleFlow); err != nil {
+		log.Fatal(err)
+	}
+	return c, srv.Close
+}
+
+func ExampleNew() {
+	srv := kestratest.NewServer(kestratest.WithBasicAuth("admin@example.com", "Secret1234"))
+	defer srv.Close()
+
+	c, err := kestra.New(kestra.Config{
+		URL:      srv.URL, // e.g. http://localhost:8080
+		Username: "admin@example.com",
+		Password: "Secret1234",
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	info, err := c.Server(context.Background())
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(c.Tenant(), info.Edition)
+	// Output:
+	// main OSS
+}
+
+func ExampleFlowsService_Apply() {
+	c, stop := exampleClient()
+	defer stop()
+	ctx := context.Background()
+
+	source := `id: nightly
+namespace: company.team
+tasks:
+  - id: hello
+    type: io.kestra.plugin.core.log.Log
+    message: Hello from Go
+`
+	flow, err := c.Flows.Apply(ctx, source)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(flow.Namespace, flow.ID, flow.Revision)
+
+	// Applying the same source again makes no new revision.
+	flow, result, err := c.Flows.ApplyWithResult(ctx, source)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(flow.Revision, result)
+	// Output:
+	// company.team nightly 1
+	// 1 unchanged
+}
+
+func ExampleFlowsService_Create_invalid() {
+	c, stop := exampleClient()
+	defer stop()
+
+	_, err := c.Flows.Create(context.Background(), exampleFlow) // it exists already
+	var apiErr *kestra.APIError
+	if errors.As(err, &apiErr) {
+		fmt.Println(apiErr.StatusCode, errors.Is(err, kestra.ErrInvalid))
+		for _, v := range apiErr.Violations {
+			fmt.Printf("%s: %s\n", v.Path, v.Message)
+		}
+	}
+	// Output:
+	// 422 true
+	// flow.id: Flow id already exists
+}
+
+func ExampleExecutionsService_Create() {
+	c, stop := exampleClient()
+	defer stop()
+
+	exec, err := c.Executions.Create(context.Background(), "company.team", "hello", &kestra.ExecuteOptions{
+		Wait:   true, // Kestra answers once the execution has ended
+		Inputs: map[string]any{"name": "Go"},
+		Labels: map[string]string{"team": "platform"},
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	var out struct{ Value string }
+	if err := exec.TaskOutputs("answer", &out); err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(exec.State.Current, exec.LabelMap()["team"], out.Value)
+	// Output:
+	// SUCCESS platform Go is 42
+}
+
+func ExampleExecutionsService_Follow() {
+	c, stop := exampleClient()
+	defer stop()
+	ctx := context.Background()
+
+	exec, err := c.Executions.Create(ctx, "company.team", "hello", nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	for e, err := range c.Executions.Follow(ctx, exec.ID) {
+		if err != nil {
+			log.Fatal(err)
+		}
+		// Each change of the execution or of a task run; the last is terminal.
+		if e.IsTerminal() {
+			fmt.Println(e.State.Current, len(e.TaskRunList))
+		}
+	}
+	// Output:
+	// SUCCESS 2
+}
+
+func ExampleExecutionsService_Wait() {
+	c, stop := exampleClient()
+	defer stop()
+	ctx := context.Background()
+
+	_, err := c.Flows.Create(ctx, `id: broken
+namespace: company.team
+tasks:
+  - id: boom
+    type: io.kestra.plugin.core.execution.Fail
+`)
+	if err != nil {
+		log.Fatal(err)
+	}
+	exec, err := c.Executions.Create(ctx, "company.team", "broken", nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	final, err := c.Executions.Wait(ctx, exec.ID)
+	var execErr *kestra.ExecutionError
+	if errors.As(err, &execErr) {
+		fmt.Println(final.State.Current, execErr.FailedTasks)
+	}
+	// Output:
+	// FAILED [boom]
+}
+
+func ExampleLogsService_Follow() {
+	c, stop := exampleClient()
+	defer stop()
+	ctx := context.Background()
+
+	exec, err := c.Executions.Create(ctx, "company.team", "hello", &kestra.ExecuteOptions{
+		Inputs: map[string]any{"name": "logs"},
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	// Kestra's log stream never ends by itself; UntilDone ends it with the
+	// execution.
+	for l, err := range c.Logs.Follow(ctx, exec.ID, &kestra.LogFollowOptions{UntilDone: true}) {
+		if err != nil {
+			log.Fatal(err)
+		}
+		fmt.Println(l.Level, l.TaskID, l.Message)
+	}
+	// Output:
+	// INFO greet Hello, logs!
+}
+
+func ExampleKVService_Set() {
+	c, stop := exampleClient()
+	defer stop()
+	ctx := context.Background()
+
+	// A Go string is stored as a STRING, even when it looks like a number.
+	if err := c.KV.Set(ctx, "company.team", "zip", "01234", &kestra.KVSetOptions{TTL: time.Hour}); err != nil {
+		log.Fatal(err)
+	}
+	v, err := c.KV.Get(ctx, "company.team", "zip")
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(v.Type, v.Value)
+
+	_, err = c.KV.Get(ctx, "company.team", "missing")
+	fmt.Println(errors.Is(err, kestra.ErrNotFound))
+	// Output:
+	// STRING 01234
+	// true
+}
+
+func ExampleFilesService_Upload() {
+	c, stop := exampleClient()
+	defer stop()
+	ctx := context.Background()
+
+	err := c.Files.Upload(ctx, "company.team", "/scripts/hello.sh", strings.NewReader("echo hello\n"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	files, err := c.Files.List(ctx, "company.team", "/scripts")
+	if err != nil {
+		log.Fatal(err)
+	}
+	for _, f := range files {
+		fmt.Println(f.FileName, f.Size)
+	}
+	// Output:
+	// hello.sh 11
+}
