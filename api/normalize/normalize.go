@@ -117,6 +117,10 @@ func Normalize(src []byte, ov *overlay.Overlay) ([]byte, error) {
 		if len(warnings) > 0 {
 			return nil, fmt.Errorf("apply overlay: %s", strings.Join(warnings, "; "))
 		}
+		// The overlay inserts its own nodes, one shared by every target:
+		// copy them, so that sorting leaves the overlay (which may serve
+		// again) and the other targets alone.
+		root = deepCopy(root)
 	}
 	sortKeys(root, true)
 	var buf bytes.Buffer
@@ -269,6 +273,18 @@ func fixLeakedGetters(schema, props *yaml.Node) {
 	if len(kept) == 0 {
 		del(schema, "required")
 	}
+}
+
+// deepCopy returns a copy of n that shares no node with it.
+func deepCopy(n *yaml.Node) *yaml.Node {
+	c := *n
+	if n.Content != nil {
+		c.Content = make([]*yaml.Node, len(n.Content))
+		for i, e := range n.Content {
+			c.Content[i] = deepCopy(e)
+		}
+	}
+	return &c
 }
 
 // sortKeys orders every mapping by key, except the root, which keeps the
