@@ -29,23 +29,36 @@ const redacted = "[redacted]"
 type Config struct {
 	// URL is the server's base URL, without /api/v1.
 	// Env: KESTRA_API_URL (fallback KESTRA_URL). Default: http://localhost:8080.
-	URL string `envconfig:"API_URL" default:"http://localhost:8080"`
+	URL string
 	// Username and Password are sent as HTTP basic authentication.
 	// Env: KESTRA_USERNAME, KESTRA_PASSWORD.
-	Username string `envconfig:"USERNAME"`
-	Password string `envconfig:"PASSWORD"`
+	Username string
+	Password string
 	// Token is sent as a bearer token (Kestra Enterprise service accounts and
 	// API tokens). It wins over Username and Password when both are set.
 	// Env: KESTRA_TOKEN (fallback KESTRA_API_TOKEN).
-	Token string `envconfig:"TOKEN"`
+	Token string
 	// Tenant is the tenant of every call. Env: KESTRA_TENANT (fallback
 	// KESTRA_TENANT_ID). Default: main, the only tenant of Kestra OSS.
-	Tenant string `envconfig:"TENANT" default:"main"`
+	Tenant string
 	// Timeout bounds each call that does not stream or wait on the server,
 	// retries included. Zero means the default; a negative value means no
 	// limit but the context's.
 	// Env: KESTRA_TIMEOUT, a Go duration such as 30s. Default: 30s.
-	Timeout time.Duration `envconfig:"TIMEOUT" default:"30s"`
+	Timeout time.Duration
+}
+
+// envVars is what LoadConfig reads with envconfig, prefix KESTRA. Its fields
+// carry no envconfig tag on purpose: with one, envconfig also reads the
+// unprefixed name (USERNAME, TOKEN, TIMEOUT ...) when KESTRA_* is unset,
+// and those belong to other programs.
+type envVars struct {
+	APIUrl   string        `split_words:"true" default:"http://localhost:8080"` // KESTRA_API_URL
+	Username string        // KESTRA_USERNAME
+	Password string        // KESTRA_PASSWORD
+	Token    string        // KESTRA_TOKEN
+	Tenant   string        `default:"main"` // KESTRA_TENANT
+	Timeout  time.Duration `default:"30s"`  // KESTRA_TIMEOUT
 }
 
 // fallbacks are the variable names used by Kestra's Terraform provider, read
@@ -65,14 +78,17 @@ func LoadConfig() (Config, error) {
 	if err := godotenv.Load(); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return Config{}, fmt.Errorf("kestra: read .env: %w", err)
 	}
-	var cfg Config
-	if err := envconfig.Process("KESTRA", &cfg); err != nil {
+	var env envVars
+	if err := envconfig.Process("KESTRA", &env); err != nil {
 		var pe *envconfig.ParseError
 		if errors.As(err, &pe) {
-			return Config{}, fmt.Errorf("kestra: KESTRA_%s: invalid %s %q", pe.KeyName, strings.ToLower(pe.TypeName), pe.Value)
+			// KeyName is the whole name, KESTRA_TIMEOUT.
+			return Config{}, fmt.Errorf("kestra: %s: %w", pe.KeyName, pe.Err)
 		}
 		return Config{}, fmt.Errorf("kestra: %w", err)
 	}
+	cfg := Config{URL: env.APIUrl, Username: env.Username, Password: env.Password,
+		Token: env.Token, Tenant: env.Tenant, Timeout: env.Timeout}
 	for ours, theirs := range fallbacks {
 		if _, set := os.LookupEnv(ours); set {
 			continue
