@@ -75,9 +75,12 @@ func (e *APIError) Error() string {
 		b.WriteString(": ")
 	}
 	fmt.Fprintf(&b, "%d %s", e.StatusCode, http.StatusText(e.StatusCode))
-	if e.Message != "" && e.Message != http.StatusText(e.StatusCode) {
+	// Kestra starts its messages with the reason phrase ("Not Found: …"),
+	// which the status already says.
+	msg := strings.TrimPrefix(e.Message, http.StatusText(e.StatusCode)+": ")
+	if msg != "" && msg != http.StatusText(e.StatusCode) {
 		b.WriteString(": ")
-		b.WriteString(e.Message)
+		b.WriteString(msg)
 	}
 	return b.String()
 }
@@ -119,16 +122,18 @@ func newAPIError(method string, u *url.URL, status int, body []byte) *APIError {
 }
 
 // parseErrorBody reads Kestra's message and violations from an error body.
-// A body that is not JSON becomes the message, trimmed.
+// A text body that is not JSON becomes the message, on one line; an HTML
+// page (from a proxy) gives no message.
 func parseErrorBody(body []byte) (string, []Violation) {
 	trimmed := strings.TrimSpace(string(body))
-	if trimmed == "" {
+	if trimmed == "" || trimmed[0] == '<' {
 		return "", nil
 	}
 	var eb errorBody
 	if trimmed[0] != '{' || json.Unmarshal(body, &eb) != nil {
+		trimmed = strings.Join(strings.Fields(trimmed), " ")
 		if len(trimmed) > 512 {
-			trimmed = trimmed[:512] + "…"
+			trimmed = strings.ToValidUTF8(trimmed[:512], "") + "…"
 		}
 		return trimmed, nil
 	}
