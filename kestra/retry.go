@@ -3,6 +3,7 @@ package kestra
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"math/rand/v2"
@@ -208,10 +209,11 @@ func (t *transport) retry(req *http.Request) (*http.Response, error) {
 		select {
 		case <-ctx.Done():
 			timer.Stop()
-			if err == nil {
-				err = ctx.Err()
+			if err != nil {
+				// The context ended the call: callers test for it.
+				return nil, fmt.Errorf("%w; last attempt: %w", ctx.Err(), err)
 			}
-			return nil, err
+			return nil, ctx.Err()
 		case <-timer.C:
 		}
 	}
