@@ -707,12 +707,9 @@ func (s *Server) pauseExecution(w http.ResponseWriter, r *http.Request) error {
 		return errIllegalState("Execution '" + ex.e.ID + "' is not running, can't pause it")
 	}
 	ex.pauseRequested = true
+	out := ex.e.render(viewFull)
 	s.mu.Unlock()
-	if s.cfg.version == Version13 {
-		w.WriteHeader(http.StatusNoContent)
-		return nil
-	}
-	w.WriteHeader(http.StatusOK)
+	s.writeActionResult(w, out, http.StatusNoContent, "application/json")
 	return nil
 }
 

@@ -141,7 +141,7 @@ inputs:
     type: FLOAT
     required: false
   - id: b
-    type: BOOLEAN
+    type: BOOL
     required: false
   - id: dt
     type: DATETIME
@@ -278,7 +278,7 @@ tasks:
     type: io.kestra.plugin.core.flow.Pause
     onResume:
       - id: approved
-        type: BOOLEAN
+        type: BOOL
   - id: after
     type: io.kestra.plugin.core.log.Log
     message: "approved={{ outputs.pause.onResume.approved }}"

@@ -225,6 +225,9 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 		}
 		ctx := withOrigURI(r.Context(), r.URL.RequestURI())
 		if f != nil {
+			if mark, ok := r.Context().Value(ctxFaultMark).(*bool); ok {
+				*mark = true
+			}
 			switch {
 			case f.Status != 0:
 				if f.RetryAfter != "" {

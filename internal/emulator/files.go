@@ -105,7 +105,7 @@ func (s *Server) uploadFile(w http.ResponseWriter, r *http.Request) error {
 		return &apiError{status: http.StatusBadRequest, message: "Bad Request: Required argument [CompletedFileUpload fileContent] not specified"}
 	}
 	if strings.HasPrefix(p, "/_flows/") {
-		pf, aerr := parseFlow(string(data))
+		pf, aerr := parseFlow(string(data), s.cfg.version)
 		if aerr != nil {
 			return aerr
 		}
@@ -309,7 +309,7 @@ func (s *Server) deleteFile(w http.ResponseWriter, r *http.Request) error {
 			delete(t.entries, ep)
 		}
 	}
-	w.WriteHeader(http.StatusNoContent)
+	w.WriteHeader(http.StatusOK)
 	return nil
 }
 

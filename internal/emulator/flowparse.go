@@ -116,12 +116,16 @@ var pluginPrefixes = []string{
 	"io.kestra.plugin.fs.", "io.kestra.plugin.serdes.", "io.kestra.plugin.transform.",
 }
 
+// inputTypes are the 2.0 input types (Kestra's Type enum as the 2.0 spec
+// lists it); 1.3 also accepts the older BOOLEAN and ENUM.
 var inputTypes = map[string]bool{
-	"STRING": true, "INT": true, "FLOAT": true, "BOOLEAN": true, "BOOL": true, "DATETIME": true,
+	"STRING": true, "INT": true, "FLOAT": true, "BOOL": true, "DATETIME": true,
 	"DATE": true, "TIME": true, "DURATION": true, "JSON": true, "ARRAY": true, "FILE": true,
 	"SELECT": true, "MULTISELECT": true, "URI": true, "SECRET": true, "EMAIL": true, "YAML": true,
-	"ENUM": true,
+	"FORM": true, "REUSABLE_INPUTS": true,
 }
+
+var legacyInputTypes = map[string]bool{"BOOLEAN": true, "ENUM": true}
 
 // canonicalType returns the canonical class of a known task or trigger
 // type, and false for an unknown one.
@@ -178,7 +182,7 @@ const flowClass = "io.kestra.core.models.flows.FlowWithSource"
 // parseFlow parses and validates a flow source the way Kestra's create
 // endpoint does: YAML syntax, then unknown properties and types, then bean
 // validation.
-func parseFlow(src string) (*parsedFlow, *apiError) {
+func parseFlow(src string, v Version) (*parsedFlow, *apiError) {
 	doc, aerr := parseYAML(src)
 	if aerr != nil {
 		return nil, aerr
@@ -214,7 +218,10 @@ func parseFlow(src string) (*parsedFlow, *apiError) {
 	}
 	for i, in := range pf.inputs {
 		t, _ := in["type"].(string)
-		if t != "" && !inputTypes[strings.ToUpper(t)] {
+		if t != "" {
+			in["type"] = strings.ToUpper(t) // enums are case-insensitive, written upper-case
+		}
+		if u := strings.ToUpper(t); t != "" && !inputTypes[u] && !(v == Version13 && legacyInputTypes[u]) {
 			path := fmt.Sprintf(`%s["inputs"]->java.util.ArrayList[%d]`, flowClass, i)
 			return nil, errInvalidEntityMsg("Invalid type: "+t,
 				Violation{Path: path, Message: "Invalid type: " + t},

@@ -3,10 +3,12 @@ package emulator
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -15,7 +17,22 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	goleak.VerifyTestMain(m)
+	go func() { _, _ = loadSpec() }() // slow under -race: overlap it with the tests
+	code := m.Run()
+	if err := validateRecorded(); err != nil {
+		fmt.Fprintln(os.Stderr, "responses not checked against openapi.yaml:", err)
+	}
+	if code == 0 && !reportSpecMismatches() {
+		fmt.Fprintln(os.Stderr, "FAIL: responses do not match openapi.yaml")
+		code = 1
+	}
+	if code == 0 {
+		if err := goleak.Find(); err != nil {
+			fmt.Fprintln(os.Stderr, "FAIL: goroutine leak:", err)
+			code = 1
+		}
+	}
+	os.Exit(code)
 }
 
 // testServer is an emulator behind an httptest server.

@@ -340,11 +340,20 @@ func (s *Server) searchLogs(w http.ResponseWriter, r *http.Request) error {
 		pp.sort = []sortKey{{field: "timestamp"}}
 	}
 	page := paginate(items, pp, logSorts)
-	out := pagedResults[any]{Results: make([]any, len(page.Results)), Total: page.Total}
+	results := make([]any, len(page.Results))
 	for i, e := range page.Results {
-		out.Results[i] = s.logView(e)
+		results[i] = s.logView(e)
 	}
-	writeJSON(w, http.StatusOK, out)
+	if s.cfg.version == Version13 {
+		writeJSON(w, http.StatusOK, pagedResults[any]{Results: results, Total: page.Total})
+		return nil
+	}
+	// 2.0 answers CursorOrOffsetPagedResults; a page request is OFFSET.
+	writeJSON(w, http.StatusOK, struct {
+		Results []any  `json:"results"`
+		Total   int    `json:"total"`
+		Type    string `json:"type"`
+	}{results, page.Total, "OFFSET"})
 	return nil
 }
 
