@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 )
 
@@ -74,7 +75,11 @@ func (e *APIError) Error() string {
 		}
 		b.WriteString(": ")
 	}
-	fmt.Fprintf(&b, "%d %s", e.StatusCode, http.StatusText(e.StatusCode))
+	b.WriteString(strconv.Itoa(e.StatusCode))
+	if text := http.StatusText(e.StatusCode); text != "" {
+		b.WriteByte(' ')
+		b.WriteString(text)
+	}
 	// Kestra starts its messages with the reason phrase ("Not Found: …"),
 	// which the status already says.
 	msg := strings.TrimPrefix(e.Message, http.StatusText(e.StatusCode)+": ")
@@ -117,6 +122,10 @@ func newAPIError(method string, u *url.URL, status int, body []byte) *APIError {
 	e.Message, e.Violations = parseErrorBody(body)
 	if e.Message == "" {
 		e.Message = http.StatusText(status)
+	}
+	if e.Message == "" {
+		// A status net/http has no text for, as it says it.
+		e.Message = "status code " + strconv.Itoa(status)
 	}
 	return e
 }

@@ -112,6 +112,16 @@ func TestAPIErrorShapes(t *testing.T) {
 			errString: "kestra: GET /api/v1/main/executions/abc: 410 Gone: Resource has expired: key",
 		},
 		{
+			name: "unknown status", status: 599, body: "",
+			message:   "status code 599",
+			errString: "kestra: GET /api/v1/main/executions/abc: 599: status code 599",
+		},
+		{
+			name: "multi-line text", status: 500, contentType: "text/plain", body: "upstream connect error\r\nor disconnect\treset",
+			message:   "upstream connect error or disconnect reset",
+			errString: "kestra: GET /api/v1/main/executions/abc: 500 Internal Server Error: upstream connect error or disconnect reset",
+		},
+		{
 			name: "truncated JSON", status: 500, contentType: "application/json", body: `{"message":"Internal`,
 			message:   `{"message":"Internal`,
 			errString: `kestra: GET /api/v1/main/executions/abc: 500 Internal Server Error: {"message":"Internal`,
