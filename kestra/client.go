@@ -28,7 +28,7 @@ type Client struct {
 	// Files manages namespace files.
 	Files *FilesService
 
-	cfg     Config
+	cfg     *Config // a pointer: fmt prints a Client value's fields, not its secrets
 	baseURL *url.URL
 	tenant  string
 	http    *http.Client
@@ -148,7 +148,7 @@ func New(cfg Config, opts ...Option) (*Client, error) {
 		return nil, fmt.Errorf("kestra: %w", err)
 	}
 	c := &Client{
-		cfg:     cfg,
+		cfg:     &cfg,
 		baseURL: base,
 		tenant:  cfg.Tenant,
 		http:    &hc,
@@ -215,14 +215,16 @@ func (c *Client) API() *gen.ClientWithResponses { return c.api }
 func (c *Client) Tenant() string { return c.tenant }
 
 // Config returns the client's configuration, defaults filled in.
-func (c *Client) Config() Config { return c.cfg }
+func (c *Client) Config() Config { return *c.cfg }
 
 // WithTenant returns a client for another tenant that shares this one's
 // connections, credentials and options.
 func (c *Client) WithTenant(tenant string) *Client {
 	cc := *c
+	cfg := *c.cfg
+	cfg.Tenant = tenant
 	cc.tenant = tenant
-	cc.cfg.Tenant = tenant
+	cc.cfg = &cfg
 	cc.initServices()
 	return &cc
 }

@@ -232,6 +232,7 @@ func TestWithTenant(t *testing.T) {
 	equal(t, "Tenant()", acme.Tenant(), "acme")
 	equal(t, "Config().Tenant", acme.Config().Tenant, "acme")
 	equal(t, "original Tenant()", c.Tenant(), "main")
+	equal(t, "original Config().Tenant", c.Config().Tenant, "main")
 
 	for _, cl := range []*kestra.Client{acme, c, acme} {
 		if _, err := cl.Executions.Get(t.Context(), "abc"); err != nil {
@@ -322,6 +323,8 @@ func TestClientPrintsWithoutSecrets(t *testing.T) {
 			}
 		}
 		noSecret(t, "String of Client", c.String(), "s3cret", "tok3n")
+		noSecret(t, "%+v of a Client value", fmt.Sprintf("%+v", *c), "s3cret", "tok3n")
+		noSecret(t, "%#v of a Client value", fmt.Sprintf("%#v", *c), "s3cret", "tok3n")
 		noSecret(t, "Config of Client", fmt.Sprintf("%+v", c.Config()), "s3cret", "tok3n")
 	}
 }
