@@ -206,6 +206,9 @@ func TestKVTTLExpiryAndHeaders(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The server stored the pair before Set returned, so it has expired by
+	// setDone+ttl.
+	setDone := time.Now()
 	puts := env.requestsTo("/kv/short-lived")
 	if len(puts) != 1 {
 		t.Fatalf("server saw %d requests, want 1", len(puts))
@@ -236,7 +239,7 @@ func TestKVTTLExpiryAndHeaders(t *testing.T) {
 		}
 	}
 
-	time.Sleep(time.Until(start.Add(ttl + 50*time.Millisecond)))
+	time.Sleep(time.Until(setDone.Add(ttl + 10*time.Millisecond)))
 	_, err = env.c.KV.Get(ctx, "ns", "short-lived")
 	if !errors.Is(err, kestra.ErrGone) {
 		t.Fatalf("Get after expiry: %v, want ErrGone", err)
