@@ -1,4 +1,735 @@
 package kestra
 
-// FlowsService is the part of the client that manages flows.
+import (
+	"context"
+	"errors"
+	"fmt"
+	"iter"
+	"maps"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/kestra-go/sdk/gen"
+)
+
+// FlowsService manages flows. Flows are written as YAML sources, which
+// Kestra stores as they are sent: comments and formatting survive. Every
+// method that takes a source checks it with [ParseFlow] first, so a source
+// that does not parse, or lacks an id, a namespace or tasks, fails before
+// any request.
 type FlowsService service
+
+// yamlContentType is the media type of flow sources (Micronaut's
+// MediaType.APPLICATION_YAML).
+const yamlContentType = "application/x-yaml"
+
+// defaultFlowPageSize is the page size of [FlowsService.All] when the
+// options set none.
+const defaultFlowPageSize = 100
+
+var (
+	errEmptyNamespace = errors.New("kestra: empty namespace")
+	errEmptyFlowID    = errors.New("kestra: empty flow id")
+)
+
+func checkFlowKey(namespace, id string) error {
+	if namespace == "" {
+		return errEmptyNamespace
+	}
+	if id == "" {
+		return errEmptyFlowID
+	}
+	return nil
+}
+
+func decodeFlow(resp *http.Response, err error) (*Flow, error) {
+	var f Flow
+	if err := decode(resp, err, &f); err != nil {
+		return nil, err
+	}
+	return &f, nil
+}
+
+// Create creates the flow that source declares and returns it, at revision
+// 1 (or the next one after a deleted flow of the same id). A flow that
+// already exists is a 422 [*APIError] with the violation "flow.id".
+//
+// Kestra API: POST /api/v1/{tenant}/flows
+func (s *FlowsService) Create(ctx context.Context, source string) (*Flow, error) {
+	if _, err := ParseFlow(source); err != nil {
+		return nil, err
+	}
+	resp, err := s.c.raw.CreateFlowWithBody(ctx, s.c.tenant, nil, yamlContentType, strings.NewReader(source))
+	return decodeFlow(resp, err)
+}
+
+// Update replaces the flow that source declares, read from its namespace
+// and id, and returns it. Kestra creates a new revision only when the
+// source differs from the current one. A missing flow is [ErrNotFound].
+//
+// Kestra API: PUT /api/v1/{tenant}/flows/{namespace}/{id}
+func (s *FlowsService) Update(ctx context.Context, source string) (*Flow, error) {
+	ref, err := ParseFlow(source)
+	if err != nil {
+		return nil, err
+	}
+	return s.update(ctx, ref, source)
+}
+
+func (s *FlowsService) update(ctx context.Context, ref FlowRef, source string) (*Flow, error) {
+	resp, err := s.c.raw.UpdateFlowWithBody(ctx, s.c.tenant, ref.Namespace, ref.ID, nil, yamlContentType, strings.NewReader(source))
+	return decodeFlow(resp, err)
+}
+
+// ApplyResult tells what [FlowsService.ApplyWithResult] did.
+type ApplyResult string
+
+// The outcomes of an apply.
+const (
+	// FlowCreated: the flow did not exist and was created.
+	FlowCreated ApplyResult = "created"
+	// FlowUpdated: the flow existed and has a new revision.
+	FlowUpdated ApplyResult = "updated"
+	// FlowUnchanged: the flow existed with this source; no revision was
+	// created.
+	FlowUnchanged ApplyResult = "unchanged"
+)
+
+// Apply creates the flow that source declares, or updates it when it
+// exists, and returns it. Applying the source a flow already has changes
+// nothing: no new revision. [FlowsService.ApplyWithResult] also tells
+// which of these happened.
+//
+// Kestra API: GET /api/v1/{tenant}/flows/{namespace}/{id}, then
+// POST /api/v1/{tenant}/flows or PUT /api/v1/{tenant}/flows/{namespace}/{id}
+func (s *FlowsService) Apply(ctx context.Context, source string) (*Flow, error) {
+	f, _, err := s.ApplyWithResult(ctx, source)
+	return f, err
+}
+
+// ApplyWithResult is [FlowsService.Apply], and reports whether the flow
+// was created, updated or left unchanged. Unchanged is decided by the
+// stored source (no update is sent when it is the same) and, after an
+// update, by the revision, which Kestra keeps when it sees no change.
+//
+// Kestra API: GET /api/v1/{tenant}/flows/{namespace}/{id}, then
+// POST /api/v1/{tenant}/flows or PUT /api/v1/{tenant}/flows/{namespace}/{id}
+func (s *FlowsService) ApplyWithResult(ctx context.Context, source string) (*Flow, ApplyResult, error) {
+	ref, err := ParseFlow(source)
+	if err != nil {
+		return nil, "", err
+	}
+	cur, err := s.Get(ctx, ref.Namespace, ref.ID)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		f, err := s.Create(ctx, source)
+		if err == nil {
+			return f, FlowCreated, nil
+		}
+		if !isFlowExists(err) {
+			return nil, "", err
+		}
+		// Created by someone else since the Get: update it instead.
+		if cur, err = s.Get(ctx, ref.Namespace, ref.ID); err != nil {
+			return nil, "", err
+		}
+	case err != nil:
+		return nil, "", err
+	}
+	if cur.Source == source {
+		return cur, FlowUnchanged, nil
+	}
+	f, err := s.update(ctx, ref, source)
+	if err != nil {
+		return nil, "", err
+	}
+	if f.Revision == cur.Revision {
+		return f, FlowUnchanged, nil
+	}
+	return f, FlowUpdated, nil
+}
+
+// isFlowExists reports whether err is Kestra's answer to the creation of
+// a flow that exists.
+func isFlowExists(err error) bool {
+	var ae *APIError
+	if !errors.As(err, &ae) || !errors.Is(err, ErrInvalid) {
+		return false
+	}
+	for _, v := range ae.Violations {
+		if v.Path == "flow.id" && strings.Contains(v.Message, "already exists") {
+			return true
+		}
+	}
+	return false
+}
+
+// FlowGetOption changes what [FlowsService.Get] returns.
+type FlowGetOption func(*gen.GetFlowParams)
+
+// FlowRevision makes [FlowsService.Get] return the given revision of the
+// flow instead of the current one.
+func FlowRevision(revision int) FlowGetOption {
+	return func(p *gen.GetFlowParams) {
+		r := int32(revision)
+		p.Revision = &r
+	}
+}
+
+// FlowAllowDeleted makes [FlowsService.Get] return a deleted flow (its
+// last revision, with Deleted set) instead of [ErrNotFound].
+func FlowAllowDeleted() FlowGetOption {
+	return func(p *gen.GetFlowParams) {
+		t := true
+		p.AllowDeleted = &t
+	}
+}
+
+// Get returns the flow namespace/id with its source. A missing or deleted
+// flow is [ErrNotFound].
+//
+// Kestra API: GET /api/v1/{tenant}/flows/{namespace}/{id}
+func (s *FlowsService) Get(ctx context.Context, namespace, id string, opts ...FlowGetOption) (*Flow, error) {
+	if err := checkFlowKey(namespace, id); err != nil {
+		return nil, err
+	}
+	source := true
+	params := gen.GetFlowParams{Source: &source}
+	for _, o := range opts {
+		o(&params)
+	}
+	resp, err := s.c.raw.GetFlow(ctx, s.c.tenant, namespace, id, &params)
+	return decodeFlow(resp, err)
+}
+
+// Delete deletes the flow namespace/id. Kestra keeps its revisions, the
+// last one marked deleted. A missing flow is [ErrNotFound].
+//
+// Kestra API: DELETE /api/v1/{tenant}/flows/{namespace}/{id}
+func (s *FlowsService) Delete(ctx context.Context, namespace, id string) error {
+	if err := checkFlowKey(namespace, id); err != nil {
+		return err
+	}
+	resp, err := s.c.raw.DeleteFlow(ctx, s.c.tenant, namespace, id)
+	return decode(resp, err, nil)
+}
+
+// Revisions returns every revision of the flow namespace/id, oldest
+// first, with their sources. Kestra answers an empty list for a flow it
+// does not know.
+//
+// Kestra API: GET /api/v1/{tenant}/flows/{namespace}/{id}/revisions
+func (s *FlowsService) Revisions(ctx context.Context, namespace, id string) ([]*Flow, error) {
+	if err := checkFlowKey(namespace, id); err != nil {
+		return nil, err
+	}
+	resp, err := s.c.raw.ListFlowRevisions(ctx, s.c.tenant, namespace, id, nil)
+	var out []*Flow
+	if err := decode(resp, err, &out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// ListNamespace returns the flows of namespace (not of its
+// sub-namespaces), without their sources.
+//
+// Kestra API: GET /api/v1/{tenant}/flows/{namespace}
+func (s *FlowsService) ListNamespace(ctx context.Context, namespace string) ([]*Flow, error) {
+	if namespace == "" {
+		return nil, errEmptyNamespace
+	}
+	resp, err := s.c.raw.ListFlowsByNamespace(ctx, s.c.tenant, namespace)
+	var out []*Flow
+	if err := decode(resp, err, &out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// FlowValidation is Kestra's report on one flow source.
+type FlowValidation struct {
+	// Namespace and ID are those the source declares, when Kestra could
+	// read them.
+	Namespace string
+	ID        string
+	// Constraints are the reasons the flow is invalid, one per violated
+	// constraint; empty when it is valid.
+	Constraints []string
+	// Outdated reports a source that declares a revision other than the
+	// next one.
+	Outdated bool
+	// Warnings, DeprecationPaths (properties that use deprecated features)
+	// and Infos are Kestra's remarks, given for valid flows too.
+	Warnings         []string
+	DeprecationPaths []string
+	Infos            []string
+}
+
+// ValidationError is a flow source that does not validate. errors.Is
+// matches it with [ErrInvalid].
+type ValidationError struct {
+	FlowValidation
+	// err is the local error, when the source was rejected before any
+	// request.
+	err error
+}
+
+// Error returns "kestra: flow NAMESPACE/ID is invalid: constraint; ...".
+func (e *ValidationError) Error() string {
+	var b strings.Builder
+	b.WriteString("kestra: flow ")
+	if e.Namespace != "" || e.ID != "" {
+		b.WriteString(e.Namespace)
+		b.WriteByte('/')
+		b.WriteString(e.ID)
+		b.WriteByte(' ')
+	}
+	b.WriteString("is invalid")
+	if len(e.Constraints) > 0 {
+		b.WriteString(": ")
+		b.WriteString(strings.Join(e.Constraints, "; "))
+	}
+	return b.String()
+}
+
+// Is reports whether target is [ErrInvalid].
+func (e *ValidationError) Is(target error) bool { return target == ErrInvalid }
+
+// Unwrap returns the [*FlowSourceError] of a source rejected before any
+// request, else nil.
+func (e *ValidationError) Unwrap() error { return e.err }
+
+// Validate asks Kestra whether source is a valid flow, without saving it.
+// It returns nil for a valid flow, a [*ValidationError] listing each
+// violated constraint (with Kestra's warnings, deprecations and infos) for
+// an invalid one, and another error when the question could not be asked.
+// A source that does not parse, or lacks id, namespace or tasks, is a
+// *ValidationError built without a request.
+//
+// Kestra API: POST /api/v1/{tenant}/flows/validate
+func (s *FlowsService) Validate(ctx context.Context, source string) error {
+	ref, err := ParseFlow(source)
+	if err != nil {
+		ve := &ValidationError{err: err}
+		ve.Namespace, ve.ID = ref.Namespace, ref.ID
+		var each []error
+		if j, ok := err.(interface{ Unwrap() []error }); ok {
+			each = j.Unwrap()
+		} else {
+			each = []error{err}
+		}
+		for _, e := range each {
+			var fe *FlowSourceError
+			if errors.As(e, &fe) {
+				c := *fe
+				c.File = ""
+				ve.Constraints = append(ve.Constraints, strings.TrimPrefix(c.Error(), "kestra: flow source: "))
+			}
+		}
+		return ve
+	}
+	resp, err := s.c.raw.ValidateFlowsWithBody(ctx, s.c.tenant, yamlContentType, strings.NewReader(source))
+	var results []gen.ValidateConstraintViolation
+	if err := decode(resp, err, &results); err != nil {
+		return err
+	}
+	if len(results) != 1 {
+		return fmt.Errorf("kestra: validate: Kestra read %d flows in a source of one", len(results))
+	}
+	r := results[0]
+	if r.Constraints == "" {
+		return nil
+	}
+	return &ValidationError{FlowValidation: FlowValidation{
+		Namespace:        r.Namespace,
+		ID:               r.Flow,
+		Constraints:      splitConstraints(r.Constraints),
+		Outdated:         r.Outdated,
+		Warnings:         r.Warnings,
+		DeprecationPaths: r.DeprecationPaths,
+		Infos:            r.Infos,
+	}}
+}
+
+// splitConstraints splits Kestra's constraints text, the violations
+// joined as "path: message, path: message", at each ", " that starts
+// another "path: ".
+func splitConstraints(s string) []string {
+	var out []string
+	start := 0
+	for i := 0; i+2 <= len(s); i++ {
+		if s[i] == ',' && i+1 < len(s) && s[i+1] == ' ' && startsWithPath(s[i+2:]) {
+			out = append(out, strings.TrimSpace(s[start:i]))
+			start = i + 2
+		}
+	}
+	return append(out, strings.TrimSpace(s[start:]))
+}
+
+// startsWithPath reports whether s begins with a property path followed by
+// ": ", such as `tasks[0].id: ` or
+// `io.kestra.core.models.flows.FlowWithSource["tasks"]->java.util.ArrayList[0]: `.
+func startsWithPath(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == ':':
+			return i > 0 && i+1 < len(s) && s[i+1] == ' '
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9',
+			c == '.', c == '_', c == '[', c == ']', c == '"', c == '-', c == '>', c == '$':
+		default:
+			return false
+		}
+	}
+	return false
+}
+
+// FlowSearchOptions selects flows for [FlowsService.List] and
+// [FlowsService.All]. The zero value selects every flow. The filters
+// combine with AND.
+type FlowSearchOptions struct {
+	// Namespace keeps the flows of this namespace; with
+	// IncludeSubNamespaces, those of its sub-namespaces too.
+	Namespace            string
+	IncludeSubNamespaces bool
+	// FlowID keeps the flow of this id.
+	FlowID string
+	// Query keeps the flows whose id or namespace contain it.
+	Query string
+	// Labels keeps the flows that have every one of these labels.
+	Labels map[string]string
+	// Sort orders the results, each "field:asc" or "field:desc" (such as
+	// "id:asc"); Kestra rejects an unknown field with a 422.
+	Sort []string
+	// Page is the page to return, from 1 (the default). All starts there.
+	Page int
+	// Size is the number of flows per page: Kestra's default (10) for
+	// List, 100 for All.
+	Size int
+}
+
+// FlowPage is one page of flows, without their sources.
+type FlowPage struct {
+	// Flows are the flows of the page.
+	Flows []*Flow `json:"results"`
+	// Total is the number of flows matching the search, on all pages.
+	Total int `json:"total"`
+}
+
+func (o *FlowSearchOptions) params() *gen.SearchFlowsParams {
+	p := &gen.SearchFlowsParams{}
+	if o == nil {
+		return p
+	}
+	if o.Page > 0 {
+		n := int32(o.Page)
+		p.Page = &n
+	}
+	if o.Size > 0 {
+		n := int32(o.Size)
+		p.Size = &n
+	}
+	if len(o.Sort) > 0 {
+		sort := slices.Clone(o.Sort)
+		p.Sort = &sort
+	}
+	// Kestra's filters[field][OP]=value syntax; the generated client writes
+	// nested maps as deepObject, which is exactly that.
+	filters := map[string]any{}
+	if o.Namespace != "" {
+		op := "EQUALS"
+		if o.IncludeSubNamespaces {
+			op = "PREFIX"
+		}
+		filters["namespace"] = map[string]any{op: o.Namespace}
+	}
+	if o.FlowID != "" {
+		filters["flowId"] = map[string]any{"EQUALS": o.FlowID}
+	}
+	if o.Query != "" {
+		filters["q"] = map[string]any{"EQUALS": o.Query}
+	}
+	if len(o.Labels) > 0 {
+		labels := make(map[string]any, len(o.Labels))
+		for k, v := range o.Labels {
+			labels[k] = v
+		}
+		filters["labels"] = map[string]any{"EQUALS": labels}
+	}
+	if len(filters) > 0 {
+		p.Filters = &filters
+	}
+	return p
+}
+
+// List returns one page of the flows opts selects (nil: all flows),
+// without their sources.
+//
+// Kestra API: GET /api/v1/{tenant}/flows/search
+func (s *FlowsService) List(ctx context.Context, opts *FlowSearchOptions) (*FlowPage, error) {
+	resp, err := s.c.raw.SearchFlows(ctx, s.c.tenant, opts.params())
+	var page FlowPage
+	if err := decode(resp, err, &page); err != nil {
+		return nil, err
+	}
+	return &page, nil
+}
+
+// All iterates over the flows opts selects (nil: all flows), without their
+// sources, fetching pages as the loop needs them. opts is copied: changing
+// it afterwards has no effect. An error is yielded once, with a nil flow,
+// and ends the iteration.
+//
+//	for f, err := range c.Flows.All(ctx, &kestra.FlowSearchOptions{Namespace: "company.team"}) {
+//		if err != nil {
+//			return err
+//		}
+//		fmt.Println(f.ID)
+//	}
+//
+// Kestra API: GET /api/v1/{tenant}/flows/search
+func (s *FlowsService) All(ctx context.Context, opts *FlowSearchOptions) iter.Seq2[*Flow, error] {
+	var o FlowSearchOptions
+	if opts != nil {
+		o = *opts
+		o.Labels = maps.Clone(opts.Labels)
+		o.Sort = slices.Clone(opts.Sort)
+	}
+	if o.Page < 1 {
+		o.Page = 1
+	}
+	if o.Size < 1 {
+		o.Size = defaultFlowPageSize
+	}
+	return func(yield func(*Flow, error) bool) {
+		p := o
+		seen := (p.Page - 1) * p.Size
+		for {
+			page, err := s.List(ctx, &p)
+			if err != nil {
+				yield(nil, err)
+				return
+			}
+			for _, f := range page.Flows {
+				if !yield(f, nil) {
+					return
+				}
+			}
+			seen += len(page.Flows)
+			if len(page.Flows) < p.Size || seen >= page.Total {
+				return
+			}
+			p.Page++
+		}
+	}
+}
+
+// SyncOptions changes what [FlowsService.Sync] does.
+type SyncOptions struct {
+	// Delete deletes the flows of the namespace that are not among the
+	// sources. Without it they are kept (Kestra's own default is to delete
+	// them).
+	Delete bool
+	// DryRun computes the plan and sends nothing.
+	DryRun bool
+}
+
+// SyncPlan is what [FlowsService.Sync] does, or would do, to a namespace.
+// Each list holds flow ids, sorted.
+type SyncPlan struct {
+	// Namespace is the namespace synchronised.
+	Namespace string
+	// Created are the flows that did not exist.
+	Created []string
+	// Updated are the flows whose source changed.
+	Updated []string
+	// Unchanged are the flows whose source is the one stored.
+	Unchanged []string
+	// Deleted are the flows of the namespace missing from the sources,
+	// deleted because SyncOptions.Delete was set.
+	Deleted []string
+	// Kept are the flows of the namespace missing from the sources, kept
+	// because SyncOptions.Delete was not set.
+	Kept []string
+	// Applied is false for a dry run. Once applied, Updated and Unchanged
+	// are corrected by the revisions Kestra returned.
+	Applied bool
+	// Flows are the created, updated and unchanged flows as Kestra
+	// returned them, nil for a dry run.
+	Flows []*Flow
+}
+
+// Sync deploys sources, the complete set of flows of namespace, in one
+// request, and returns what it did. Every source is checked first, without
+// a request: each must parse, declare namespace (a flow of another
+// namespace is an error) and a distinct id. The plan is computed before
+// sending by comparing the sources with the stored ones of the namespace's
+// flows; with opts.DryRun it is returned without sending anything.
+//
+// The plan compares sources apart from leading and trailing blank space,
+// which Kestra trims from each source of a namespace update (Create,
+// Update and Apply store the source as it is). So the first Sync of a flow
+// created with a final newline may still write a revision with the same
+// content: the plan returned once applied reports it, as it reports every
+// flow by the revisions Kestra returned.
+//
+// Flows of the namespace missing from sources are kept unless opts.Delete
+// is set. Kestra splits the body on every "---", so a source containing
+// "---" anywhere (a document marker, a comment, a script) cannot be synced
+// and is an error: deploy it with [FlowsService.Apply]. opts may be nil.
+//
+// Kestra API: POST /api/v1/{tenant}/flows/{namespace}
+func (s *FlowsService) Sync(ctx context.Context, namespace string, sources []string, opts *SyncOptions) (*SyncPlan, error) {
+	var o SyncOptions
+	if opts != nil {
+		o = *opts
+	}
+	if namespace == "" {
+		return nil, errEmptyNamespace
+	}
+	if len(sources) == 0 {
+		return nil, fmt.Errorf("kestra: sync %s: no flows (delete flows one by one to empty a namespace)", namespace)
+	}
+	bySource := make(map[string]string, len(sources)) // id → source
+	for i, src := range sources {
+		ref, err := ParseFlow(src)
+		if err != nil {
+			return nil, fmt.Errorf("kestra: sync %s: source %d: %w", namespace, i, err)
+		}
+		if ref.Namespace != namespace {
+			return nil, fmt.Errorf("kestra: sync %s: source %d: flow %s/%s is in another namespace", namespace, i, ref.Namespace, ref.ID)
+		}
+		if _, dup := bySource[ref.ID]; dup {
+			return nil, fmt.Errorf("kestra: sync %s: source %d: flow id %q appears twice", namespace, i, ref.ID)
+		}
+		if strings.Contains(src, "---") {
+			return nil, fmt.Errorf("kestra: sync %s: source %d: flow %s contains \"---\", on which Kestra splits the body; deploy it with Apply", namespace, i, ref.ID)
+		}
+		bySource[ref.ID] = src
+	}
+
+	existing, err := s.ListNamespace(ctx, namespace)
+	if err != nil {
+		return nil, err
+	}
+	before := make(map[string]int32, len(existing))
+	var common []string
+	plan := &SyncPlan{Namespace: namespace}
+	for _, f := range existing {
+		before[f.ID] = f.Revision
+		if _, ok := bySource[f.ID]; ok {
+			common = append(common, f.ID)
+		} else if o.Delete {
+			plan.Deleted = append(plan.Deleted, f.ID)
+		} else {
+			plan.Kept = append(plan.Kept, f.ID)
+		}
+	}
+	for id := range bySource {
+		if _, ok := before[id]; !ok {
+			plan.Created = append(plan.Created, id)
+		}
+	}
+	stored, err := s.sources(ctx, namespace, common)
+	if err != nil {
+		return nil, err
+	}
+	for _, id := range common {
+		if javaTrim(stored[id]) == javaTrim(bySource[id]) {
+			plan.Unchanged = append(plan.Unchanged, id)
+		} else {
+			plan.Updated = append(plan.Updated, id)
+		}
+	}
+	plan.sort()
+	if o.DryRun {
+		return plan, nil
+	}
+
+	del := o.Delete
+	resp, err := s.c.raw.UpdateFlowsInNamespaceWithBody(ctx, s.c.tenant, namespace,
+		&gen.UpdateFlowsInNamespaceParams{Delete: &del}, yamlContentType,
+		strings.NewReader(strings.Join(sources, "\n---\n")))
+	var result []*Flow
+	if err := decode(resp, err, &result); err != nil {
+		return nil, err
+	}
+	plan.Applied = true
+	plan.Created, plan.Updated, plan.Unchanged, plan.Deleted = nil, nil, nil, nil
+	for _, f := range result {
+		rev, existed := before[f.ID]
+		switch {
+		case f.Deleted:
+			plan.Deleted = append(plan.Deleted, f.ID)
+			continue
+		case !existed:
+			plan.Created = append(plan.Created, f.ID)
+		case f.Revision == rev:
+			plan.Unchanged = append(plan.Unchanged, f.ID)
+		default:
+			plan.Updated = append(plan.Updated, f.ID)
+		}
+		plan.Flows = append(plan.Flows, f)
+	}
+	plan.sort()
+	return plan, nil
+}
+
+// javaTrim is Java's String.trim, which Kestra applies to each source of
+// a namespace update: it removes the characters up to U+0020 at both ends.
+func javaTrim(s string) string {
+	return strings.TrimFunc(s, func(r rune) bool { return r <= ' ' })
+}
+
+func (p *SyncPlan) sort() {
+	for _, l := range [][]string{p.Created, p.Updated, p.Unchanged, p.Deleted, p.Kept} {
+		slices.Sort(l)
+	}
+}
+
+// sources returns the stored sources of the flows ids of namespace,
+// fetched a few at a time.
+func (s *FlowsService) sources(ctx context.Context, namespace string, ids []string) (map[string]string, error) {
+	const workers = 4
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		mu       sync.Mutex
+		out      = make(map[string]string, len(ids))
+		firstErr error
+		wg       sync.WaitGroup
+		next     = make(chan string)
+	)
+	for range min(workers, len(ids)) {
+		wg.Go(func() {
+			for id := range next {
+				f, err := s.Get(ctx, namespace, id)
+				mu.Lock()
+				if err != nil && firstErr == nil {
+					firstErr = err
+					cancel()
+				} else if err == nil {
+					out[id] = f.Source
+				}
+				mu.Unlock()
+			}
+		})
+	}
+feed:
+	for _, id := range ids {
+		select {
+		case next <- id:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(next)
+	wg.Wait()
+	if firstErr == nil && ctx.Err() != nil {
+		firstErr = fmt.Errorf("kestra: %w", context.Cause(ctx))
+	}
+	return out, firstErr
+}
