@@ -3,6 +3,7 @@ package kestra
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net/url"
 	"os"
@@ -76,7 +77,12 @@ var fallbacks = map[string]string{
 // the variable.
 func LoadConfig() (Config, error) {
 	if err := godotenv.Load(); err != nil && !errors.Is(err, os.ErrNotExist) {
-		return Config{}, fmt.Errorf("kestra: read .env: %w", err)
+		var pathErr *fs.PathError
+		if errors.As(err, &pathErr) {
+			return Config{}, fmt.Errorf("kestra: read .env: %w", err)
+		}
+		// The parser's errors quote the file, secrets included.
+		return Config{}, errors.New("kestra: read .env: invalid syntax")
 	}
 	var env envVars
 	if err := envconfig.Process("KESTRA", &env); err != nil {

@@ -102,13 +102,34 @@ func TestLoadConfigDotEnvEmptyValueWins(t *testing.T) {
 	equal(t, "Username", loadConfig(t).Username, "")
 }
 
-func TestLoadConfigWithoutDotEnvDir(t *testing.T) {
+func TestLoadConfigDotEnvUnreadable(t *testing.T) {
 	cleanEnv(t)
 	if err := os.Mkdir(".env", 0o700); err != nil { // unreadable as a file
 		t.Fatal(err)
 	}
 	if _, err := kestra.LoadConfig(); err == nil || !strings.Contains(err.Error(), ".env") {
 		t.Errorf("LoadConfig with a .env directory: error = %v, want one naming .env", err)
+	}
+}
+
+// godotenv's syntax errors quote the file: they must not reach the caller.
+func TestLoadConfigBadDotEnvHidesSecrets(t *testing.T) {
+	for _, content := range []string{
+		"KESTRA_USERNAME=alice\nKESTRA_PASSWORD=\"s3cret\n",
+		"bad-name!=1\nKESTRA_PASSWORD=s3cret\n",
+		"KESTRA_TOKEN='s3cret\n",
+	} {
+		cleanEnv(t)
+		writeDotEnv(t, content)
+		cfg, err := kestra.LoadConfig()
+		if err == nil {
+			t.Errorf(".env %q: LoadConfig() = %v, want an error", content, cfg)
+			continue
+		}
+		if !strings.Contains(err.Error(), ".env") {
+			t.Errorf(".env %q: error %q does not name .env", content, err)
+		}
+		noSecret(t, "error", err.Error(), "s3cret")
 	}
 }
 
