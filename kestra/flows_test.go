@@ -1,6 +1,7 @@
 package kestra_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -616,4 +617,33 @@ func TestFlowsListNamespace(t *testing.T) {
 	if flows, err := env.c.Flows.ListNamespace(t.Context(), "nobody"); err != nil || len(flows) != 0 {
 		t.Errorf("ListNamespace(empty namespace) = %v, %v", flows, err)
 	}
+}
+
+func ExampleFlowsService_Sync() {
+	emu := emulator.New()
+	srv := httptest.NewServer(emu)
+	defer emu.Close()
+	defer srv.Close()
+	c, err := kestra.New(kestra.Config{URL: srv.URL})
+	if err != nil {
+		panic(err)
+	}
+	ctx := context.Background()
+
+	flow := func(id, message string) string {
+		return "id: " + id + "\nnamespace: company.team\ntasks:\n  - id: log\n    type: io.kestra.plugin.core.log.Log\n    message: " + message + "\n"
+	}
+	if _, err := c.Flows.Sync(ctx, "company.team", []string{flow("a", "one"), flow("legacy", "old")}, nil); err != nil {
+		panic(err)
+	}
+
+	// "legacy" is no longer among the sources: a dry run shows it would be
+	// kept, since Delete is not set.
+	plan, err := c.Flows.Sync(ctx, "company.team", []string{flow("a", "two"), flow("b", "new")}, &kestra.SyncOptions{DryRun: true})
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println("created", plan.Created, "updated", plan.Updated, "kept", plan.Kept, "applied", plan.Applied)
+	// Output:
+	// created [b] updated [a] kept [legacy] applied false
 }

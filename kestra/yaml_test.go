@@ -2,6 +2,7 @@ package kestra_test
 
 import (
 	"errors"
+	"fmt"
 	"maps"
 	"os"
 	"strings"
@@ -250,4 +251,21 @@ func FuzzParseFlow(f *testing.F) {
 			t.Fatalf("position %d:%d out of the source (at most %d lines): %v", fe.Line, fe.Column, lines, err)
 		}
 	})
+}
+
+func ExampleParseFlow() {
+	ref, err := kestra.ParseFlow(`id: hello
+namespace: company.team
+tasks:
+  - id: log
+    type: io.kestra.plugin.core.log.Log
+    message: Hello
+`)
+	fmt.Println(ref.Namespace, ref.ID, err)
+
+	_, err = kestra.ParseFlow("id: hello\ntasks:\n  - id: log\n   type: x\n")
+	fmt.Println(err)
+	// Output:
+	// company.team hello <nil>
+	// kestra: flow source: line 4, column 4: value is not allowed in this context
 }
