@@ -116,8 +116,9 @@ var pluginPrefixes = []string{
 	"io.kestra.plugin.fs.", "io.kestra.plugin.serdes.", "io.kestra.plugin.transform.",
 }
 
-// inputTypes are the 2.0 input types (Kestra's Type enum as the 2.0 spec
-// lists it); 1.3 also accepts the older BOOLEAN and ENUM.
+// inputTypes are the input types: Kestra's Type enum as the 2.0 spec lists
+// it, plus the older BOOLEAN and ENUM (the 2.0 spec no longer lists them;
+// whether 2.0 still accepts them is not established, so both are kept).
 var inputTypes = map[string]bool{
 	"STRING": true, "INT": true, "FLOAT": true, "BOOL": true, "DATETIME": true,
 	"DATE": true, "TIME": true, "DURATION": true, "JSON": true, "ARRAY": true, "FILE": true,
@@ -126,6 +127,8 @@ var inputTypes = map[string]bool{
 }
 
 var legacyInputTypes = map[string]bool{"BOOLEAN": true, "ENUM": true}
+
+const acceptLegacyInputTypes = true
 
 // canonicalType returns the canonical class of a known task or trigger
 // type, and false for an unknown one.
@@ -221,7 +224,7 @@ func parseFlow(src string, v Version) (*parsedFlow, *apiError) {
 		if t != "" {
 			in["type"] = strings.ToUpper(t) // enums are case-insensitive, written upper-case
 		}
-		if u := strings.ToUpper(t); t != "" && !inputTypes[u] && !(v == Version13 && legacyInputTypes[u]) {
+		if u := strings.ToUpper(t); t != "" && !inputTypes[u] && !((v == Version13 || acceptLegacyInputTypes) && legacyInputTypes[u]) {
 			path := fmt.Sprintf(`%s["inputs"]->java.util.ArrayList[%d]`, flowClass, i)
 			return nil, errInvalidEntityMsg("Invalid type: "+t,
 				Violation{Path: path, Message: "Invalid type: " + t},

@@ -83,12 +83,15 @@ func TestLogs13(t *testing.T) {
 	}
 }
 
-func TestInputTypesByVersion(t *testing.T) {
+func TestInputTypes(t *testing.T) {
 	t.Parallel()
-	src := "id: b\nnamespace: a\ninputs:\n  - id: x\n    type: BOOLEAN\ntasks:\n  - id: t\n    type: io.kestra.plugin.core.log.Log\n    message: hi\n"
+	src := "id: b\nnamespace: a\ninputs:\n  - id: x\n    type: NOPE\ntasks:\n  - id: t\n    type: io.kestra.plugin.core.log.Log\n    message: hi\n"
 	v2 := newTestServer(t)
-	assertJSONError(t, v2.do("POST", "/api/v1/main/flows", strings.NewReader(src), yamlHeader()), 422, "Invalid entity: Invalid type: BOOLEAN")
+	assertJSONError(t, v2.do("POST", "/api/v1/main/flows", strings.NewReader(src), yamlHeader()), 422, "Invalid entity: Invalid type: NOPE")
 	v13 := newTestServer(t, WithVersion(Version13))
-	v13.createFlow(src)
-	v2.createFlow(strings.Replace(src, "BOOLEAN", "bool", 1))
+	v13.createFlow(strings.Replace(src, "NOPE", "BOOLEAN", 1))
+	f := v2.createFlow(strings.Replace(src, "NOPE", "bool", 1))
+	if typ := f["inputs"].([]any)[0].(map[string]any)["type"]; typ != "BOOL" {
+		t.Errorf("input type written as %v", typ)
+	}
 }
