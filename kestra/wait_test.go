@@ -1,0 +1,181 @@
+package kestra_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kestra-go/sdk/internal/emulator"
+	"github.com/kestra-go/sdk/kestra"
+)
+
+func TestWaitSuccess(t *testing.T) {
+	t.Parallel()
+	env := newStreamEnv(t, emulator.WithSpeed(10))
+	ex := env.run(t, flowSuccess)
+	got, err := env.c.Executions.Wait(testCtx(t), ex.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.State.Current != kestra.StateSuccess || got.ID != ex.ID {
+		t.Fatalf("got %s %s", got.ID, got.State.Current)
+	}
+	// The final execution is the full one of the stream: outputs included.
+	var out struct{ Value string }
+	if err := got.TaskOutputs("answer", &out); err != nil || out.Value != "42" {
+		t.Fatalf("outputs %+v, %v", out, err)
+	}
+}
+
+func TestWaitFailed(t *testing.T) {
+	t.Parallel()
+	env := newStreamEnv(t, emulator.WithSpeed(10))
+	ex := env.run(t, flowFailed)
+	got, err := env.c.Executions.Wait(testCtx(t), ex.ID)
+	if got == nil || got.State.Current != kestra.StateFailed {
+		t.Fatalf("want the FAILED execution with the error, got %+v", got)
+	}
+	var execErr *kestra.ExecutionError
+	if !errors.As(err, &execErr) {
+		t.Fatalf("err = %v, want *ExecutionError", err)
+	}
+	want := kestra.ExecutionError{ID: ex.ID, Namespace: "demo.follow", FlowID: "broken", State: kestra.StateFailed, FailedTasks: []string{"boom"}}
+	if execErr.ID != want.ID || execErr.Namespace != want.Namespace || execErr.FlowID != want.FlowID ||
+		execErr.State != want.State || !slices.Equal(execErr.FailedTasks, want.FailedTasks) {
+		t.Fatalf("error %+v, want %+v", *execErr, want)
+	}
+	if msg := err.Error(); !strings.Contains(msg, ex.ID) || !strings.Contains(msg, "FAILED") || !strings.Contains(msg, "boom") {
+		t.Errorf("message %q names neither the execution, the state nor the failed task", msg)
+	}
+	var apiErr *kestra.APIError
+	if errors.As(err, &apiErr) {
+		t.Error("a failed execution is not an API error")
+	}
+}
+
+func TestWaitPausedThenResumed(t *testing.T) {
+	t.Parallel()
+	env := newStreamEnv(t, emulator.WithSpeed(10))
+	ex := env.run(t, flowPause)
+	var states []kestra.StateType
+	got, err := env.c.Executions.WaitFunc(testCtx(t), ex.ID, func(e *kestra.Execution) {
+		if len(states) == 0 || states[len(states)-1] != e.State.Current {
+			states = append(states, e.State.Current)
+		}
+		if e.State.Current == kestra.StatePaused {
+			// Wait does not stop at PAUSED: it sees the resume through.
+			if _, err := env.c.Executions.Resume(t.Context(), e.ID, nil); err != nil {
+				t.Error(err)
+			}
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.State.Current != kestra.StateSuccess {
+		t.Fatalf("final %s", got.State.Current)
+	}
+	if !slices.Contains(states, kestra.StatePaused) || states[len(states)-1] != kestra.StateSuccess {
+		t.Fatalf("states seen %v", states)
+	}
+	if tr, ok := got.TaskRun("after"); !ok || tr.State.Current != kestra.StateSuccess {
+		t.Fatal("the task after the pause did not run")
+	}
+}
+
+func TestWaitPollsWhenFollowIsMissing(t *testing.T) {
+	t.Parallel()
+	env := newStreamEnv(t, emulator.WithSpeed(10))
+	env.emu.InjectFault(emulator.Fault{Path: "/api/v1/main/executions/*/follow", Status: http.StatusNotFound, Message: "Not Found"})
+	ex := env.run(t, flowSuccess)
+	calls := 0
+	got, err := env.c.Executions.WaitFunc(testCtx(t), ex.ID, func(*kestra.Execution) { calls++ },
+		kestra.WaitMinDelay(5*time.Millisecond), kestra.WaitMaxDelay(20*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.State.Current != kestra.StateSuccess {
+		t.Fatalf("final %s", got.State.Current)
+	}
+	gets := env.followRequests("/api/v1/main/executions/" + ex.ID)
+	if gets < 2 {
+		t.Errorf("%d GETs of the execution, want polling", gets)
+	}
+	if calls < 2 || calls > gets {
+		t.Errorf("progress called %d times for %d polls", calls, gets)
+	}
+}
+
+func TestWaitPollingUnknownExecution(t *testing.T) {
+	t.Parallel()
+	env := newStreamEnv(t)
+	env.emu.InjectFault(emulator.Fault{Path: "/api/v1/main/executions/*/follow", Status: http.StatusNotFound, Message: "Not Found"})
+	_, err := env.c.Executions.Wait(testCtx(t), "nope")
+	if !errors.Is(err, kestra.ErrNotFound) {
+		t.Fatalf("err = %v, want ErrNotFound", err)
+	}
+}
+
+func TestWaitPollsWithoutEventStream(t *testing.T) {
+	t.Parallel()
+	exec := []byte(`{"id":"x","namespace":"n","flowId":"f","state":{"current":"WARNING"}}`)
+	srv := newPlainServer(t, exec)
+	c, err := kestra.New(kestra.Config{URL: srv})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := c.Executions.Wait(testCtx(t), "x")
+	if err != nil || got.State.Current != kestra.StateWarning {
+		t.Fatalf("got %+v, %v", got, err)
+	}
+}
+
+// newPlainServer answers every request with exec as JSON, follow
+// included, as a proxy that does not pass event streams might.
+func newPlainServer(t *testing.T, exec []byte) string {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(exec)
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
+func TestWaitUnknownExecution(t *testing.T) {
+	t.Parallel()
+	env := newStreamEnv(t, emulator.WithSpeed(20))
+	got, err := env.c.Executions.Wait(testCtx(t), "nope")
+	if got != nil || !errors.Is(err, kestra.ErrNotFound) {
+		t.Fatalf("got %v, %v; want ErrNotFound", got, err)
+	}
+}
+
+func TestWaitContextDeadline(t *testing.T) {
+	t.Parallel()
+	env := newStreamEnv(t, emulator.WithSpeed(10))
+	ex := env.run(t, flowPause)
+	ctx, cancel := context.WithTimeout(t.Context(), 200*time.Millisecond)
+	defer cancel()
+	_, err := env.c.Executions.Wait(ctx, ex.ID)
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("err = %v, want the context's error", err)
+	}
+}
+
+func TestExecutionErrorMessage(t *testing.T) {
+	t.Parallel()
+	err := &kestra.ExecutionError{ID: "abc", Namespace: "ns", FlowID: "f", State: kestra.StateKilled}
+	if got, want := err.Error(), "kestra: execution abc of ns.f ended KILLED"; got != want {
+		t.Errorf("%q, want %q", got, want)
+	}
+	err.FailedTasks = []string{"a", "b"}
+	if got, want := err.Error(), "kestra: execution abc of ns.f ended KILLED (failed tasks: a, b)"; got != want {
+		t.Errorf("%q, want %q", got, want)
+	}
+}
