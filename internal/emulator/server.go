@@ -207,21 +207,6 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.handler.ServeHTTP(w, r)
 }
 
-// go runs f on a goroutine tracked by Close.
-func (s *Server) goTracked(f func()) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closed {
-		return false
-	}
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
-		f()
-	}()
-	return true
-}
-
 // scaled converts a simulated duration to wall time.
 func (s *Server) scaled(d time.Duration) time.Duration {
 	return time.Duration(float64(d) / s.cfg.speed)
