@@ -173,6 +173,9 @@ func (s *Server) createExecution(w http.ResponseWriter, r *http.Request) error {
 	if wait {
 		final, ok := s.waitFinal(r, ex, sub)
 		if !ok {
+			if r.Context().Err() == nil && s.ctx.Err() == nil {
+				return errNotFound("") // deleted while waiting
+			}
 			return nil
 		}
 		snap = final

@@ -228,3 +228,24 @@ func TestFollowLogs13(t *testing.T) {
 		t.Errorf("minLevel=ERROR gave %s", f.data)
 	}
 }
+
+func TestFollowCutWhenDeleted(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t)
+	ts.createFlow(pauseFlow)
+	id := ts.execute("company.team", "pausing", "", nil).json(t)["id"].(string)
+	ts.waitState(id, "PAUSED")
+	resp := ts.openStream(t.Context(), "/api/v1/main/executions/"+id+"/follow")
+	br := bufio.NewReader(resp.Body)
+	for _, want := range []string{"start", "progress"} {
+		if f, err := readFrame(t, br); err != nil || f.id != want {
+			t.Fatalf("frame %q: %v %v", want, f.id, err)
+		}
+	}
+	if r := ts.do("DELETE", "/api/v1/main/executions/"+id, nil, nil); r.status != 204 {
+		t.Fatalf("delete: %d", r.status)
+	}
+	if _, err := io.ReadAll(br); !errors.Is(err, io.ErrUnexpectedEOF) {
+		t.Errorf("follow of a deleted execution ended with %v, want a cut", err)
+	}
+}
