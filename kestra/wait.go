@@ -159,3 +159,30 @@ func (s *ExecutionsService) poll(ctx context.Context, id string, wc *waitConfig,
 		}
 	}
 }
+
+// Run starts an execution of the flow namespace/flowID, as
+// [ExecutionsService.Create] does, and waits for its end, as
+// [ExecutionsService.Wait] does. It returns the final execution, with an
+// [*ExecutionError] when it failed. When the wait itself fails (ctx done,
+// connection lost), Run returns the execution as it was created, so that
+// its ID is known, together with the error. opts.Wait is ignored: Run waits
+// on the event stream, not on a request the server holds open.
+//
+// Kestra API: POST /api/v1/{tenant}/executions/{namespace}/{id}, then GET
+// /api/v1/{tenant}/executions/{executionId}/follow
+func (s *ExecutionsService) Run(ctx context.Context, namespace, flowID string, opts *ExecuteOptions, waitOpts ...WaitOption) (*Execution, error) {
+	var o ExecuteOptions
+	if opts != nil {
+		o = *opts
+	}
+	o.Wait = false
+	created, err := s.Create(ctx, namespace, flowID, &o)
+	if err != nil {
+		return nil, err
+	}
+	final, err := s.Wait(ctx, created.ID, waitOpts...)
+	if final == nil && err != nil {
+		return created, err
+	}
+	return final, err
+}

@@ -179,3 +179,35 @@ func TestExecutionErrorMessage(t *testing.T) {
 		t.Errorf("%q, want %q", got, want)
 	}
 }
+
+func TestRun(t *testing.T) {
+	t.Parallel()
+	env := newStreamEnv(t, emulator.WithSpeed(10))
+	env.deploy(t, flowSuccess)
+	env.deploy(t, flowFailed)
+	got, err := env.c.Executions.Run(testCtx(t), "demo.follow", "hello", &kestra.ExecuteOptions{Wait: true})
+	if err != nil || got.State.Current != kestra.StateSuccess {
+		t.Fatalf("Run: %v, %v", got, err)
+	}
+	for _, r := range env.emu.Requests() {
+		if r.Method == http.MethodPost && strings.Contains(r.RawQuery, "wait") {
+			t.Errorf("Run asked the server to hold the request: %s", r.RawQuery)
+		}
+	}
+	got, err = env.c.Executions.Run(testCtx(t), "demo.follow", "broken", nil)
+	var execErr *kestra.ExecutionError
+	if !errors.As(err, &execErr) || got == nil || got.State.Current != kestra.StateFailed {
+		t.Fatalf("Run of a failing flow: %v, %v", got, err)
+	}
+	if _, err := env.c.Executions.Run(testCtx(t), "demo.follow", "missing", nil); !errors.Is(err, kestra.ErrNotFound) {
+		t.Fatalf("Run of a missing flow: %v", err)
+	}
+
+	ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
+	defer cancel()
+	env.deploy(t, flowPause)
+	got, err = env.c.Executions.Run(ctx, "demo.follow", "approval", nil)
+	if !errors.Is(err, context.DeadlineExceeded) || got == nil || got.ID == "" {
+		t.Fatalf("Run cut short: %v, %v; want the created execution and the context's error", got, err)
+	}
+}
