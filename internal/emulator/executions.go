@@ -165,7 +165,7 @@ func (s *Server) createExecution(w http.ResponseWriter, r *http.Request) error {
 	s.startRunnerLocked(ex, 0, false)
 	var sub *execSub
 	if wait {
-		sub = s.subscribeLocked(ex)
+		sub = s.subscribeLocked(ex, true)
 	}
 	snap := ex.e.render(viewFull)
 	s.mu.Unlock()
@@ -187,10 +187,12 @@ func (s *Server) createExecution(w http.ResponseWriter, r *http.Request) error {
 
 // subscribeLocked registers a follower; its queue starts with the current
 // snapshot.
-func (s *Server) subscribeLocked(ex *execution) *execSub {
-	sub := &execSub{notify: make(chan struct{}, 1)}
+func (s *Server) subscribeLocked(ex *execution, finalOnly bool) *execSub {
+	sub := &execSub{notify: make(chan struct{}, 1), finalOnly: finalOnly}
 	ex.subs[sub] = struct{}{}
-	sub.push(snapshot{data: ex.last, final: ex.final})
+	if !finalOnly || ex.final {
+		sub.push(snapshot{data: s.snapshotLocked(ex), final: ex.final})
+	}
 	return sub
 }
 

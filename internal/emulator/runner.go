@@ -29,6 +29,8 @@ type execution struct {
 // execSub is one follower's queue of snapshots; nothing is coalesced, so
 // each step reaches each follower.
 type execSub struct {
+	finalOnly bool // wait=true needs only the end
+
 	mu     sync.Mutex
 	queue  []snapshot
 	notify chan struct{}
@@ -68,14 +70,27 @@ func (sub *execSub) take() ([]snapshot, bool) {
 	return q, sub.gone
 }
 
-// publishLocked snapshots the execution and hands it to every follower.
+// publishLocked records a change of the execution and hands its snapshot
+// to every follower. Nothing is marshalled when no one needs it.
 func (s *Server) publishLocked(ex *execution) {
-	b, _ := json.Marshal(ex.e.render(viewFull))
-	ex.last = b
+	ex.last = nil
 	ex.final = isTerminal(ex.e.State.Current) && ex.e.allTaskRunsTerminal()
 	for sub := range ex.subs {
-		sub.push(snapshot{data: b, final: ex.final})
+		if !sub.finalOnly || ex.final {
+			sub.push(snapshot{data: s.snapshotLocked(ex), final: ex.final})
+		}
 	}
+}
+
+// snapshotLocked returns the full Execution JSON of the current state.
+func (s *Server) snapshotLocked(ex *execution) []byte {
+	if ex.last == nil {
+		// Marshal in place (the lock is held): no copy of large task runs.
+		ex.e.Deleted = &falseValue
+		ex.last, _ = json.Marshal(ex.e)
+		ex.e.Deleted = nil
+	}
+	return ex.last
 }
 
 // startRunnerLocked starts a runner from task index from; it supersedes

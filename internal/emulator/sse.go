@@ -78,7 +78,7 @@ func (s *Server) followExecution(w http.ResponseWriter, r *http.Request) error {
 		s.mu.Lock()
 		ex = s.execs[id]
 		if ex != nil && ex.e.TenantID == tenantOf(r) {
-			sub = s.subscribeLocked(ex)
+			sub = s.subscribeLocked(ex, false)
 			s.mu.Unlock()
 			break
 		}
