@@ -503,3 +503,34 @@ func TestExecutionLabelsAndPauseActions(t *testing.T) {
 		t.Errorf("labels = %v", e["labels"])
 	}
 }
+
+func TestActions13(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t, WithVersion(Version13))
+	ts.createFlow(failFlow)
+	ts.createFlow(helloFlow)
+	id := ts.execute("company.team", "failing", "wait=true", nil).json(t)["id"].(string)
+	base := "/api/v1/main/executions/" + id
+	if r := ts.do("POST", base+"/restart", nil, nil); r.status != 200 || stateOf(r.json(t)) != "RESTARTED" {
+		t.Fatalf("1.3 restart: %d %s", r.status, r.body)
+	}
+	ts.waitState(id, "FAILED")
+	r := ts.do("POST", base+"/replay", nil, nil)
+	if r.status != 200 || r.json(t)["id"] == id {
+		t.Fatalf("1.3 replay: %d %s", r.status, r.body)
+	}
+	// 1.3 restarts any terminated execution but a KILLED one.
+	ok := ts.execute("company.team", "hello", "wait=true", nil).json(t)["id"].(string)
+	if r := ts.do("POST", "/api/v1/main/executions/"+ok+"/restart", nil, nil); r.status != 200 {
+		t.Errorf("1.3 restart of SUCCESS: %d %s", r.status, r.body)
+	}
+	ts.waitState(ok, "SUCCESS")
+	// The 2.0 action paths do not exist.
+	if r := ts.do("POST", base+"/actions/restart", nil, nil); r.status != 404 {
+		t.Errorf("1.3 /actions/restart: %d", r.status)
+	}
+	// GET returns the full Execution.
+	if e := ts.get(base).json(t); e["deleted"] != false {
+		t.Errorf("1.3 GET deleted = %v", e["deleted"])
+	}
+}
