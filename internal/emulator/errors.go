@@ -133,6 +133,7 @@ func writeError(w http.ResponseWriter, r *http.Request, err error) {
 		return
 	}
 	writeJSONError(w, r, http.StatusInternalServerError, "Internal server error: "+err.Error(), nil)
+	// Not an apiError: a bug of the emulator rather than an emulated error.
 }
 
 // writeJSON writes v as an application/json response.

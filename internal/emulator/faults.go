@@ -228,6 +228,8 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 			if mark, ok := r.Context().Value(ctxFaultMark).(*bool); ok {
 				*mark = true
 			}
+			s.cfg.logger.Info("fault injected", "method", r.Method, "path", r.URL.Path,
+				"status", f.Status, "reset", f.Reset, "dropAfterFrames", f.DropAfterFrames)
 			switch {
 			case f.Status != 0:
 				if f.RetryAfter != "" {
