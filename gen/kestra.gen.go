@@ -2197,7 +2197,7 @@ type AbstractTrigger struct {
 	StopAfter            []StateType            `json:"stopAfter,omitempty,omitzero"`
 	Type                 string                 `json:"type"`
 	Version              string                 `json:"version,omitempty,omitzero"`
-	When                 string                 `json:"when"`
+	When                 string                 `json:"when,omitempty,omitzero"`
 	WorkerSelector       WorkerSelector         `json:"workerSelector,omitempty,omitzero"`
 	AdditionalProperties map[string]interface{} `json:"-"`
 }

@@ -55,7 +55,7 @@ inputs:
   - id: count
     type: INT
   - id: enabled
-    type: BOOLEAN
+    type: BOOL
   - id: config
     type: JSON
   - id: doc
@@ -81,7 +81,7 @@ tasks:
     type: io.kestra.plugin.core.flow.Pause
     onResume:
       - id: approved
-        type: BOOLEAN
+        type: BOOL
       - id: reason
         type: STRING
         required: false

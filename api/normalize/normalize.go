@@ -226,9 +226,16 @@ var leakedGetter = regexp.MustCompile(`^(get|is)([A-Z].*)$`)
 //   - A required name with no such property is dropped.
 //   - additionalProperties typed {type: object} stands for a Java
 //     Map<String, Object>, whose values are any JSON: it becomes {}.
+//   - An array schema without items (a Java collection of Object) gets
+//     items: {}, which OpenAPI requires.
 func fixGenerics(n *yaml.Node) {
 	switch n.Kind {
 	case yaml.MappingNode:
+		if t := get(n, "type"); t != nil && t.Kind == yaml.ScalarNode && t.Value == "array" && get(n, "items") == nil {
+			n.Content = append(n.Content,
+				&yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: "items"},
+				&yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"})
+		}
 		if props := get(n, "properties"); props != nil && props.Kind == yaml.MappingNode {
 			fixLeakedGetters(n, props)
 		}

@@ -117,8 +117,8 @@ var pluginPrefixes = []string{
 }
 
 // inputTypes are the input types: Kestra's Type enum as the 2.0 spec lists
-// it, plus the older BOOLEAN and ENUM (the 2.0 spec no longer lists them;
-// whether 2.0 still accepts them is not established, so both are kept).
+// it. The older BOOLEAN and ENUM are accepted by 1.3 only: the 2.0 spec,
+// generated from the server's own enum, no longer lists them.
 var inputTypes = map[string]bool{
 	"STRING": true, "INT": true, "FLOAT": true, "BOOL": true, "DATETIME": true,
 	"DATE": true, "TIME": true, "DURATION": true, "JSON": true, "ARRAY": true, "FILE": true,
@@ -127,8 +127,6 @@ var inputTypes = map[string]bool{
 }
 
 var legacyInputTypes = map[string]bool{"BOOLEAN": true, "ENUM": true}
-
-const acceptLegacyInputTypes = true
 
 // canonicalType returns the canonical class of a known task or trigger
 // type, and false for an unknown one.
@@ -224,7 +222,7 @@ func parseFlow(src string, v Version) (*parsedFlow, *apiError) {
 		if t != "" {
 			in["type"] = strings.ToUpper(t) // enums are case-insensitive, written upper-case
 		}
-		if u := strings.ToUpper(t); t != "" && !inputTypes[u] && !((v == Version13 || acceptLegacyInputTypes) && legacyInputTypes[u]) {
+		if u := strings.ToUpper(t); t != "" && !inputTypes[u] && !(v == Version13 && legacyInputTypes[u]) {
 			path := fmt.Sprintf(`%s["inputs"]->java.util.ArrayList[%d]`, flowClass, i)
 			return nil, errInvalidEntityMsg("Invalid type: "+t,
 				Violation{Path: path, Message: "Invalid type: " + t},

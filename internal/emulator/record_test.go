@@ -39,19 +39,12 @@ var (
 
 // knownSpecDefects are mismatches where the spec, not the emulator, is
 // wrong against kestra-api-facts.md; each is matched by operationId and a
-// regexp on the error text.
+// regexp on the error text. It is empty: the overlay fixes each one found.
 var knownSpecDefects = []struct {
 	operation string
 	errRe     *regexp.Regexp
 	why       string
-}{
-	{"exportNamespaceFiles", regexp.MustCompile(`format "byte"`),
-		"the zip is raw bytes (application/octet-stream); the spec types it format: byte (base64) instead of binary"},
-	{"createFlow", regexp.MustCompile(`"/inputs/\d+/type".*Value: "BOOLEAN"`),
-		"the 2.0 spec's input Type enum has BOOL but not BOOLEAN; the emulator still accepts BOOLEAN (the SDK's tests use it)"},
-	{"createFlow", regexp.MustCompile(`property "when" is missing`),
-		"AbstractTrigger requires when; Kestra omits null fields and the facts know no default for it"},
-}
+}{}
 
 func loadSpec() (routers.Router, error) {
 	specOnce.Do(func() {
