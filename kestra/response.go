@@ -28,7 +28,12 @@ func decode(resp *http.Response, err error, out any) error {
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxResponse))
 		return nil
 	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxResponse))
+	var body []byte
+	if bb, ok := resp.Body.(*bufferedBody); ok {
+		body = bb.buf // read by the transport
+	} else {
+		body, err = io.ReadAll(io.LimitReader(resp.Body, maxResponse))
+	}
 	if err != nil {
 		return fmt.Errorf("kestra: %s %s: read response: %w", resp.Request.Method, resp.Request.URL.Path, err)
 	}

@@ -1,15 +1,18 @@
 package kestra
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"math/rand/v2"
+	"mime"
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -145,8 +148,67 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		cancel()
 		return nil, err
 	}
+	if _, ok := resp.Body.(*bufferedBody); ok {
+		// Read in full already: the deadline has nothing left to bound.
+		cancel()
+		return resp, nil
+	}
 	resp.Body = &cancelBody{ReadCloser: resp.Body, cancel: cancel}
 	return resp, nil
+}
+
+// bufferedBody is a response body the transport read in full, so that a
+// connection lost in the middle of it could be retried like one lost before
+// the status. decode uses buf without copying it.
+type bufferedBody struct {
+	*bytes.Reader
+	buf []byte
+}
+
+func (*bufferedBody) Close() error { return nil }
+
+// shouldBuffer reports whether the transport reads resp's body itself: the
+// JSON answer of an idempotent call that neither streams nor waits on the
+// server. Event streams, downloads and other bodies are handed over as they
+// arrive.
+func shouldBuffer(req *http.Request, resp *http.Response) bool {
+	if !idempotent(req.Method) || req.Method == http.MethodHead || resp.Body == nil || resp.Body == http.NoBody ||
+		resp.ContentLength == 0 || resp.ContentLength > maxResponse ||
+		req.Context().Value(noTimeoutKey) != nil || req.Header.Get("Accept") == "text/event-stream" {
+		return false
+	}
+	mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
+	return mt == "application/json" || strings.HasSuffix(mt, "+json")
+}
+
+// bufferBody replaces resp.Body with its content, read in full (at most
+// maxResponse bytes). On a read error the body is closed and resp is
+// unusable.
+func bufferBody(resp *http.Response) error {
+	size := 512
+	if resp.ContentLength > 0 {
+		// One more byte, so that the read that reports EOF needs no growth.
+		size = int(resp.ContentLength) + 1
+	}
+	buf := make([]byte, 0, size)
+	r := io.LimitReader(resp.Body, maxResponse)
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			resp.Body.Close()
+			return fmt.Errorf("read response: %w", err)
+		}
+	}
+	resp.Body.Close()
+	resp.Body = &bufferedBody{Reader: bytes.NewReader(buf), buf: buf}
+	return nil
 }
 
 // cancelBody releases the per-call deadline when the body is closed.
@@ -175,6 +237,12 @@ func (t *transport) retry(req *http.Request) (*http.Response, error) {
 		}
 		start := time.Now()
 		resp, err := t.base.RoundTrip(req)
+		if err == nil && !retryableStatus(resp.StatusCode) && shouldBuffer(req, resp) {
+			if rerr := bufferBody(resp); rerr != nil {
+				// Lost mid-body: as retryable as lost before the status.
+				resp, err = nil, rerr
+			}
+		}
 		t.log(req, resp, err, attempt, time.Since(start))
 
 		last := attempt >= t.policy.MaxAttempts || !replayable || ctx.Err() != nil
