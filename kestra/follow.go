@@ -19,7 +19,8 @@ type FollowOption func(*streamConfig)
 // FollowMaxReconnects sets how many times in a row a lost connection is
 // reopened before the stream gives up and asks for the execution once
 // more; the default is 5, and 0 never reconnects. A connection that
-// delivered the execution resets the count.
+// delivered a change, stayed open 30s, or was closed by
+// [FollowIdleTimeout] resets the count.
 func FollowMaxReconnects(n int) FollowOption {
 	return func(sc *streamConfig) { sc.maxReconnects = max(n, 0) }
 }
@@ -92,15 +93,21 @@ func (s *ExecutionsService) follow(ctx context.Context, id string, sc *streamCon
 	var (
 		lastSig string
 		emitted bool
+		ended   bool // a terminal snapshot was emitted
 		stopped bool
 	)
+	changed := false // since the last connection was opened
 	send := func(e *Execution, final bool) {
 		sig := e.stateSignature()
 		dup := emitted && sig == lastSig
-		if dup && !final {
+		// An execution does not leave a terminal state while it is
+		// followed: a snapshot that says otherwise is stale.
+		if !final && (dup || ended && !e.IsTerminal()) {
 			return
 		}
+		changed = changed || !dup
 		lastSig, emitted = sig, true
+		ended = ended || e.IsTerminal()
 		if !emit(e, final, dup) {
 			stopped = true
 		}
@@ -113,9 +120,11 @@ func (s *ExecutionsService) follow(ctx context.Context, id string, sc *streamCon
 	for {
 		var (
 			progress  bool
-			ended     bool
+			end       bool
 			decodeErr error
 		)
+		changed = false
+		opened := time.Now()
 		res, err := runConn(ctx, sc, open, func(tag, data string) bool {
 			if tag != tagProgress && tag != tagEnd {
 				return true // start, and tags this client does not know
@@ -126,12 +135,12 @@ func (s *ExecutionsService) follow(ctx context.Context, id string, sc *streamCon
 				return false
 			}
 			progress = true
-			ended = tag == tagEnd
-			send(e, ended)
-			return !ended && !stopped
+			end = tag == tagEnd
+			send(e, end)
+			return !end && !stopped
 		})
 		switch {
-		case stopped || ended:
+		case stopped || end:
 			return nil
 		case decodeErr != nil:
 			return decodeErr
@@ -144,9 +153,10 @@ func (s *ExecutionsService) follow(ctx context.Context, id string, sc *streamCon
 			e    *Execution
 			gerr error
 		)
-		if !progress {
+		if !progress || ended {
 			// Kestra drops the stream of an execution it cannot find; the
-			// execution itself tells whether it exists, or has ended.
+			// execution itself tells whether it exists, or has ended (and
+			// one seen ended needs no new stream to say so again).
 			e, gerr = s.Get(ctx, id)
 			switch {
 			case gerr == nil && e.IsTerminal():
@@ -157,7 +167,8 @@ func (s *ExecutionsService) follow(ctx context.Context, id string, sc *streamCon
 			case ctx.Err() != nil:
 				return context.Cause(ctx)
 			}
-		} else {
+		}
+		if healthyConn(changed, opened, err) {
 			failures = 0
 		}
 		failures++

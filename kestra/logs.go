@@ -61,7 +61,8 @@ type LogFollowOptions struct {
 	Grace time.Duration
 	// MaxReconnects is how many times in a row a lost connection is
 	// reopened before the iteration ends with an error. Zero means 5;
-	// negative never reconnects.
+	// negative never reconnects. A connection that delivered a new line,
+	// stayed open 30s, or was closed by IdleTimeout resets the count.
 	MaxReconnects int
 	// IdleTimeout treats a connection that receives no byte for this long
 	// as lost (see [FollowIdleTimeout]). Zero waits forever.
@@ -306,12 +307,12 @@ func (s *LogsService) Follow(ctx context.Context, executionID string, opts *LogF
 		failures := 0
 		for {
 			var (
-				gotFrame  bool
+				newLine   bool
 				stopped   bool
 				decodeErr error
 			)
+			opened := time.Now()
 			res, err := runConn(lctx, &sc, open, func(tag, data string) bool {
-				gotFrame = true
 				grace.touch()
 				if tag != tagProgress {
 					return true // start, and tags this client does not know
@@ -329,6 +330,7 @@ func (s *LogsService) Follow(ctx context.Context, executionID string, opts *LogF
 					return true
 				}
 				seen[k] = struct{}{}
+				newLine = true
 				if !yield(l, nil) {
 					stopped = true
 					return false
@@ -348,7 +350,7 @@ func (s *LogsService) Follow(ctx context.Context, executionID string, opts *LogF
 				return
 			}
 			grace.hold()
-			if gotFrame {
+			if healthyConn(newLine, opened, err) {
 				failures = 0
 			}
 			failures++

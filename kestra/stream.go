@@ -168,6 +168,20 @@ func runConn(ctx context.Context, sc *streamConfig, open openFunc, onFrame func(
 	return connDropped, fmt.Errorf("kestra: stream: %w", io.ErrUnexpectedEOF)
 }
 
+// healthyAfter is how long a connection must have stayed open for its loss
+// not to count against the reconnect budget.
+const healthyAfter = 30 * time.Second
+
+// healthyConn reports whether a lost connection worked: it delivered
+// something new, stayed open a while, or was closed by the idle timeout
+// (on purpose). Only the loss of a connection that did not work counts
+// against the reconnect budget, so that a stream cut by a proxy now and
+// then lives on, while a server that drops every connection at once does
+// not keep the stream reconnecting forever.
+func healthyConn(changed bool, opened time.Time, err error) bool {
+	return changed || time.Since(opened) >= healthyAfter || errors.Is(err, errIdle)
+}
+
 // idleReader arms a timer for each Read, so that a Read blocked longer than
 // d cancels the connection. Time spent outside Read does not count.
 type idleReader struct {
