@@ -5,9 +5,11 @@ GO       ?= go
 SPEC     ?= ../shared/kestra-openapi/kestra-ee.yml
 BENCH    ?= .
 BENCHTIME ?= 1s
+BENCHCOUNT ?= 1
 FUZZTIME ?= 30s
+FUZZ     ?= .
 
-.PHONY: all spec generate check-generated test test-short lint bench fuzz emulator
+.PHONY: all spec generate check-generated test test-short lint bench buildcost fuzz emulator
 
 all: lint test
 
@@ -38,14 +40,27 @@ lint:
 	$(GO) vet ./...
 	$(GO) run honnef.co/go/tools/cmd/staticcheck ./...
 
-## bench: SDK against raw net/http baselines, in the same run.
+## bench: SDK against raw net/http baselines, in the same run. Writes
+## bench.out (benchstat input; BENCHCOUNT=6 for a benchstat-worthy sample),
+## then prints each /sdk benchmark against its /raw twin: ns/op ratio and
+## allocs difference.
 bench:
-	$(GO) test -run '^$$' -bench '$(BENCH)' -benchmem -benchtime $(BENCHTIME) -count 1 ./kestra/... | tee bench.out
+	@rc=$$(mktemp); { $(GO) test -run '^$$' -bench '$(BENCH)' -benchmem -benchtime $(BENCHTIME) -count $(BENCHCOUNT) ./kestra/...; echo $$? > $$rc; } | tee bench.out; \
+	  s=$$(cat $$rc); rm -f $$rc; [ "$$s" = 0 ] || exit $$s
+	@echo; $(GO) run ./internal/benchreport < bench.out
 
-## fuzz: run each fuzz target for FUZZTIME (not part of CI; the seed corpora run in `make test`).
+## buildcost: build time and binary size of tiny programs importing kestra,
+## gen, or only net/http (cold and warm cache; not part of test).
+buildcost:
+	$(GO) run ./internal/buildcost
+
+## fuzz: run each fuzz target matching FUZZ (a regexp, default all) for
+## FUZZTIME (not part of CI; the seed corpora run in `make test`):
+##   make fuzz FUZZ=ParseErrorBody FUZZTIME=10s
 fuzz:
 	@for pkg in $$($(GO) list ./...); do \
-	  for f in $$($(GO) test -list '^Fuzz' $$pkg 2>/dev/null | grep '^Fuzz'); do \
+	  list=$$($(GO) test -list '^Fuzz' $$pkg) || { echo "$$list"; exit 1; }; \
+	  for f in $$(echo "$$list" | grep '^Fuzz' | grep -E '$(FUZZ)'); do \
 	    echo "== $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
 	  done; \
 	done
