@@ -229,7 +229,7 @@ func TestFollowSurvivesDrops(t *testing.T) {
 	for _, p := range positions {
 		t.Run(p.name, func(t *testing.T) {
 			t.Parallel()
-			env := newStreamEnv(t, emulator.WithSpeed(2))
+			env := newStreamEnv(t, emulator.WithSpeed(1))
 			env.deploy(t, flowSuccess)
 			env.emu.InjectFault(emulator.Fault{Path: "/api/v1/main/executions/*/follow", Times: 1, DropAfterFrames: p.frames})
 			ex, err := env.c.Executions.Create(t.Context(), "demo.follow", "hello", nil)
