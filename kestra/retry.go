@@ -181,8 +181,9 @@ func shouldBuffer(req *http.Request, resp *http.Response) bool {
 	return mt == "application/json" || strings.HasSuffix(mt, "+json")
 }
 
-// bufferBody replaces resp.Body with its content, read in full (at most
-// maxResponse bytes). On a read error the body is closed and resp is
+// bufferBody replaces resp.Body with its content, read in full. A body
+// longer than maxResponse is handed over as it is: what was read, then the
+// rest from the connection. On a read error the body is closed and resp is
 // unusable.
 func bufferBody(resp *http.Response) error {
 	size := 512
@@ -206,9 +207,18 @@ func bufferBody(resp *http.Response) error {
 			return fmt.Errorf("read response: %w", err)
 		}
 	}
+	if len(buf) >= maxResponse {
+		resp.Body = readCloser{io.MultiReader(bytes.NewReader(buf), resp.Body), resp.Body}
+		return nil
+	}
 	resp.Body.Close()
 	resp.Body = &bufferedBody{Reader: bytes.NewReader(buf), buf: buf}
 	return nil
+}
+
+type readCloser struct {
+	io.Reader
+	io.Closer
 }
 
 // cancelBody releases the per-call deadline when the body is closed.
