@@ -194,12 +194,18 @@ func attrsOf(p string, e *nsFile) fileAttrs {
 	return a
 }
 
-func (s *Server) listDirectory(w http.ResponseWriter, r *http.Request) error {
+// dirPathParam reads the path query parameter of a directory operation,
+// where an absent path means the root.
+func dirPathParam(r *http.Request) (string, error) {
 	p := r.URL.Query().Get("path")
 	if p == "" {
 		p = "/"
 	}
-	p, err := cleanPath(p)
+	return cleanPath(p)
+}
+
+func (s *Server) listDirectory(w http.ResponseWriter, r *http.Request) error {
+	p, err := dirPathParam(r)
 	if err != nil {
 		return err
 	}
@@ -240,11 +246,7 @@ func (s *Server) createDirectory(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) fileStats(w http.ResponseWriter, r *http.Request) error {
-	p := r.URL.Query().Get("path")
-	if p == "" {
-		p = "/"
-	}
-	p, err := cleanPath(p)
+	p, err := dirPathParam(r)
 	if err != nil {
 		return err
 	}
