@@ -32,7 +32,7 @@ func build(dir, cache, out string, ldflags ...string) (time.Duration, int64, err
 	args := []string{"build", "-o", out}
 	args = append(args, ldflags...)
 	args = append(args, "./internal/buildcost/testdata/"+dir)
-	cmd := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), args...)
+	cmd := exec.Command("go", args...)
 	cmd.Env = append(os.Environ(), "GOCACHE="+cache, "GOFLAGS=-mod=readonly")
 	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
 	start := time.Now()
