@@ -230,17 +230,17 @@ func (c *Client) WithTenant(tenant string) *Client {
 }
 
 // String describes the client without its secrets.
-func (c *Client) String() string {
+func (c Client) String() string {
 	return fmt.Sprintf("kestra.Client{URL:%q, Tenant:%q}", c.baseURL.String(), c.tenant)
 }
 
 // GoString is String, so that %#v redacts too.
-func (c *Client) GoString() string { return c.String() }
+func (c Client) GoString() string { return c.String() }
 
 // Format makes every verb print the redacted form.
-func (c *Client) Format(f fmt.State, verb rune) { fmt.Fprint(f, c.String()) }
+func (c Client) Format(f fmt.State, verb rune) { fmt.Fprint(f, c.String()) }
 
 // LogValue makes slog print the redacted form.
-func (c *Client) LogValue() slog.Value {
+func (c Client) LogValue() slog.Value {
 	return slog.GroupValue(slog.String("url", c.baseURL.String()), slog.String("tenant", c.tenant))
 }
