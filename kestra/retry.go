@@ -142,6 +142,11 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if t.timeout <= 0 || req.Context().Value(noTimeoutKey) != nil || req.Header.Get("Accept") == "text/event-stream" {
 		return t.retry(req)
 	}
+	if d, ok := req.Context().Deadline(); ok && time.Until(d) <= t.timeout {
+		// The caller's deadline comes first: a timer of our own would
+		// bound nothing more.
+		return t.retry(req)
+	}
 	ctx, cancel := context.WithTimeout(req.Context(), t.timeout)
 	resp, err := t.retry(req.WithContext(ctx))
 	if err != nil {
