@@ -166,7 +166,7 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 // connection lost in the middle of it could be retried like one lost before
 // the status. decode uses buf without copying it.
 type bufferedBody struct {
-	*bytes.Reader
+	bytes.Reader
 	buf []byte
 }
 
@@ -217,7 +217,9 @@ func bufferBody(resp *http.Response) error {
 		return nil
 	}
 	resp.Body.Close()
-	resp.Body = &bufferedBody{Reader: bytes.NewReader(buf), buf: buf}
+	bb := &bufferedBody{buf: buf}
+	bb.Reset(buf)
+	resp.Body = bb
 	return nil
 }
 
