@@ -109,30 +109,18 @@ tasks:
 )
 
 // execEnv is an emulator, an HTTP server for it, and a client.
-type execEnv struct {
-	emu *emulator.Server
-	srv *httptest.Server
-	c   *kestra.Client
-}
+type execEnv struct{ *emuEnv }
 
 // newExecEnv starts an emulator with the given flows deployed. wrap, when
 // not nil, wraps the emulator's handler.
 func newExecEnv(t *testing.T, wrap func(http.Handler) http.Handler, opts []emulator.Option, flows ...string) *execEnv {
 	t.Helper()
-	emu := emulator.New(append([]emulator.Option{emulator.WithSpeed(200)}, opts...)...)
-	var h http.Handler = emu
-	if wrap != nil {
-		h = wrap(emu)
-	}
-	srv := httptest.NewServer(h)
-	t.Cleanup(func() {
-		emu.Close()
-		srv.Close()
+	env := newEmuEnv(t, emuSetup{
+		emu:    append([]emulator.Option{emulator.WithSpeed(200)}, opts...),
+		wrap:   wrap,
+		client: []kestra.Option{kestra.WithRetry(kestra.NoRetry)},
 	})
-	c, err := kestra.New(kestra.Config{URL: srv.URL}, kestra.WithRetry(kestra.NoRetry))
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := env.c
 	for _, f := range flows {
 		resp, err := c.API().CreateFlowWithBody(t.Context(), c.Tenant(), nil, "application/x-yaml", strings.NewReader(f))
 		if err != nil {
@@ -144,20 +132,16 @@ func newExecEnv(t *testing.T, wrap func(http.Handler) http.Handler, opts []emula
 			t.Fatalf("create flow: %d %s", resp.StatusCode, body)
 		}
 	}
-	emu.ClearRequests()
-	return &execEnv{emu: emu, srv: srv, c: c}
+	env.emu.ClearRequests()
+	return &execEnv{env}
 }
 
 // requests returns the recorded requests whose path contains part,
 // ignoring GET /api/v1/configs.
 func (env *execEnv) requests(part string) []emulator.Request {
-	var out []emulator.Request
-	for _, r := range env.emu.Requests() {
-		if r.Path != "/api/v1/configs" && strings.Contains(r.Path, part) {
-			out = append(out, r)
-		}
-	}
-	return out
+	return env.requestsWhere(func(r emulator.Request) bool {
+		return r.Path != "/api/v1/configs" && strings.Contains(r.Path, part)
+	})
 }
 
 // waitFor polls the execution until cond holds.

@@ -91,7 +91,7 @@ func TestFilesRoundTripEscaping(t *testing.T) {
 		"/q/a&b=c#d+e%20f?.txt",
 		"/日本/語.sql",
 	} {
-		env.em.ClearRequests()
+		env.emu.ClearRequests()
 		content := "content of " + p
 		if err := env.c.Files.Upload(ctx, "company.team", p, strings.NewReader(content)); err != nil {
 			t.Fatalf("Upload(%q): %v", p, err)
@@ -267,7 +267,7 @@ func TestFilesRejectBeforeRequest(t *testing.T) {
 	if _, err := fs.Export(ctx, ""); err == nil {
 		t.Error("Export(empty namespace): no error")
 	}
-	if n := len(env.em.Requests()); n != 0 {
+	if n := len(env.emu.Requests()); n != 0 {
 		t.Errorf("the server saw %d requests, want none", n)
 	}
 }

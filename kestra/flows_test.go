@@ -16,36 +16,19 @@ import (
 )
 
 // flowsEnv is a client talking to a fresh emulator.
-type flowsEnv struct {
-	c   *kestra.Client
-	emu *emulator.Server
-}
+type flowsEnv struct{ *emuEnv }
 
 func newFlowsEnv(t *testing.T, opts ...emulator.Option) *flowsEnv {
 	t.Helper()
-	emu := emulator.New(opts...)
-	srv := httptest.NewServer(emu)
-	t.Cleanup(func() {
-		srv.Close()
-		emu.Close()
-	})
-	c, err := kestra.New(kestra.Config{URL: srv.URL}, kestra.WithRetry(kestra.NoRetry))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &flowsEnv{c: c, emu: emu}
+	return &flowsEnv{newEmuEnv(t, emuSetup{emu: opts, client: []kestra.Option{kestra.WithRetry(kestra.NoRetry)}})}
 }
 
 // requests returns the requests the emulator saw with this method whose
 // path ends with suffix.
 func (e *flowsEnv) requests(method, suffix string) []emulator.Request {
-	var out []emulator.Request
-	for _, r := range e.emu.Requests() {
-		if r.Method == method && strings.HasSuffix(r.Path, suffix) {
-			out = append(out, r)
-		}
-	}
-	return out
+	return e.requestsWhere(func(r emulator.Request) bool {
+		return r.Method == method && strings.HasSuffix(r.Path, suffix)
+	})
 }
 
 // flowSource is a valid flow whose comment and message make each source

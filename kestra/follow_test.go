@@ -19,26 +19,13 @@ import (
 )
 
 // streamEnv is a client talking to an in-process emulator.
-type streamEnv struct {
-	c   *kestra.Client
-	emu *emulator.Server
-	srv *httptest.Server
-}
+type streamEnv struct{ *emuEnv }
 
 func newStreamEnv(t testing.TB, opts ...emulator.Option) *streamEnv {
 	t.Helper()
-	emu := emulator.New(opts...)
-	srv := httptest.NewServer(emu)
-	t.Cleanup(func() {
-		emu.Close()
-		srv.Close()
-	})
-	c, err := kestra.New(kestra.Config{URL: srv.URL},
-		kestra.WithRetry(kestra.RetryPolicy{MaxAttempts: 2, MinDelay: time.Millisecond, MaxDelay: 5 * time.Millisecond}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &streamEnv{c: c, emu: emu, srv: srv}
+	return &streamEnv{newEmuEnv(t, emuSetup{emu: opts, client: []kestra.Option{
+		kestra.WithRetry(kestra.RetryPolicy{MaxAttempts: 2, MinDelay: time.Millisecond, MaxDelay: 5 * time.Millisecond}),
+	}})}
 }
 
 // deploy creates the flow src through the generated client.
@@ -67,13 +54,9 @@ func (e *streamEnv) run(t testing.TB, src string) *kestra.Execution {
 
 // followRequests counts the follow requests made for execution id.
 func (e *streamEnv) followRequests(path string) int {
-	n := 0
-	for _, r := range e.emu.Requests() {
-		if r.Method == http.MethodGet && r.Path == path {
-			n++
-		}
-	}
-	return n
+	return len(e.requestsWhere(func(r emulator.Request) bool {
+		return r.Method == http.MethodGet && r.Path == path
+	}))
 }
 
 func flowRef(src string) (ns, id string) {

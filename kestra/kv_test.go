@@ -17,40 +17,19 @@ import (
 )
 
 // storeEnv is an emulator on a loopback port and a client of it.
-type storeEnv struct {
-	em *emulator.Server
-	c  *kestra.Client
-}
+type storeEnv struct{ *emuEnv }
 
 // newStoreEnv starts an emulator with opts for the test's duration and a
 // client of it with cfg (URL filled in).
 func newStoreEnv(t *testing.T, cfg kestra.Config, opts ...emulator.Option) *storeEnv {
 	t.Helper()
-	em := emulator.New(opts...)
-	srv := httptest.NewServer(em)
-	em.SetURL(srv.URL)
-	t.Cleanup(func() {
-		srv.Close()
-		em.Close()
-	})
-	cfg.URL = srv.URL
-	c, err := kestra.New(cfg, kestra.WithRetry(kestra.NoRetry))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &storeEnv{em: em, c: c}
+	return &storeEnv{newEmuEnv(t, emuSetup{emu: opts, cfg: cfg, client: []kestra.Option{kestra.WithRetry(kestra.NoRetry)}})}
 }
 
 // requestsTo returns the requests the emulator saw whose path contains
 // part.
 func (e *storeEnv) requestsTo(part string) []emulator.Request {
-	var out []emulator.Request
-	for _, r := range e.em.Requests() {
-		if strings.Contains(r.Path, part) {
-			out = append(out, r)
-		}
-	}
-	return out
+	return e.requestsWhere(func(r emulator.Request) bool { return strings.Contains(r.Path, part) })
 }
 
 type kvPoint struct {
@@ -304,7 +283,7 @@ func TestKVRejectsBeforeRequest(t *testing.T) {
 	if _, err := env.c.KV.Inherited(ctx, ""); err == nil {
 		t.Error("Inherited(empty namespace): no error")
 	}
-	if n := len(env.em.Requests()); n != 0 {
+	if n := len(env.emu.Requests()); n != 0 {
 		t.Errorf("the server saw %d requests, want none", n)
 	}
 }
@@ -324,7 +303,7 @@ func TestKVAllPages(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	env.em.ClearRequests()
+	env.emu.ClearRequests()
 
 	var got []string
 	for e, err := range env.c.KV.All(ctx, &kestra.KVSearchOptions{Namespace: "app.prod", PageSize: 3}) {
@@ -353,7 +332,7 @@ func TestKVAllPages(t *testing.T) {
 	}
 
 	// break stops paging.
-	env.em.ClearRequests()
+	env.emu.ClearRequests()
 	n := 0
 	for _, err := range env.c.KV.All(ctx, &kestra.KVSearchOptions{Namespace: "app.prod", PageSize: 3}) {
 		if err != nil {

@@ -48,7 +48,7 @@ func newHookEnv(t *testing.T) *storeEnv {
 		b, _ := io.ReadAll(resp.Body)
 		t.Fatalf("create flow: %d %s", resp.StatusCode, b)
 	}
-	env.em.ClearRequests()
+	env.emu.ClearRequests()
 	return env
 }
 
@@ -163,7 +163,7 @@ func TestTriggerWebhookErrors(t *testing.T) {
 			t.Errorf("%s: %v, want ErrNotFound", name, err)
 		}
 	}
-	env.em.ClearRequests()
+	env.emu.ClearRequests()
 	for name, opts := range map[string]*kestra.WebhookOptions{
 		"DELETE":        {Method: http.MethodDelete},
 		"GET with body": {Method: http.MethodGet},
@@ -181,7 +181,7 @@ func TestTriggerWebhookErrors(t *testing.T) {
 			t.Errorf("TriggerWebhook%q: no error", args)
 		}
 	}
-	if n := len(env.em.Requests()); n != 0 {
+	if n := len(env.emu.Requests()); n != 0 {
 		t.Errorf("invalid calls made %d requests", n)
 	}
 }
