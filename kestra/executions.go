@@ -119,7 +119,7 @@ func (s *ExecutionsService) Create(ctx context.Context, namespace, flowID string
 	if fb.streamed {
 		ctx = withoutTimeout(ctx)
 	}
-	resp, err := s.c.raw.CreateExecutionWithBody(ctx, s.c.tenant, namespace, flowID, params, fb.contentType, fb.body)
+	resp, err := s.c.raw.CreateExecutionWithBody(ctx, s.c.tenant, namespace, flowID, params, fb.contentType, fb.body, fb.editors()...)
 	var e Execution
 	err = decode(resp, err, &e)
 	fb.finish()
@@ -258,7 +258,11 @@ func (s *ExecutionsService) Resume(ctx context.Context, id string, inputs map[st
 			}
 		}
 		first = nil
-		return gen.NewResumeExecutionRequestWithBody(s.c.raw.Server, s.c.tenant, id, fb.contentType, fb.body)
+		req, err := gen.NewResumeExecutionRequestWithBody(s.c.raw.Server, s.c.tenant, id, fb.contentType, fb.body)
+		if err == nil && fb.streamed {
+			_ = expectContinue(ctx, req)
+		}
+		return req, err
 	})
 }
 

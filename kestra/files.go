@@ -99,7 +99,7 @@ func (s *FilesService) Upload(ctx context.Context, namespace, filePath string, r
 	}()
 
 	params := gen.CreateNamespaceFileParams{Path: p}
-	resp, err := s.c.raw.CreateNamespaceFileWithBody(withoutTimeout(ctx), s.c.tenant, namespace, &params, mw.FormDataContentType(), pr)
+	resp, err := s.c.raw.CreateNamespaceFileWithBody(withoutTimeout(ctx), s.c.tenant, namespace, &params, mw.FormDataContentType(), pr, expectContinue)
 	// However the request ended, unblock the writer and wait for it, so
 	// that no goroutine outlives the call and r is no longer read.
 	pr.CloseWithError(errUploadEnded)

@@ -11,6 +11,7 @@ import (
 	"maps"
 	"math"
 	"mime/multipart"
+	"net/http"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -18,6 +19,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/kestra-go/sdk/gen"
 	"unicode"
 )
 
@@ -324,6 +327,26 @@ func newFormBody(ctx context.Context, parts []inputPart) (*formBody, error) {
 		}
 	}
 	return &formBody{body: pr, contentType: mw.FormDataContentType(), streamed: true, finish: finish}, nil
+}
+
+// editors returns the request editors a request sending this body needs:
+// a streamed body asks the server to accept it before it is sent.
+func (fb *formBody) editors() []gen.RequestEditorFn {
+	if fb.streamed {
+		return []gen.RequestEditorFn{expectContinue}
+	}
+	return nil
+}
+
+// expectContinue makes a request with a large streamed body (files) wait
+// for the server's 100 Continue before sending it. A server that refuses
+// the request (an unknown flow, an invalid path) answers at once, and the
+// caller gets that answer, not a broken pipe from a body the server never
+// read. A server that ignores the header gets the body after the
+// transport's ExpectContinueTimeout (1s by default).
+func expectContinue(_ context.Context, req *http.Request) error {
+	req.Header.Set("Expect", "100-continue")
+	return nil
 }
 
 func writeParts(mw *multipart.Writer, parts []inputPart, readers []io.Reader) error {
