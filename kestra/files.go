@@ -82,28 +82,21 @@ func (s *FilesService) Upload(ctx context.Context, namespace, filePath string, r
 		return errors.New("kestra: Upload: nil reader")
 	}
 
-	pr, pw := io.Pipe()
-	mw := multipart.NewWriter(pw)
 	src := &uploadReader{r: r}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
+	body, contentType, finish := pipeMultipart(func(mw *multipart.Writer) error {
 		part, err := mw.CreateFormFile("fileContent", path.Base(p))
 		if err == nil {
 			_, err = io.Copy(part, src)
 		}
-		if err == nil {
-			err = mw.Close()
-		}
-		pw.CloseWithError(err) // nil: the reader sees EOF
-	}()
+		return err
+	})
 
 	params := gen.CreateNamespaceFileParams{Path: p}
-	resp, err := s.c.raw.CreateNamespaceFileWithBody(withoutTimeout(ctx), s.c.tenant, namespace, &params, mw.FormDataContentType(), pr, expectContinue)
-	// However the request ended, unblock the writer and wait for it, so
-	// that no goroutine outlives the call and r is no longer read.
-	pr.CloseWithError(errUploadEnded)
-	<-done
+	resp, err := s.c.raw.CreateNamespaceFileWithBody(withoutTimeout(ctx), s.c.tenant, namespace, &params, contentType, body, expectContinue)
+	// However the request ended, unblock the writer and wait for it (with
+	// no escape on ctx), so that no goroutine outlives the call and r is
+	// no longer read.
+	finish(context.Background())
 	if src.err != nil {
 		if resp != nil {
 			resp.Body.Close()
@@ -112,8 +105,6 @@ func (s *FilesService) Upload(ctx context.Context, namespace, filePath string, r
 	}
 	return decode(resp, err, nil)
 }
-
-var errUploadEnded = errors.New("kestra: upload ended")
 
 // uploadReader reads the content of an upload in chunks (it hides any
 // WriteTo method) and keeps the first read error.

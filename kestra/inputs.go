@@ -306,27 +306,38 @@ func newFormBody(ctx context.Context, parts []inputPart) (*formBody, error) {
 		}
 	}
 
+	body, contentType, finish := pipeMultipart(func(mw *multipart.Writer) error {
+		defer closeOpened()
+		return writeParts(mw, parts, readers)
+	})
+	return &formBody{body: body, contentType: contentType, streamed: true, finish: func() { finish(ctx) }}, nil
+}
+
+// pipeMultipart streams the multipart body that write writes, from a
+// goroutine, as the transport reads it. finish, which the caller must call
+// once the request returned, closes the pipe (so the writer stops at its
+// next write) and waits for the goroutine, or for ctx to be done.
+func pipeMultipart(write func(*multipart.Writer) error) (body io.Reader, contentType string, finish func(ctx context.Context)) {
 	pr, pw := io.Pipe()
 	mw := multipart.NewWriter(pw)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		defer closeOpened()
-		err := writeParts(mw, parts, readers)
+		err := write(mw)
 		if err == nil {
 			err = mw.Close()
 		}
 		// nil closes the pipe normally (EOF for the reader).
 		_ = pw.CloseWithError(err)
 	}()
-	finish := func() {
+	finish = func(ctx context.Context) {
 		_ = pr.CloseWithError(errBodyDone)
 		select {
 		case <-done:
 		case <-ctx.Done():
 		}
 	}
-	return &formBody{body: pr, contentType: mw.FormDataContentType(), streamed: true, finish: finish}, nil
+	return pr, mw.FormDataContentType(), finish
 }
 
 // editors returns the request editors a request sending this body needs:
