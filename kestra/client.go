@@ -55,6 +55,9 @@ type options struct {
 // transport is wrapped with the client's retries, deadlines and logging, and
 // its redirect policy with the removal of credentials on other hosts; hc
 // itself is not modified. Leave hc.Timeout at zero: it would cut streams.
+// Give its transport an ExpectContinueTimeout (the default one has 1s):
+// file uploads ask the server to accept them first, and without it a
+// server that refuses one at once may surface as a broken pipe.
 // Without this option the client uses a transport tuned for many concurrent
 // calls to one server.
 func WithHTTPClient(hc *http.Client) Option {

@@ -26,7 +26,9 @@ func TestExecutionsFileUploadLeavesNoGoroutine(t *testing.T) {
 
 	emu := emulator.New(emulator.WithSpeed(200))
 	srv := httptest.NewServer(emu)
-	tr := &http.Transport{}
+	// As the default transport does, wait for 100 Continue before a streamed
+	// body, so a server that answers without reading it is heard.
+	tr := &http.Transport{ExpectContinueTimeout: time.Second}
 	defer func() {
 		tr.CloseIdleConnections()
 		emu.Close()
