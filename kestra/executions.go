@@ -546,25 +546,15 @@ func (s *ExecutionsService) All(ctx context.Context, opts *ExecutionSearchOption
 	if o.Size <= 0 {
 		o.Size = 100
 	}
-	return func(yield func(*Execution, error) bool) {
-		opts := o // each range over the sequence starts again
-		for {
-			page, err := s.List(ctx, &opts)
-			if err != nil {
-				yield(nil, err)
-				return
-			}
-			for _, e := range page.Results {
-				if !yield(e, nil) {
-					return
-				}
-			}
-			if len(page.Results) < opts.Size || opts.Page*opts.Size >= page.Total {
-				return
-			}
-			opts.Page++
+	return pages(o.Page, o.Size, func(page int) ([]*Execution, int, error) {
+		p := o
+		p.Page = page
+		res, err := s.List(ctx, &p)
+		if err != nil {
+			return nil, 0, err
 		}
-	}
+		return res.Results, res.Total, nil
+	})
 }
 
 // DownloadFile returns the content of a file of the execution id, given

@@ -504,27 +504,15 @@ func (s *FlowsService) All(ctx context.Context, opts *FlowSearchOptions) iter.Se
 	if o.Size < 1 {
 		o.Size = defaultFlowPageSize
 	}
-	return func(yield func(*Flow, error) bool) {
+	return pages(o.Page, o.Size, func(page int) ([]*Flow, int, error) {
 		p := o
-		seen := (p.Page - 1) * p.Size
-		for {
-			page, err := s.List(ctx, &p)
-			if err != nil {
-				yield(nil, err)
-				return
-			}
-			for _, f := range page.Flows {
-				if !yield(f, nil) {
-					return
-				}
-			}
-			seen += len(page.Flows)
-			if len(page.Flows) < p.Size || seen >= page.Total {
-				return
-			}
-			p.Page++
+		p.Page = page
+		res, err := s.List(ctx, &p)
+		if err != nil {
+			return nil, 0, err
 		}
-	}
+		return res.Flows, res.Total, nil
+	})
 }
 
 // SyncOptions changes what [FlowsService.Sync] does.

@@ -368,35 +368,27 @@ func (s *KVService) All(ctx context.Context, opts *KVSearchOptions) iter.Seq2[*K
 	if o.PageSize <= 0 {
 		o.PageSize = 100
 	}
-	return func(yield func(*KVEntry, error) bool) {
-		q := url.Values{}
-		if o.Namespace != "" {
-			q.Set("filters[namespace][EQUALS]", o.Namespace)
-		}
-		if o.Query != "" {
-			q.Set("filters[q][EQUALS]", o.Query)
-		}
-		size := int32(min(o.PageSize, math.MaxInt32))
-		seen := 0
-		for page := int32(1); ; page++ {
-			params := gen.ListAllKeysParams{Page: &page, Size: &size}
-			var res gen.PagedResultsKVEntry
-			resp, err := s.c.raw.ListAllKeys(ctx, s.c.tenant, &params, kvFilters(q))
-			if err := decode(resp, err, &res); err != nil {
-				yield(nil, err)
-				return
-			}
-			for i := range res.Results {
-				if !yield(&res.Results[i], nil) {
-					return
-				}
-			}
-			seen += len(res.Results)
-			if len(res.Results) < int(size) || int64(seen) >= res.Total {
-				return
-			}
-		}
+	q := url.Values{}
+	if o.Namespace != "" {
+		q.Set("filters[namespace][EQUALS]", o.Namespace)
 	}
+	if o.Query != "" {
+		q.Set("filters[q][EQUALS]", o.Query)
+	}
+	size := min(o.PageSize, math.MaxInt32)
+	return pages(1, size, func(page int) ([]*KVEntry, int, error) {
+		params := gen.ListAllKeysParams{Page: pointerTo(int32(page)), Size: pointerTo(int32(size))}
+		var res gen.PagedResultsKVEntry
+		resp, err := s.c.raw.ListAllKeys(ctx, s.c.tenant, &params, kvFilters(q))
+		if err := decode(resp, err, &res); err != nil {
+			return nil, 0, err
+		}
+		entries := make([]*KVEntry, len(res.Results))
+		for i := range res.Results {
+			entries[i] = &res.Results[i]
+		}
+		return entries, int(min(res.Total, math.MaxInt)), nil
+	})
 }
 
 // Inherited lists the pairs namespace sees from its parent namespaces
