@@ -74,11 +74,8 @@ type ExecuteOptions struct {
 //
 // Kestra API: POST /api/v1/{tenant}/executions/{namespace}/{id}
 func (s *ExecutionsService) Create(ctx context.Context, namespace, flowID string, opts *ExecuteOptions) (*Execution, error) {
-	if namespace == "" {
-		return nil, errors.New("kestra: empty namespace")
-	}
-	if flowID == "" {
-		return nil, errors.New("kestra: empty flow id")
+	if err := checkFlowKey(namespace, flowID); err != nil {
+		return nil, err
 	}
 	if opts == nil {
 		opts = &ExecuteOptions{}

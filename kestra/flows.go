@@ -34,9 +34,10 @@ var (
 	errEmptyFlowID    = errors.New("kestra: empty flow id")
 )
 
+// checkFlowKey refuses an empty namespace or flow id before any request.
 func checkFlowKey(namespace, id string) error {
-	if namespace == "" {
-		return errEmptyNamespace
+	if err := nonEmptyNamespace(namespace); err != nil {
+		return err
 	}
 	if id == "" {
 		return errEmptyFlowID

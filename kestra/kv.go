@@ -112,7 +112,7 @@ var kvKeyPattern = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9._-]*$`)
 // nonEmptyNamespace refuses an empty namespace before any request.
 func nonEmptyNamespace(namespace string) error {
 	if namespace == "" {
-		return errors.New("kestra: empty namespace")
+		return errEmptyNamespace
 	}
 	return nil
 }
