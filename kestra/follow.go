@@ -125,12 +125,12 @@ func (s *ExecutionsService) follow(ctx context.Context, id string, sc *streamCon
 		)
 		changed = false
 		opened := time.Now()
-		res, err := runConn(ctx, sc, open, func(tag, data string) bool {
+		res, err := runConn(ctx, sc, open, func(tag string, data []byte) bool {
 			if tag != tagProgress && tag != tagEnd {
 				return true // start, and tags this client does not know
 			}
 			e := new(Execution)
-			if err := json.Unmarshal(unsafeBytes(data), e); err != nil {
+			if err := json.Unmarshal(data, e); err != nil {
 				decodeErr = fmt.Errorf("kestra: follow execution %s: decode %s frame: %w", id, tag, err)
 				return false
 			}

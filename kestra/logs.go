@@ -312,13 +312,13 @@ func (s *LogsService) Follow(ctx context.Context, executionID string, opts *LogF
 				decodeErr error
 			)
 			opened := time.Now()
-			res, err := runConn(lctx, &sc, open, func(tag, data string) bool {
+			res, err := runConn(lctx, &sc, open, func(tag string, data []byte) bool {
 				grace.touch()
 				if tag != tagProgress {
 					return true // start, and tags this client does not know
 				}
 				l := new(LogEntry)
-				if err := json.Unmarshal(unsafeBytes(data), l); err != nil {
+				if err := json.Unmarshal(data, l); err != nil {
 					decodeErr = fmt.Errorf("kestra: follow logs of %s: decode frame: %w", executionID, err)
 					return false
 				}

@@ -9,9 +9,6 @@ import (
 	"mime"
 	"net/http"
 	"time"
-	"unsafe"
-
-	sse "github.com/tmaxmax/go-sse"
 )
 
 // Server-Sent Events plumbing shared by the execution and log streams.
@@ -26,8 +23,6 @@ import (
 // never a reason to reconnect. The read buffer starts small and grows only
 // as large frames arrive.
 const maxFrameSize = 16 << 20
-
-var readConfig = sse.ReadConfig{MaxEventSize: maxFrameSize}
 
 // Frame tags Kestra puts in the SSE id field.
 const (
@@ -103,10 +98,10 @@ func acceptEventStream(_ context.Context, req *http.Request) error {
 }
 
 // runConn opens one connection of a stream and hands each frame to onFrame
-// (tag, data) until onFrame returns false, the stream ends or breaks, or
-// ctx is done. The body is closed before it returns, and nothing it
+// (tag, data; data is valid only during the call) until onFrame returns
+// false, the stream ends or breaks, or ctx is done. The body is closed before it returns, and nothing it
 // started outlives it. When ctx is done the error is context.Cause(ctx).
-func runConn(ctx context.Context, sc *streamConfig, open openFunc, onFrame func(tag, data string) bool) (connResult, error) {
+func runConn(ctx context.Context, sc *streamConfig, open openFunc, onFrame func(tag string, data []byte) bool) (connResult, error) {
 	cctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	resp, err := open(withoutTimeout(cctx), acceptEventStream)
@@ -139,33 +134,28 @@ func runConn(ctx context.Context, sc *streamConfig, open openFunc, onFrame func(
 		defer ir.t.Stop()
 		body = ir
 	}
-	for ev, err := range sse.Read(body, &readConfig) {
-		if err != nil {
-			switch {
-			case errors.Is(err, bufio.ErrTooLong):
-				return connFatal, ErrFrameTooLarge
-			case ctx.Err() != nil:
-				return connFatal, context.Cause(ctx)
-			case errors.Is(context.Cause(cctx), errIdle):
-				return connDropped, fmt.Errorf("kestra: stream: %w", errIdle)
-			}
-			return connDropped, fmt.Errorf("kestra: stream: %w", err)
-		}
+	done := false
+	err = readEvents(body, maxFrameSize, func(ev *sseEvent) bool {
 		tag := ev.Type
 		if tag == "" {
-			tag = ev.LastEventID
+			tag = ev.ID
 		}
-		if !onFrame(tag, ev.Data) {
-			return connDone, nil
-		}
-	}
+		done = !onFrame(tag, ev.Data)
+		return !done
+	})
 	switch {
+	case done:
+		return connDone, nil
+	case errors.Is(err, bufio.ErrTooLong):
+		return connFatal, ErrFrameTooLarge
 	case ctx.Err() != nil:
 		return connFatal, context.Cause(ctx)
 	case errors.Is(context.Cause(cctx), errIdle):
 		return connDropped, fmt.Errorf("kestra: stream: %w", errIdle)
+	case err == nil:
+		err = io.ErrUnexpectedEOF // the server ended the stream
 	}
-	return connDropped, fmt.Errorf("kestra: stream: %w", io.ErrUnexpectedEOF)
+	return connDropped, fmt.Errorf("kestra: stream: %w", err)
 }
 
 // healthyAfter is how long a connection must have stayed open for its loss
@@ -204,10 +194,6 @@ func describeRequest(req *http.Request) string {
 	}
 	return req.Method + " " + sanitizeURL(req.URL)
 }
-
-// unsafeBytes views s as bytes without copying, for decoders that neither
-// keep nor modify their input (encoding/json).
-func unsafeBytes(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }
 
 // sleepCtx waits d or until ctx is done, returning context.Cause then.
 func sleepCtx(ctx context.Context, d time.Duration) error {
