@@ -56,6 +56,11 @@ func errIllegalState(msg string) *apiError {
 	return &apiError{status: http.StatusConflict, message: "Illegal state: " + msg}
 }
 
+// errConflict is Kestra's ConflictException.
+func errConflict(msg string) *apiError {
+	return &apiError{status: http.StatusConflict, message: "Conflict: " + msg}
+}
+
 func errIllegalArgument(msg string) *apiError {
 	return &apiError{status: http.StatusUnprocessableEntity, message: "Illegal argument: " + msg}
 }

@@ -84,6 +84,20 @@ func (s *Server) newExecutionLocked(key flowKey, rev *flowRev, id string, inputs
 	return ex
 }
 
+// parseBreakpoints reads the breakpoints query parameter: comma-separated
+// taskId or taskId.value (core/.../debug/Breakpoint.java).
+func parseBreakpoints(v string) []breakpointJSON {
+	var bps []breakpointJSON
+	if v == "" {
+		return nil
+	}
+	for _, b := range splitList(v) {
+		id, val, _ := strings.Cut(b, ".")
+		bps = append(bps, breakpointJSON{ID: id, Value: val})
+	}
+	return bps
+}
+
 func (s *Server) createExecution(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	key := flowKey{tenantOf(r), r.PathValue("namespace"), r.PathValue("id")}
@@ -108,13 +122,7 @@ func (s *Server) createExecution(w http.ResponseWriter, r *http.Request) error {
 	if kind != "" && !slices.Contains([]string{"NORMAL", "TEST", "PLAYGROUND", "LOOP"}, strings.ToUpper(kind)) {
 		return conversionError("kind", kind)
 	}
-	var bps []breakpointJSON
-	if v := q.Get("breakpoints"); v != "" {
-		for _, b := range splitList(v) {
-			id, val, _ := strings.Cut(b, ".")
-			bps = append(bps, breakpointJSON{ID: id, Value: val})
-		}
-	}
+	bps := parseBreakpoints(q.Get("breakpoints"))
 
 	s.mu.Lock()
 	fe := s.flows[key]
@@ -626,6 +634,7 @@ func (s *Server) replayExecution(w http.ResponseWriter, r *http.Request) error {
 	ex.e.OriginalID = src.e.OriginalID
 	ex.e.Trigger = src.e.Trigger
 	ex.e.Kind = src.e.Kind
+	ex.e.Breakpoints = parseBreakpoints(q.Get("breakpoints"))
 	// Task runs before the replayed task are kept as they were.
 	for i := 0; i < from; i++ {
 		tid, _ := rev.pf.tasks[i]["id"].(string)
@@ -687,6 +696,50 @@ func (s *Server) resumeExecution(w http.ResponseWriter, r *http.Request) error {
 	t := now()
 	if pausedRun != nil {
 		pausedRun.State.set(stateRunning, t)
+	}
+	ex.e.State.set(stateRunning, t)
+	s.publishLocked(ex)
+	select {
+	case ex.wake <- struct{}{}:
+	default:
+	}
+	out := ex.e.render(viewFull)
+	s.mu.Unlock()
+	s.writeActionResult(w, out, http.StatusNoContent, "application/json")
+	return nil
+}
+
+// resumeFromBreakpoint continues an execution stopped at a breakpoint:
+// its breakpoints become those of the query (none when absent), the task
+// runs stopped go back to CREATED and the execution to RUNNING.
+func (s *Server) resumeFromBreakpoint(w http.ResponseWriter, r *http.Request) error {
+	s.mu.Lock()
+	ex, err := s.lookupExecution(r)
+	if err != nil {
+		s.mu.Unlock()
+		return err
+	}
+	v13 := s.cfg.version == Version13
+	switch {
+	case ex.e.State.Current != stateBreakpoint && v13:
+		err = errIllegalState("Execution is not suspended")
+	case ex.e.State.Current != stateBreakpoint:
+		err = errConflict("Cannot resume execution: execution is not suspended.")
+	case len(ex.e.Breakpoints) == 0 && v13:
+		err = errIllegalState("Execution has no breakpoint")
+	case len(ex.e.Breakpoints) == 0:
+		err = errConflict("Cannot resume execution: no breakpoint defined.")
+	}
+	if err != nil {
+		s.mu.Unlock()
+		return err
+	}
+	ex.e.Breakpoints = parseBreakpoints(r.URL.Query().Get("breakpoints"))
+	t := now()
+	for _, tr := range ex.e.TaskRunList {
+		if tr.State.Current == stateBreakpoint {
+			tr.State.set(stateCreated, t)
+		}
 	}
 	ex.e.State.set(stateRunning, t)
 	s.publishLocked(ex)

@@ -1,6 +1,7 @@
 package emulator
 
 import (
+	"maps"
 	"net/url"
 	"strings"
 	"testing"
@@ -532,5 +533,119 @@ func TestActions13(t *testing.T) {
 	// GET returns the full Execution.
 	if e := ts.get(base).json(t); e["deleted"] != false {
 		t.Errorf("1.3 GET deleted = %v", e["deleted"])
+	}
+}
+
+const breakpointFlow = `id: stepping
+namespace: company.team
+tasks:
+  - id: first
+    type: io.kestra.plugin.core.log.Log
+    message: first
+  - id: second
+    type: io.kestra.plugin.core.log.Log
+    message: second
+  - id: third
+    type: io.kestra.plugin.core.log.Log
+    message: third
+`
+
+// taskRunStates maps task id to task-run state.
+func taskRunStates(e map[string]any) map[string]string {
+	m := map[string]string{}
+	trs, _ := e["taskRunList"].([]any)
+	for _, tr := range trs {
+		tr := tr.(map[string]any)
+		m[tr["taskId"].(string)] = stateOf(tr)
+	}
+	return m
+}
+
+func TestBreakpoints(t *testing.T) {
+	t.Parallel()
+	for _, v := range []Version{Version20, Version13} {
+		t.Run(string(v), func(t *testing.T) {
+			t.Parallel()
+			ts := newTestServer(t, WithVersion(v))
+			ts.createFlow(breakpointFlow)
+			id := ts.execute("company.team", "stepping", "breakpoints=second,third", nil).json(t)["id"].(string)
+			resume := "/api/v1/main/executions/" + id + "/actions/resume-from-breakpoint"
+			if v == Version13 {
+				resume = "/api/v1/main/executions/" + id + "/resume-from-breakpoint"
+			}
+
+			// Stopped before second: its task run exists, nothing after it.
+			e := ts.waitState(id, "BREAKPOINT")
+			if got, want := taskRunStates(e), map[string]string{"first": "SUCCESS", "second": "BREAKPOINT"}; !maps.Equal(got, want) {
+				t.Fatalf("task runs at the first breakpoint = %v, want %v", got, want)
+			}
+			if _, ok := e["state"].(map[string]any)["endDate"]; ok {
+				t.Error("BREAKPOINT is not terminal, yet the state has an endDate")
+			}
+			// A normal resume is for PAUSED executions only.
+			body, ct := multipartBody(t, nil, nil)
+			assertJSONError(t, ts.do("POST", strings.TrimSuffix(resume, "-from-breakpoint"), body, header{"Content-Type": ct}), 409,
+				"Illegal state: Execution '"+id+"' is not paused")
+
+			// Resumed with third kept: it stops again before third.
+			r := ts.do("POST", resume+"?breakpoints=third", nil, nil)
+			if v == Version13 {
+				if r.status != 204 {
+					t.Fatalf("1.3 resume from breakpoint: %d %s", r.status, r.body)
+				}
+			} else if r.status != 200 || stateOf(r.json(t)) != "RUNNING" {
+				t.Fatalf("resume from breakpoint: %d %s", r.status, r.body)
+			}
+			// The answer came after the execution left BREAKPOINT: this is
+			// the next stop.
+			e = ts.waitState(id, "BREAKPOINT")
+			if got, want := taskRunStates(e), map[string]string{"first": "SUCCESS", "second": "SUCCESS", "third": "BREAKPOINT"}; !maps.Equal(got, want) {
+				t.Fatalf("task runs at the second breakpoint = %v, want %v", got, want)
+			}
+			if bps := e["breakpoints"].([]any); len(bps) != 1 || bps[0].(map[string]any)["id"] != "third" {
+				t.Errorf("breakpoints after resuming with third = %v", bps)
+			}
+
+			// Resumed without breakpoints: it runs to its end.
+			if r := ts.do("POST", resume, nil, nil); r.status >= 300 {
+				t.Fatalf("resume from breakpoint: %d %s", r.status, r.body)
+			}
+			e = ts.waitState(id, "SUCCESS")
+			if _, ok := e["breakpoints"]; ok {
+				t.Errorf("breakpoints left after resuming without any: %v", e["breakpoints"])
+			}
+
+			notSuspended := "Conflict: Cannot resume execution: execution is not suspended."
+			if v == Version13 {
+				notSuspended = "Illegal state: Execution is not suspended"
+			}
+			assertJSONError(t, ts.do("POST", resume, nil, nil), 409, notSuspended)
+			assertJSONError(t, ts.do("POST", strings.Replace(resume, id, "nope", 1), nil, nil), 404, "Not Found")
+		})
+	}
+}
+
+func TestBreakpointKill(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t)
+	ts.createFlow(breakpointFlow)
+	id := ts.execute("company.team", "stepping", "breakpoints=first", nil).json(t)["id"].(string)
+	ts.waitState(id, "BREAKPOINT")
+	if r := ts.do("DELETE", "/api/v1/main/executions/"+id+"/actions/kill", nil, nil); r.status != 200 {
+		t.Fatalf("kill at a breakpoint: %d %s", r.status, r.body)
+	}
+	e := ts.waitState(id, "KILLED")
+	if got := taskRunStates(e); !maps.Equal(got, map[string]string{"first": "KILLED"}) {
+		t.Errorf("task runs after kill = %v", got)
+	}
+}
+
+func TestBreakpointWithValueDoesNotStopPlainTasks(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t)
+	ts.createFlow(breakpointFlow)
+	e := ts.execute("company.team", "stepping", "wait=true&breakpoints=second.x", nil).json(t)
+	if stateOf(e) != "SUCCESS" {
+		t.Errorf("state = %s: a breakpoint with a value stopped a task run without one", stateOf(e))
 	}
 }

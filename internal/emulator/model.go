@@ -16,6 +16,8 @@ const (
 	stateWarning   = "WARNING"
 	stateFailed    = "FAILED"
 	stateKilled    = "KILLED"
+	// stateBreakpoint: stopped before a task named in the breakpoints.
+	stateBreakpoint = "BREAKPOINT"
 )
 
 var terminalStates = []string{"SUCCESS", "WARNING", "FAILED", "KILLED", "CANCELLED", "RETRIED", "SKIPPED", "RESUBMITTED"}

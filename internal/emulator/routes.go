@@ -68,6 +68,7 @@ func (s *Server) routes() {
 	s.handle("POST "+p+"/executions/{executionId}"+actions+"/replay", s.replayExecution)
 	s.handle("POST "+p+"/executions/{executionId}"+actions+"/resume", s.resumeExecution)
 	s.handle("POST "+p+"/executions/{executionId}"+actions+"/pause", s.pauseExecution)
+	s.handle("POST "+p+"/executions/{executionId}"+actions+"/resume-from-breakpoint", s.resumeFromBreakpoint)
 	s.handle("POST "+p+"/executions/{executionId}"+actions+"/labels", s.setExecutionLabels)
 
 	// Logs (§3.2, §4).

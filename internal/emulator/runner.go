@@ -277,6 +277,18 @@ func (rn *runner) runTask(task map[string]any, resumePaused bool) outcome {
 		ex.e.TaskRunList = append(ex.e.TaskRunList, tr)
 		rn.s.publishLocked(ex)
 	}
+	for rn.atBreakpointLocked(tr) {
+		// Stopped before the task is sent to a worker, until resumed from
+		// the breakpoint (the runner is woken) or killed (stopped).
+		t := now()
+		tr.State.set(stateBreakpoint, t)
+		ex.e.State.set(stateBreakpoint, t)
+		rn.s.publishLocked(ex)
+		rn.s.mu.Unlock()
+		if !rn.waitResume(nil) || !rn.lock() {
+			return outStopped
+		}
+	}
 	if resumePaused && tr.State.Current == stateRunning && typ == typePause {
 		// Resumed: the pause task completes.
 		if ex.resumeInputs != nil {
@@ -466,10 +478,27 @@ func (rn *runner) pause(task map[string]any, tr *taskRunJSON) (string, string) {
 	}
 }
 
+// atBreakpointLocked reports whether the task run tr, about to run, must
+// stop at one of the execution's breakpoints: one naming its task, and
+// its value if the breakpoint has one (ExecutorService#shouldSuspend).
+// Task runs here have no value (no loops are run), so only breakpoints
+// without a value match.
+func (rn *runner) atBreakpointLocked(tr *taskRunJSON) bool {
+	if tr.State.Current != stateCreated && tr.State.Current != stateRestarted {
+		return false
+	}
+	for _, bp := range rn.ex.e.Breakpoints {
+		if bp.ID == tr.TaskID && bp.Value == "" {
+			return true
+		}
+	}
+	return false
+}
+
 func (ex *execution) wakeChan() <-chan struct{} { return ex.wake }
 
 // waitResume waits for a resume of an execution paused by the pause
-// action.
+// action, or stopped at a breakpoint.
 func (rn *runner) waitResume(_ *taskRunJSON) bool {
 	select {
 	case <-rn.ex.wake:
