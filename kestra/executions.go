@@ -54,8 +54,9 @@ type ExecuteOptions struct {
 	ScheduleDate time.Time
 	// Revision runs that revision of the flow; zero runs the latest.
 	Revision int
-	// Breakpoints pause the execution before these tasks: "taskId" or
-	// "taskId.value".
+	// Breakpoints stop the execution (state BREAKPOINT) before these
+	// tasks: "taskId", or "taskId.value" for one iteration of a loop.
+	// [ExecutionsService.ResumeFromBreakpoint] continues it.
 	Breakpoints []string
 	// Kind is the execution kind: NORMAL (the default), TEST, PLAYGROUND.
 	Kind string
@@ -83,11 +84,15 @@ func (s *ExecutionsService) Create(ctx context.Context, namespace, flowID string
 	if err := checkLabels(opts.Labels); err != nil {
 		return nil, err
 	}
+	breakpoints, err := breakpointsParam(opts.Breakpoints)
+	if err != nil {
+		return nil, err
+	}
 	parts, err := encodeInputs(opts.Inputs)
 	if err != nil {
 		return nil, err
 	}
-	params := &gen.CreateExecutionParams{}
+	params := &gen.CreateExecutionParams{Breakpoints: breakpoints}
 	if len(opts.Labels) > 0 {
 		l := labelQuery(opts.Labels)
 		params.Labels = &l
@@ -101,9 +106,6 @@ func (s *ExecutionsService) Create(ctx context.Context, namespace, flowID string
 	}
 	if !opts.ScheduleDate.IsZero() {
 		params.ScheduleDate = pointerTo(opts.ScheduleDate)
-	}
-	if len(opts.Breakpoints) > 0 {
-		params.Breakpoints = pointerTo(strings.Join(opts.Breakpoints, ","))
 	}
 	if opts.Kind != "" {
 		params.Kind = pointerTo(gen.ExecutionKind(opts.Kind))
@@ -263,6 +265,41 @@ func (s *ExecutionsService) Resume(ctx context.Context, id string, inputs map[st
 	})
 }
 
+// ResumeFromBreakpoint continues the execution id, stopped at a breakpoint
+// (state BREAKPOINT), and returns it. Its breakpoints become breakpoints
+// (task ids, or "taskId.value" for one iteration of a loop): with none it
+// runs on without stopping again; naming the task it is stopped at stops
+// it there again at once. An execution not stopped at a breakpoint is
+// [ErrConflict].
+//
+// Kestra API: POST /api/v1/{tenant}/executions/{executionId}/actions/resume-from-breakpoint
+// (1.x: POST /api/v1/{tenant}/executions/{executionId}/resume-from-breakpoint)
+func (s *ExecutionsService) ResumeFromBreakpoint(ctx context.Context, id string, breakpoints ...string) (*Execution, error) {
+	bps, err := breakpointsParam(breakpoints)
+	if err != nil {
+		return nil, err
+	}
+	params := &gen.ResumeExecutionFromBreakpointParams{Breakpoints: bps}
+	return s.action(ctx, id, "resume-from-breakpoint", true, func() (*http.Request, error) {
+		return gen.NewResumeExecutionFromBreakpointRequest(s.c.raw.Server, s.c.tenant, id, params)
+	})
+}
+
+// breakpointsParam is the breakpoints query parameter: the breakpoints
+// joined by commas, nil when there are none. A breakpoint must name a
+// task, and cannot hold a comma (it would be read as two).
+func breakpointsParam(breakpoints []string) (*string, error) {
+	if len(breakpoints) == 0 {
+		return nil, nil
+	}
+	for _, b := range breakpoints {
+		if taskID, _, _ := strings.Cut(b, "."); strings.TrimSpace(taskID) == "" || strings.Contains(b, ",") {
+			return nil, fmt.Errorf("kestra: breakpoint %q: want a task id, or taskId.value, without commas", b)
+		}
+	}
+	return pointerTo(strings.Join(breakpoints, ",")), nil
+}
+
 // ReplayOptions are the optional parts of [ExecutionsService.Replay].
 type ReplayOptions struct {
 	// TaskRunID replays from this task run; empty replays from the start.
@@ -270,7 +307,8 @@ type ReplayOptions struct {
 	// Revision replays with that revision of the flow; zero keeps the
 	// execution's.
 	Revision int
-	// Breakpoints pause the new execution before these tasks.
+	// Breakpoints stop the new execution before these tasks, as in
+	// [ExecuteOptions.Breakpoints].
 	Breakpoints []string
 }
 
@@ -289,9 +327,11 @@ func (s *ExecutionsService) Replay(ctx context.Context, id string, opts *ReplayO
 		if opts.Revision > 0 {
 			params.Revision = pointerTo(int32(opts.Revision))
 		}
-		if len(opts.Breakpoints) > 0 {
-			params.Breakpoints = pointerTo(strings.Join(opts.Breakpoints, ","))
+		bps, err := breakpointsParam(opts.Breakpoints)
+		if err != nil {
+			return nil, err
 		}
+		params.Breakpoints = bps
 	}
 	e, err := s.action(ctx, id, "replay", true, func() (*http.Request, error) {
 		return gen.NewReplayExecutionRequest(s.c.raw.Server, s.c.tenant, id, params)

@@ -517,6 +517,9 @@ func TestExecutionsBadInputMakesNoRequest(t *testing.T) {
 		{"label empty key", execNS, "hello", &kestra.ExecuteOptions{Labels: map[string]string{"": "c"}}, "empty key"},
 		{"label empty value", execNS, "hello", &kestra.ExecuteOptions{Labels: map[string]string{"team": " "}}, `"team"`},
 		{"system label", execNS, "hello", &kestra.ExecuteOptions{Labels: map[string]string{"system.readOnly": "true"}}, `"system.readOnly"`},
+		{"breakpoint with a comma", execNS, "hello", &kestra.ExecuteOptions{Breakpoints: []string{"log,greet"}}, `"log,greet"`},
+		{"empty breakpoint", execNS, "hello", &kestra.ExecuteOptions{Breakpoints: []string{"log", ""}}, `breakpoint ""`},
+		{"breakpoint without task id", execNS, "hello", &kestra.ExecuteOptions{Breakpoints: []string{".1"}}, `".1"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -547,9 +550,15 @@ func TestExecutionsBadInputMakesNoRequest(t *testing.T) {
 		"Resume":       func() error { _, err := ex.Resume(ctx, "", nil); return err }(),
 		"Resume input": func() error { _, err := ex.Resume(ctx, "x", map[string]any{"f": func() {}}); return err }(),
 		"Replay":       func() error { _, err := ex.Replay(ctx, "", nil); return err }(),
-		"Pause":        func() error { _, err := ex.Pause(ctx, ""); return err }(),
-		"SetLabels":    func() error { _, err := ex.SetLabels(ctx, "x", map[string]string{"a b": "c"}); return err }(),
-		"DownloadFile": func() error { _, err := ex.DownloadFile(ctx, "x", ""); return err }(),
+		"Replay breakpoint": func() error {
+			_, err := ex.Replay(ctx, "x", &kestra.ReplayOptions{Breakpoints: []string{" "}})
+			return err
+		}(),
+		"ResumeFromBreakpoint":            func() error { _, err := ex.ResumeFromBreakpoint(ctx, ""); return err }(),
+		"ResumeFromBreakpoint breakpoint": func() error { _, err := ex.ResumeFromBreakpoint(ctx, "x", "a,b"); return err }(),
+		"Pause":                           func() error { _, err := ex.Pause(ctx, ""); return err }(),
+		"SetLabels":                       func() error { _, err := ex.SetLabels(ctx, "x", map[string]string{"a b": "c"}); return err }(),
+		"DownloadFile":                    func() error { _, err := ex.DownloadFile(ctx, "x", ""); return err }(),
 	} {
 		if err == nil {
 			t.Errorf("%s: no error", name)
@@ -774,11 +783,63 @@ func TestExecutionsActions(t *testing.T) {
 				env.waitFor(t, r.ID, func(e *kestra.Execution) bool { return e.IsTerminal() })
 			})
 
+			t.Run("breakpoints", func(t *testing.T) {
+				e, err := ex.Create(ctx, execNS, "hello", &kestra.ExecuteOptions{Breakpoints: []string{"log", "greet"}})
+				if err != nil {
+					t.Fatal(err)
+				}
+				stoppedAt := func(taskID string) func(*kestra.Execution) bool {
+					return func(e *kestra.Execution) bool {
+						tr, ok := e.TaskRun(taskID)
+						return e.CurrentState() == kestra.StateBreakpoint && ok && tr.State.Current == kestra.StateBreakpoint
+					}
+				}
+				env.waitFor(t, e.ID, stoppedAt("log"))
+				if _, err := ex.Resume(ctx, e.ID, nil); !errors.Is(err, kestra.ErrConflict) {
+					t.Errorf("Resume at a breakpoint: %v, want ErrConflict (it is for paused executions)", err)
+				}
+
+				// Keep the breakpoint on greet: it stops there next.
+				r, err := ex.ResumeFromBreakpoint(ctx, e.ID, "greet")
+				if err != nil {
+					t.Fatal(err)
+				}
+				if r.ID != e.ID || stoppedAt("log")(r) {
+					t.Fatalf("ResumeFromBreakpoint returned %s in %s", r.ID, r.CurrentState())
+				}
+				sawAction(t, e.ID, "resume-from-breakpoint", http.MethodPost)
+				reqs := env.requests("/executions/" + e.ID + tc.actionsPrefix + "resume-from-breakpoint")
+				if q, _ := url.ParseQuery(reqs[len(reqs)-1].RawQuery); q.Get("breakpoints") != "greet" {
+					t.Errorf("resume-from-breakpoint query = %q, want breakpoints=greet", reqs[len(reqs)-1].RawQuery)
+				}
+				at := env.waitFor(t, e.ID, stoppedAt("greet"))
+				if tr, _ := at.TaskRun("log"); tr.State.Current != kestra.StateSuccess {
+					t.Errorf("log task run is %s at the second breakpoint, want SUCCESS", tr.State.Current)
+				}
+
+				// No breakpoints: it runs to its end, and Wait sees it.
+				if _, err := ex.ResumeFromBreakpoint(ctx, e.ID); err != nil {
+					t.Fatal(err)
+				}
+				reqs = env.requests("/executions/" + e.ID + tc.actionsPrefix + "resume-from-breakpoint")
+				if q := reqs[len(reqs)-1].RawQuery; q != "" {
+					t.Errorf("resume without breakpoints sent query %q", q)
+				}
+				done, err := ex.Wait(ctx, e.ID)
+				if err != nil || done.CurrentState() != kestra.StateSuccess {
+					t.Fatalf("Wait after the last breakpoint: %v in %v", err, done)
+				}
+				if _, err := ex.ResumeFromBreakpoint(ctx, e.ID); !errors.Is(err, kestra.ErrConflict) {
+					t.Errorf("ResumeFromBreakpoint of an ended execution: %v, want ErrConflict", err)
+				}
+			})
+
 			t.Run("unknown execution", func(t *testing.T) {
 				for name, call := range map[string]func() error{
-					"Kill":    func() error { _, err := ex.Kill(ctx, "nope"); return err },
-					"Restart": func() error { _, err := ex.Restart(ctx, "nope", nil); return err },
-					"Resume":  func() error { _, err := ex.Resume(ctx, "nope", nil); return err },
+					"Kill":                 func() error { _, err := ex.Kill(ctx, "nope"); return err },
+					"Restart":              func() error { _, err := ex.Restart(ctx, "nope", nil); return err },
+					"Resume":               func() error { _, err := ex.Resume(ctx, "nope", nil); return err },
+					"ResumeFromBreakpoint": func() error { _, err := ex.ResumeFromBreakpoint(ctx, "nope"); return err },
 				} {
 					if err := call(); !errors.Is(err, kestra.ErrNotFound) {
 						t.Errorf("%s: %v, want ErrNotFound", name, err)
