@@ -3163,8 +3163,8 @@ type Breakpoint struct {
 
 // BulkErrorResponse defines model for BulkErrorResponse.
 type BulkErrorResponse struct {
-	Invalids map[string]interface{} `json:"invalids,omitempty,omitzero"`
-	Message  string                 `json:"message,omitempty,omitzero"`
+	Invalids []map[string]interface{} `json:"invalids,omitempty,omitzero"`
+	Message  string                   `json:"message,omitempty,omitzero"`
 }
 
 // BulkResponse defines model for BulkResponse.
@@ -64903,8 +64903,8 @@ type DeleteExecutionsByQueryResp struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *BulkResponse
-	// JSON422 the response for an HTTP 422 `application/json` response
-	JSON422 *BulkErrorResponse
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BulkErrorResponse
 	// JSONDefault the response for an HTTP default `application/json` response
 	JSONDefault *JSONError
 }
@@ -64914,9 +64914,9 @@ func (r DeleteExecutionsByQueryResp) GetJSON200() *BulkResponse {
 	return r.JSON200
 }
 
-// GetJSON422 returns the response for an HTTP 422 `application/json` response
-func (r DeleteExecutionsByQueryResp) GetJSON422() *BulkErrorResponse {
-	return r.JSON422
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r DeleteExecutionsByQueryResp) GetJSON400() *BulkErrorResponse {
+	return r.JSON400
 }
 
 // GetJSONDefault returns the response for an HTTP default `application/json` response
@@ -93910,12 +93910,12 @@ func ParseDeleteExecutionsByQueryResp(rsp *http.Response) (*DeleteExecutionsByQu
 		}
 		response.JSON200 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BulkErrorResponse
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON422 = &dest
+		response.JSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
 		var dest JSONError
