@@ -285,6 +285,14 @@ func (s *Server) deleteExecution(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	s.deleteExecutionLocked(ex, delLogs, delStorage)
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// deleteExecutionLocked removes ex, and its logs and files if asked; its
+// followers' streams end.
+func (s *Server) deleteExecutionLocked(ex *execution, delLogs, delStorage bool) {
 	s.stopRunnerLocked(ex)
 	for sub := range ex.subs {
 		sub.drop()
@@ -297,8 +305,6 @@ func (s *Server) deleteExecution(w http.ResponseWriter, r *http.Request) error {
 	if delStorage {
 		ex.files = nil
 	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
 }
 
 var execFilterFields = map[string]bool{
@@ -393,19 +399,29 @@ func (s *Server) searchExecutions(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	fs, err := parseFilters(q, execFilterFields)
+	keep, err := s.execQuery(q)
 	if err != nil {
 		return err
-	}
-	if s.cfg.version == Version13 {
-		fs = legacyExecFilters(q, fs)
 	}
 	v := viewLight
 	if s.cfg.version == Version13 {
 		v = viewFull
 	}
-	s.writeExecPage(w, r, pp, func(ex *execution) bool { return fs.match(execLeaf(ex)) }, v)
+	s.writeExecPage(w, r, pp, keep, v)
 	return nil
+}
+
+// execQuery reads the filters of an execution search (and, on 1.3, the
+// legacy parameters) as a predicate.
+func (s *Server) execQuery(q url.Values) (func(*execution) bool, error) {
+	fs, err := parseFilters(q, execFilterFields)
+	if err != nil {
+		return nil, err
+	}
+	if s.cfg.version == Version13 {
+		fs = legacyExecFilters(q, fs)
+	}
+	return func(ex *execution) bool { return fs.match(execLeaf(ex)) }, nil
 }
 
 func (s *Server) executionsByFlow(w http.ResponseWriter, r *http.Request) error {
@@ -477,25 +493,31 @@ func (s *Server) killExecution(w http.ResponseWriter, r *http.Request) error {
 			return errIllegalState("Execution is already finished, can't kill it")
 		}
 	} else {
-		s.stopRunnerLocked(ex)
-		t := now()
-		ex.e.State.set(stateKilling, t)
-		s.publishLocked(ex)
-		for _, tr := range ex.e.TaskRunList {
-			if !isTerminal(tr.State.Current) {
-				if n := len(tr.Attempts); n > 0 && !isTerminal(tr.Attempts[n-1].State.Current) {
-					tr.Attempts[n-1].State.set(stateKilled, t)
-				}
-				tr.State.set(stateKilled, t)
-			}
-		}
-		ex.e.State.set(stateKilled, now())
-		s.publishLocked(ex)
+		s.killLocked(ex)
 	}
 	out := ex.e.render(viewFull)
 	s.mu.Unlock()
 	s.writeActionResult(w, out, http.StatusAccepted, "text/json")
 	return nil
+}
+
+// killLocked kills the running execution ex: KILLING, then KILLED with
+// each task run that had not ended.
+func (s *Server) killLocked(ex *execution) {
+	s.stopRunnerLocked(ex)
+	t := now()
+	ex.e.State.set(stateKilling, t)
+	s.publishLocked(ex)
+	for _, tr := range ex.e.TaskRunList {
+		if !isTerminal(tr.State.Current) {
+			if n := len(tr.Attempts); n > 0 && !isTerminal(tr.Attempts[n-1].State.Current) {
+				tr.Attempts[n-1].State.set(stateKilled, t)
+			}
+			tr.State.set(stateKilled, t)
+		}
+	}
+	ex.e.State.set(stateKilled, now())
+	s.publishLocked(ex)
 }
 
 func (s *Server) restartExecution(w http.ResponseWriter, r *http.Request) error {
