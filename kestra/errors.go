@@ -37,7 +37,9 @@ type APIError struct {
 
 // Violation is one constraint a request broke, as Kestra reports it in
 // _embedded.errors: the property path (such as "flow.id" or "yaml") and
-// the message.
+// the message. For a bulk operation on executions that Kestra refuses, one
+// Violation names each refused execution: Path is its id, and Message
+// says why ("execution not found", "execution already finished").
 type Violation struct {
 	Path    string `json:"path,omitempty"`
 	Message string `json:"message"`
@@ -108,6 +110,36 @@ type errorBody struct {
 	Title  string      `json:"title"`
 	Detail string      `json:"detail"`
 	Errors []Violation `json:"errors"`
+	// Invalids is the BulkErrorResponse of a bulk operation: a list of
+	// constraint violations, one per refused id. Read apart, so that
+	// another shape does not hide the message.
+	Invalids json.RawMessage `json:"invalids"`
+}
+
+// bulkViolations reads the invalids of a BulkErrorResponse; nil when they
+// are not a list of violations.
+func bulkViolations(raw json.RawMessage) []Violation {
+	var invalids []struct {
+		Message      string `json:"message"`
+		InvalidValue any    `json:"invalidValue"`
+	}
+	if len(raw) == 0 || json.Unmarshal(raw, &invalids) != nil {
+		return nil
+	}
+	out := make([]Violation, 0, len(invalids))
+	for _, inv := range invalids {
+		v := Violation{Message: inv.Message}
+		switch x := inv.InvalidValue.(type) {
+		case string:
+			v.Path = x
+		case nil:
+		default:
+			b, _ := json.Marshal(x)
+			v.Path = string(b)
+		}
+		out = append(out, v)
+	}
+	return out
 }
 
 // newAPIError builds the error for a failed response from its body.
@@ -150,6 +182,7 @@ func parseErrorBody(body []byte) (string, []Violation) {
 	if len(violations) == 0 {
 		violations = eb.Errors
 	}
+	violations = append(violations, bulkViolations(eb.Invalids)...)
 	msg := eb.Message
 	switch {
 	case msg != "":

@@ -20,6 +20,8 @@ func FuzzParseErrorBody(f *testing.F) {
 		`{"message":"Invalid entity: flow.id: Flow id already exists","_embedded":{"errors":[{"message":"Flow id already exists","path":"flow.id"}]},"_links":{"self":{"href":"/api/v1/main/flows","templated":false}}}`,
 		`{"message":"Invalid entity: tasks: must not be empty, id: must match","_embedded":{"errors":[{"message":"must not be empty","path":"flow.tasks"},{"message":"must match \"^[a-zA-Z0-9][a-zA-Z0-9_-]*\"","path":"flow.id"}]}}`,
 		`{"type":"about:blank","title":"Bad Request","status":400,"detail":"Invalid query filters: unknown field","errors":[{"message":"unknown","path":"filters"}]}`,
+		`{"message":"invalid bulk delete","invalids":[{"message":"execution not found","invalidValue":"x"},{"message":"m","invalidValue":7}]}`,
+		`{"message":"invalid bulk kill","invalids":{"x":"an object"}}`,
 		`{"title":"Forbidden"}`,
 		`{"detail":"only a detail"}`,
 		`{"_embedded":{"errors":{"message":"an object, not a list"}}}`,

@@ -78,6 +78,21 @@ func TestAPIErrorShapes(t *testing.T) {
 			errString: "kestra: GET /api/v1/main/executions/abc: 400 Bad Request: Tenant must be 'main' for OSS version",
 		},
 		{
+			name: "bulk error", status: 400, contentType: "application/json",
+			body:       `{"message":"invalid bulk kill","invalids":[{"message":"execution not found","invalidValue":"nope","rootBean":"nope"},{"message":"execution already finished","invalidValue":"4kyHz9"}]}`,
+			sentinel:   kestra.ErrBadRequest,
+			message:    "invalid bulk kill",
+			violations: []kestra.Violation{{Path: "nope", Message: "execution not found"}, {Path: "4kyHz9", Message: "execution already finished"}},
+			errString:  "kestra: GET /api/v1/main/executions/abc: 400 Bad Request: invalid bulk kill",
+		},
+		{
+			name: "bulk error of another shape", status: 400, contentType: "application/json",
+			body:      `{"message":"invalid bulk delete","invalids":{"nope":"execution not found"}}`,
+			sentinel:  kestra.ErrBadRequest,
+			message:   "invalid bulk delete",
+			errString: "kestra: GET /api/v1/main/executions/abc: 400 Bad Request: invalid bulk delete",
+		},
+		{
 			name: "empty 401", status: 401, body: "",
 			sentinel:  kestra.ErrUnauthorized,
 			message:   "Unauthorized",

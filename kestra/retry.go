@@ -23,9 +23,10 @@ import (
 //
 //   - connection errors, and the statuses 429, 502, 503 and 504;
 //   - only when the request can be sent again: its body can be replayed, and
-//     it is idempotent (GET, HEAD, OPTIONS, PUT, DELETE), or it provably
-//     never reached the server (the connection was refused). A POST that
-//     may have created an execution is never sent twice;
+//     it is idempotent (GET, HEAD, OPTIONS, PUT, DELETE, except the bulk
+//     operations on executions), or it provably never reached the server
+//     (the connection was refused). A POST that may have created an
+//     execution is never sent twice;
 //   - waiting what Retry-After says, else a capped exponential backoff with
 //     jitter, and never past the context's deadline.
 type RetryPolicy struct {
@@ -83,10 +84,12 @@ func retryableStatus(code int) bool {
 	return false
 }
 
-func idempotent(method string) bool {
-	switch method {
+// idempotent reports whether sending req twice does what sending it once
+// does: its method says so, and it was not marked with [notIdempotent].
+func idempotent(req *http.Request) bool {
+	switch req.Method {
 	case http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodPut, http.MethodDelete, http.MethodTrace:
-		return true
+		return req.Context().Value(notIdempotentKey) == nil
 	}
 	return false
 }
@@ -130,7 +133,18 @@ type transport struct {
 
 type ctxKey int
 
-const noTimeoutKey ctxKey = iota
+const (
+	noTimeoutKey ctxKey = iota
+	notIdempotentKey
+)
+
+// notIdempotent marks a context whose calls must not be sent twice although
+// their method allows it, such as a bulk deletion: sent again after a lost
+// answer, it would be refused for ids the first one deleted. They are
+// retried only when they provably never reached the server, as POSTs are.
+func notIdempotent(ctx context.Context) context.Context {
+	return context.WithValue(ctx, notIdempotentKey, true)
+}
 
 // withoutTimeout marks a context whose calls stream or wait on the server:
 // only the context bounds them, not Config.Timeout.
@@ -177,7 +191,7 @@ func (*bufferedBody) Close() error { return nil }
 // server. Event streams, downloads and other bodies are handed over as they
 // arrive.
 func shouldBuffer(req *http.Request, resp *http.Response) bool {
-	if !idempotent(req.Method) || req.Method == http.MethodHead || resp.Body == nil || resp.Body == http.NoBody ||
+	if !idempotent(req) || req.Method == http.MethodHead || resp.Body == nil || resp.Body == http.NoBody ||
 		resp.ContentLength == 0 || resp.ContentLength > maxResponse ||
 		req.Context().Value(noTimeoutKey) != nil || req.Header.Get("Accept") == "text/event-stream" {
 		return false
@@ -268,11 +282,11 @@ func (t *transport) retry(req *http.Request) (*http.Response, error) {
 		case last:
 			return resp, err
 		case err != nil:
-			if !idempotent(req.Method) && !neverSent(err) {
+			if !idempotent(req) && !neverSent(err) {
 				return nil, err
 			}
 			wait = t.policy.backoff(attempt)
-		case retryableStatus(resp.StatusCode) && idempotent(req.Method):
+		case retryableStatus(resp.StatusCode) && idempotent(req):
 			if d, ok := retryAfter(resp.Header.Get("Retry-After"), time.Now()); ok {
 				if d > t.policy.MaxRetryAfter {
 					return resp, nil
