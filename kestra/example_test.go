@@ -126,6 +126,62 @@ func ExampleExecutionsService_Create() {
 	// SUCCESS platform Go is 42
 }
 
+func ExampleExecutionsService_DeleteByQuery() {
+	c, stop := exampleClient()
+	defer stop()
+	ctx := context.Background()
+	for range 3 {
+		opts := &kestra.ExecuteOptions{Wait: true, Labels: map[string]string{"ci-run": "1234"}}
+		if _, err := c.Executions.Create(ctx, "company.team", "hello", opts); err != nil {
+			log.Fatal(err)
+		}
+	}
+
+	// Clean up after a CI run: its ended executions, with their logs and files.
+	n, err := c.Executions.DeleteByQuery(ctx, &kestra.ExecutionSearchOptions{
+		Namespace: "company.team",
+		Labels:    map[string]string{"ci-run": "1234"},
+	}, nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("deleted", n)
+	// Output:
+	// deleted 3
+}
+
+func ExampleExecutionsService_ResumeFromBreakpoint() {
+	c, stop := exampleClient()
+	defer stop()
+	ctx := context.Background()
+
+	exec, err := c.Executions.Create(ctx, "company.team", "hello", &kestra.ExecuteOptions{
+		Breakpoints: []string{"answer"}, // stop before the task "answer"
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	for e, err := range c.Executions.Follow(ctx, exec.ID) {
+		if err != nil {
+			log.Fatal(err)
+		}
+		if e.CurrentState() == kestra.StateBreakpoint {
+			break
+		}
+	}
+	// Continue without breakpoints: it runs to its end.
+	if _, err := c.Executions.ResumeFromBreakpoint(ctx, exec.ID); err != nil {
+		log.Fatal(err)
+	}
+	done, err := c.Executions.Wait(ctx, exec.ID)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(done.CurrentState())
+	// Output:
+	// SUCCESS
+}
+
 func ExampleExecutionsService_Follow() {
 	c, stop := exampleClient()
 	defer stop()
