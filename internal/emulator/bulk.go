@@ -109,14 +109,7 @@ func (s *Server) bulkDelete(w http.ResponseWriter, r *http.Request, ids []string
 	if err != nil {
 		return err
 	}
-	delLogs, err := boolParam(q, "deleteLogs", true)
-	if err != nil {
-		return err
-	}
-	if _, err := boolParam(q, "deleteMetrics", true); err != nil {
-		return err
-	}
-	delStorage, err := boolParam(q, "deleteStorage", true)
+	delLogs, delStorage, err := deleteFlags(q)
 	if err != nil {
 		return err
 	}

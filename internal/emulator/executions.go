@@ -266,16 +266,21 @@ func (s *Server) getExecution(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// deleteFlags reads what a deletion removes besides the execution (all by
+// default): its logs and its files (metrics are not kept here).
+func deleteFlags(q url.Values) (delLogs, delStorage bool, err error) {
+	if delLogs, err = boolParam(q, "deleteLogs", true); err != nil {
+		return
+	}
+	if _, err = boolParam(q, "deleteMetrics", true); err != nil {
+		return
+	}
+	delStorage, err = boolParam(q, "deleteStorage", true)
+	return
+}
+
 func (s *Server) deleteExecution(w http.ResponseWriter, r *http.Request) error {
-	q := r.URL.Query()
-	delLogs, err := boolParam(q, "deleteLogs", true)
-	if err != nil {
-		return err
-	}
-	if _, err := boolParam(q, "deleteMetrics", true); err != nil {
-		return err
-	}
-	delStorage, err := boolParam(q, "deleteStorage", true)
+	delLogs, delStorage, err := deleteFlags(r.URL.Query())
 	if err != nil {
 		return err
 	}
@@ -719,12 +724,7 @@ func (s *Server) resumeExecution(w http.ResponseWriter, r *http.Request) error {
 	if pausedRun != nil {
 		pausedRun.State.set(stateRunning, t)
 	}
-	ex.e.State.set(stateRunning, t)
-	s.publishLocked(ex)
-	select {
-	case ex.wake <- struct{}{}:
-	default:
-	}
+	s.wakeRunnerLocked(ex, t)
 	out := ex.e.render(viewFull)
 	s.mu.Unlock()
 	s.writeActionResult(w, out, http.StatusNoContent, "application/json")
@@ -763,16 +763,22 @@ func (s *Server) resumeFromBreakpoint(w http.ResponseWriter, r *http.Request) er
 			tr.State.set(stateCreated, t)
 		}
 	}
+	s.wakeRunnerLocked(ex, t)
+	out := ex.e.render(viewFull)
+	s.mu.Unlock()
+	s.writeActionResult(w, out, http.StatusNoContent, "application/json")
+	return nil
+}
+
+// wakeRunnerLocked puts a paused or stopped execution back to RUNNING and
+// wakes its runner.
+func (s *Server) wakeRunnerLocked(ex *execution, t time.Time) {
 	ex.e.State.set(stateRunning, t)
 	s.publishLocked(ex)
 	select {
 	case ex.wake <- struct{}{}:
 	default:
 	}
-	out := ex.e.render(viewFull)
-	s.mu.Unlock()
-	s.writeActionResult(w, out, http.StatusNoContent, "application/json")
-	return nil
 }
 
 func (s *Server) pauseExecution(w http.ResponseWriter, r *http.Request) error {
