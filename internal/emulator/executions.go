@@ -2,6 +2,7 @@ package emulator
 
 import (
 	"cmp"
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/url"
@@ -179,7 +180,7 @@ func (s *Server) createExecution(w http.ResponseWriter, r *http.Request) error {
 	s.mu.Unlock()
 
 	if wait {
-		final, ok := s.waitFinal(r, ex, sub)
+		final, ok := s.waitFinal(r.Context(), ex, sub)
 		if !ok {
 			if r.Context().Err() == nil && s.ctx.Err() == nil {
 				return errNotFound("") // deleted while waiting
@@ -211,8 +212,9 @@ func (s *Server) unsubscribe(ex *execution, sub *execSub) {
 }
 
 // waitFinal blocks until the execution ends (as wait=true does) and returns
-// its final state; false when the client or the server went away.
-func (s *Server) waitFinal(r *http.Request, ex *execution, sub *execSub) (*executionJSON, bool) {
+// its final state; false when ctx is done, the server closes or the
+// execution is deleted.
+func (s *Server) waitFinal(ctx context.Context, ex *execution, sub *execSub) (*executionJSON, bool) {
 	defer s.unsubscribe(ex, sub)
 	for {
 		snaps, gone := sub.take()
@@ -229,7 +231,7 @@ func (s *Server) waitFinal(r *http.Request, ex *execution, sub *execSub) (*execu
 		}
 		select {
 		case <-sub.notify:
-		case <-r.Context().Done():
+		case <-ctx.Done():
 			return nil, false
 		case <-s.ctx.Done():
 			return nil, false
@@ -499,6 +501,9 @@ func (s *Server) killExecution(w http.ResponseWriter, r *http.Request) error {
 		}
 	} else {
 		s.killLocked(ex)
+		if cascade {
+			s.killSubflowsLocked(ex.e.ID)
+		}
 	}
 	out := ex.e.render(viewFull)
 	s.mu.Unlock()
@@ -523,6 +528,17 @@ func (s *Server) killLocked(ex *execution) {
 	}
 	ex.e.State.set(stateKilled, now())
 	s.publishLocked(ex)
+}
+
+// killSubflowsLocked kills the running executions that the execution id
+// started as subflows, and theirs.
+func (s *Server) killSubflowsLocked(id string) {
+	for _, ex := range s.execs {
+		if t := ex.e.Trigger; t != nil && t.Type == typeSubflow && t.Variables["executionId"] == id && !isTerminal(ex.e.State.Current) {
+			s.killLocked(ex)
+			s.killSubflowsLocked(ex.e.ID)
+		}
+	}
 }
 
 func (s *Server) restartExecution(w http.ResponseWriter, r *http.Request) error {

@@ -3,6 +3,7 @@ package emulator
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -188,17 +189,16 @@ func (rn *runner) run(from int, resumePaused bool) {
 		return
 	}
 	defer rn.s.mu.Unlock()
-	final := stateSuccess
+	// The execution's state is guessed from its top-level task runs; a
+	// flowable's state already sums up its children
+	// (Execution#guessFinalState).
+	var top []*taskRunJSON
 	for _, tr := range ex.e.TaskRunList {
-		switch tr.State.Current {
-		case stateFailed:
-			final = stateFailed
-		case stateWarning:
-			if final == stateSuccess {
-				final = stateWarning
-			}
+		if tr.ParentTaskRunID == "" {
+			top = append(top, tr)
 		}
 	}
+	final := guessState(top)
 	if final != stateFailed {
 		if outs, err := rn.flowOutputs(); err != nil {
 			rn.logLocked(nil, "ERROR", "Failed to render outputs: "+err.Error())
@@ -225,10 +225,11 @@ func (rn *runner) flowOutputs() (map[string]any, error) {
 	return outs, nil
 }
 
-// runTasks runs tasks[from:] in order; the first failure stops the list.
+// runTasks runs the top-level tasks[from:] in order; the first failure
+// stops the list.
 func (rn *runner) runTasks(tasks []map[string]any, from int, resumePaused bool) outcome {
 	for i := from; i < len(tasks); i++ {
-		out := rn.runTask(tasks[i], resumePaused && i == from)
+		out := rn.runTask(tasks[i], scope{}, resumePaused && i == from)
 		if out != outSuccess {
 			return out
 		}
@@ -236,18 +237,28 @@ func (rn *runner) runTasks(tasks []map[string]any, from int, resumePaused bool) 
 	return outSuccess
 }
 
-// findTaskRunLocked returns the task run of taskID that is not terminal
-// or was restarted, if any.
-func (rn *runner) findTaskRunLocked(taskID string) *taskRunJSON {
-	for _, tr := range rn.ex.e.TaskRunList {
-		if tr.TaskID == taskID && (!isTerminal(tr.State.Current) || tr.State.Current == stateRestarted) {
+// scope is where a task runs: under the task run of a flowable parent
+// (nil at the top level), for one ForEach value.
+type scope struct {
+	parent *taskRunJSON
+	value  string
+}
+
+// findTaskRunLocked returns the latest task run of taskID in sc, if any.
+func (rn *runner) findTaskRunLocked(taskID string, sc scope) *taskRunJSON {
+	parentID := ""
+	if sc.parent != nil {
+		parentID = sc.parent.ID
+	}
+	for _, tr := range slices.Backward(rn.ex.e.TaskRunList) {
+		if tr.TaskID == taskID && tr.ParentTaskRunID == parentID && tr.Value == sc.value {
 			return tr
 		}
 	}
 	return nil
 }
 
-func (rn *runner) runTask(task map[string]any, resumePaused bool) outcome {
+func (rn *runner) runTask(task map[string]any, sc scope, resumePaused bool) outcome {
 	ex := rn.ex
 	taskID, _ := task["id"].(string)
 	typ, _ := task["type"].(string)
@@ -268,16 +279,26 @@ func (rn *runner) runTask(task map[string]any, resumePaused bool) outcome {
 			return outStopped
 		}
 	}
-	tr := rn.findTaskRunLocked(taskID)
-	if tr == nil {
+	tr := rn.findTaskRunLocked(taskID, sc)
+	switch {
+	case tr != nil && (tr.State.Current == stateSuccess || tr.State.Current == stateWarning):
+		// Done before a restart: not run again.
+		rn.s.mu.Unlock()
+		return outSuccess
+	case tr == nil || isTerminal(tr.State.Current):
 		tr = &taskRunJSON{
 			ID: newID(), ExecutionID: ex.e.ID, Namespace: ex.e.Namespace, FlowID: ex.e.FlowID,
-			TaskID: taskID, State: newState(now()), TenantID: ex.e.TenantID,
+			TaskID: taskID, Value: sc.value, State: newState(now()), TenantID: ex.e.TenantID,
+		}
+		if sc.parent != nil {
+			tr.ParentTaskRunID = sc.parent.ID
 		}
 		ex.e.TaskRunList = append(ex.e.TaskRunList, tr)
 		rn.s.publishLocked(ex)
 	}
-	for rn.atBreakpointLocked(tr) {
+	// Only tasks sent to a worker stop at a breakpoint: not flowable
+	// tasks nor subflows (ExecutorService#handleWorkerTask).
+	for !flowableTypes[typ] && typ != typeSubflow && rn.atBreakpointLocked(tr) {
 		// Stopped before the task is sent to a worker, until resumed from
 		// the breakpoint (the runner is woken) or killed (stopped).
 		t := now()
@@ -298,6 +319,12 @@ func (rn *runner) runTask(task map[string]any, resumePaused bool) outcome {
 		rn.finishLocked(tr, stateSuccess)
 		rn.s.mu.Unlock()
 		return outSuccess
+	}
+	switch {
+	case flowableTypes[typ]:
+		return rn.runFlowable(task, typ, tr) // unlocks
+	case typ == typeSubflow:
+		return rn.runSubflow(task, tr) // unlocks
 	}
 	t := now()
 	tr.State.set(stateRunning, t)
@@ -480,15 +507,14 @@ func (rn *runner) pause(task map[string]any, tr *taskRunJSON) (string, string) {
 
 // atBreakpointLocked reports whether the task run tr, about to run, must
 // stop at one of the execution's breakpoints: one naming its task, and
-// its value if the breakpoint has one (ExecutorService#shouldSuspend).
-// Task runs here have no value (no loops are run), so only breakpoints
-// without a value match.
+// its value (a ForEach iteration's) if the breakpoint has one
+// (ExecutorService#shouldSuspend).
 func (rn *runner) atBreakpointLocked(tr *taskRunJSON) bool {
 	if tr.State.Current != stateCreated && tr.State.Current != stateRestarted {
 		return false
 	}
 	for _, bp := range rn.ex.e.Breakpoints {
-		if bp.ID == tr.TaskID && bp.Value == "" {
+		if bp.ID == tr.TaskID && (bp.Value == "" || bp.Value == tr.Value) {
 			return true
 		}
 	}
@@ -524,9 +550,20 @@ func (rn *runner) logLocked(tr *taskRunJSON, level, msg string) {
 
 // varsLocked builds the template context of a task.
 func (s *Server) varsLocked(ex *execution, tr *taskRunJSON) map[string]any {
+	// Outputs of a ForEach iteration's task runs are keyed by value:
+	// outputs.<taskId>.<value> (Execution#outputs).
 	outputs := map[string]any{}
 	for _, t := range ex.e.TaskRunList {
-		if t.Outputs != nil {
+		switch {
+		case t.Outputs == nil:
+		case t.Value != "":
+			byValue, _ := outputs[t.TaskID].(map[string]any)
+			if byValue == nil {
+				byValue = map[string]any{}
+				outputs[t.TaskID] = byValue
+			}
+			byValue[t.Value] = t.Outputs
+		default:
 			outputs[t.TaskID] = t.Outputs
 		}
 	}
@@ -558,8 +595,21 @@ func (s *Server) varsLocked(ex *execution, tr *taskRunJSON) map[string]any {
 		vars["trigger"] = ex.e.Trigger.Variables
 	}
 	if tr != nil {
-		vars["taskrun"] = map[string]any{"id": tr.ID, "startDate": tr.State.StartDate.Format(time.RFC3339Nano), "attemptsCount": len(tr.Attempts)}
+		taskrun := map[string]any{"id": tr.ID, "startDate": tr.State.StartDate.Format(time.RFC3339Nano), "attemptsCount": len(tr.Attempts)}
+		if tr.Value != "" {
+			taskrun["value"] = tr.Value
+		}
+		vars["taskrun"] = taskrun
 		vars["task"] = map[string]any{"id": tr.TaskID}
+		for _, p := range ex.e.TaskRunList {
+			if p.ID == tr.ParentTaskRunID && tr.ParentTaskRunID != "" {
+				pv := map[string]any{"id": p.ID}
+				if p.Value != "" {
+					pv["value"] = p.Value
+				}
+				vars["parent"] = map[string]any{"taskrun": pv, "task": map[string]any{"id": p.TaskID}}
+			}
+		}
 	}
 	return vars
 }

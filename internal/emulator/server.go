@@ -4,9 +4,10 @@
 // cmd/kestra-emulator serve it.
 //
 // Flows, executions, logs, KV pairs and namespace files live in memory.
-// Executions really run a small set of core task types (Log, Return, Fail,
-// Pause, Sleep) through CREATED, RUNNING and a terminal state, and every
-// step is broadcast to follow streams. Fault injection ([Server.InjectFault])
+// Executions really run a set of core task types (Log, Return, Fail,
+// Pause, Sleep, the flowable Sequential, Parallel, If, Switch, ForEach and
+// AllowFailure, and Subflow) through CREATED, RUNNING and a terminal state,
+// and every step is broadcast to follow streams. Fault injection ([Server.InjectFault])
 // and request inspection ([Server.Requests]) serve reliability tests.
 package emulator
 

@@ -1,0 +1,298 @@
+package emulator
+
+import (
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strconv"
+	"sync"
+)
+
+// Flowable tasks (core/.../plugin/core/flow) and subflows. A flowable task
+// is never sent to a worker: its task run has no attempt, goes CREATED →
+// RUNNING when the executor reaches it, and ends in the state its children
+// sum up (FlowableUtils#resolveState, Execution#guessFinalState): KILLED,
+// else FAILED, else WARNING, else SUCCESS. Its children's task runs carry
+// its task run id as parentTaskRunId.
+
+const (
+	typeSequential   = "io.kestra.plugin.core.flow.Sequential"
+	typeParallel     = "io.kestra.plugin.core.flow.Parallel"
+	typeIf           = "io.kestra.plugin.core.flow.If"
+	typeSwitch       = "io.kestra.plugin.core.flow.Switch"
+	typeForEach      = "io.kestra.plugin.core.flow.ForEach"
+	typeAllowFailure = "io.kestra.plugin.core.flow.AllowFailure"
+	typeSubflow      = "io.kestra.plugin.core.flow.Subflow"
+)
+
+// flowableTypes are the flowable tasks the emulator runs. Others
+// (WorkingDirectory) run as no-ops.
+var flowableTypes = map[string]bool{
+	typeSequential: true, typeParallel: true, typeIf: true, typeSwitch: true, typeForEach: true, typeAllowFailure: true,
+}
+
+// guessState sums up task runs: KILLED, else FAILED, else WARNING, else
+// SUCCESS.
+func guessState(runs []*taskRunJSON) string {
+	final := stateSuccess
+	for _, tr := range runs {
+		switch tr.State.Current {
+		case stateKilled:
+			return stateKilled
+		case stateFailed:
+			final = stateFailed
+		case stateWarning:
+			if final == stateSuccess {
+				final = stateWarning
+			}
+		}
+	}
+	return final
+}
+
+// truthy is Kestra's TruthUtils#isTruthy on a rendered condition: false
+// only for "", "false", "0" and "-0".
+func truthy(s string) bool {
+	switch s {
+	case "", "false", "0", "-0":
+		return false
+	}
+	return true
+}
+
+// group is a list of tasks run one after the other, for a ForEach value.
+type group struct {
+	tasks []map[string]any
+	value string
+}
+
+// runFlowable runs the flowable task of tr; the lock is held on entry and
+// released.
+func (rn *runner) runFlowable(task map[string]any, typ string, tr *taskRunJSON) outcome {
+	ex := rn.ex
+	tr.State.set(stateRunning, now())
+	vars := rn.s.varsLocked(ex, tr)
+	groups, limit, outputs, failMsg := flowableChildren(task, typ, vars)
+	if outputs != nil {
+		tr.Outputs = outputs
+	}
+	rn.s.publishLocked(ex)
+	if failMsg != "" {
+		rn.logLocked(tr, "ERROR", failMsg)
+		rn.finishLocked(tr, stateFailed)
+		rn.s.mu.Unlock()
+		return outFailed
+	}
+	rn.s.mu.Unlock()
+
+	out := rn.runGroups(groups, limit, tr)
+	if out == outStopped {
+		return outStopped
+	}
+	if out == outFailed {
+		// The flowable's own errors branch, then its state, which the
+		// branch does not change.
+		if rn.runGroups([]group{{tasks: mapList(task["errors"])}}, 1, tr) == outStopped {
+			return outStopped
+		}
+	}
+	if !rn.lock() {
+		return outStopped
+	}
+	defer rn.s.mu.Unlock()
+	normal := map[string]bool{}
+	for _, g := range groups {
+		for _, t := range g.tasks {
+			id, _ := t["id"].(string)
+			normal[id] = true
+		}
+	}
+	var children []*taskRunJSON
+	for _, c := range ex.e.TaskRunList {
+		if c.ParentTaskRunID == tr.ID && normal[c.TaskID] {
+			children = append(children, c)
+		}
+	}
+	state := guessState(children)
+	if typ == typeAllowFailure && state == stateFailed {
+		state = stateWarning
+	}
+	rn.finishLocked(tr, state)
+	if state == stateFailed || state == stateKilled {
+		return outFailed
+	}
+	return outSuccess
+}
+
+// flowableChildren returns what a flowable task runs: groups of tasks, how
+// many groups may run at once (0: all), its outputs, or why it fails.
+func flowableChildren(task map[string]any, typ string, vars map[string]any) ([]group, int, map[string]any, string) {
+	tasks := mapList(task["tasks"])
+	switch typ {
+	case typeParallel:
+		// Each child is started at once, up to concurrent (0: no limit).
+		groups := make([]group, len(tasks))
+		for i, t := range tasks {
+			groups[i] = group{tasks: []map[string]any{t}}
+		}
+		return groups, intProp(task, "concurrent", 0), nil, ""
+	case typeIf:
+		cond, err := render(stringify(task["condition"]), vars)
+		if err != nil {
+			return nil, 1, nil, err.Error()
+		}
+		branch := mapList(task["else"])
+		if truthy(cond) {
+			branch = mapList(task["then"])
+		}
+		return []group{{tasks: branch}}, 1, map[string]any{"evaluationResult": truthy(cond)}, ""
+	case typeSwitch:
+		value, err := render(stringify(task["value"]), vars)
+		if err != nil {
+			return nil, 1, nil, err.Error()
+		}
+		cases, _ := task["cases"].(map[string]any)
+		branch, ok := cases[value]
+		if !ok {
+			branch = task["defaults"]
+		}
+		return []group{{tasks: mapList(branch)}}, 1, map[string]any{"value": value, "defaults": !ok}, ""
+	case typeForEach:
+		values, err := forEachValues(task["values"], vars)
+		if err != nil {
+			return nil, 1, nil, err.Error()
+		}
+		groups := make([]group, len(values))
+		for i, v := range values {
+			groups[i] = group{tasks: tasks, value: v}
+		}
+		return groups, intProp(task, "concurrencyLimit", 1), nil, ""
+	}
+	// Sequential, AllowFailure.
+	return []group{{tasks: tasks}}, 1, nil, ""
+}
+
+// runGroups runs groups under parent, at most limit at once (0: all), each
+// one task after the other. A failure starts no group after it; groups
+// already running are let finish.
+func (rn *runner) runGroups(groups []group, limit int, parent *taskRunJSON) outcome {
+	runGroup := func(g group) outcome {
+		for _, t := range g.tasks {
+			if out := rn.runTask(t, scope{parent: parent, value: g.value}, false); out != outSuccess {
+				return out
+			}
+		}
+		return outSuccess
+	}
+	if limit == 1 || len(groups) <= 1 {
+		for _, g := range groups {
+			if out := runGroup(g); out != outSuccess {
+				return out
+			}
+		}
+		return outSuccess
+	}
+	if limit <= 0 {
+		limit = len(groups)
+	}
+	var (
+		wg    sync.WaitGroup
+		mu    sync.Mutex
+		worst = outSuccess
+		slots = make(chan struct{}, limit)
+	)
+	for _, g := range groups {
+		slots <- struct{}{}
+		mu.Lock()
+		failed := worst != outSuccess
+		mu.Unlock()
+		if failed {
+			break // no new child after a failure
+		}
+		wg.Go(func() {
+			defer func() { <-slots }()
+			out := runGroup(g)
+			mu.Lock()
+			worst = max(worst, out)
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	return worst
+}
+
+// forEachValues reads ForEach values (FlowableUtils#resolveEachTasks): a
+// string is rendered and read as a JSON array; in a list, strings and
+// numbers are rendered, maps rendered and written as JSON. Each value is
+// the item if it is a string, else its JSON text; duplicates are dropped.
+func forEachValues(v any, vars map[string]any) ([]string, error) {
+	var items []any
+	switch x := v.(type) {
+	case string:
+		r, err := render(x, vars)
+		if err != nil {
+			return nil, err
+		}
+		if err := json.Unmarshal([]byte(r), &items); err != nil {
+			return nil, fmt.Errorf("Unable to parse values %q as a JSON array", r)
+		}
+	case []any:
+		for _, it := range x {
+			switch it.(type) {
+			case string, int, int64, uint64, float64, map[string]any:
+			default:
+				return nil, fmt.Errorf("Unknown value element type: %T", it)
+			}
+			r, err := renderValue(it, vars)
+			if err != nil {
+				return nil, err
+			}
+			items = append(items, r)
+		}
+	default:
+		return nil, fmt.Errorf("Unknown values type: %T", v)
+	}
+	var out []string
+	for _, it := range items {
+		if it == nil {
+			return nil, fmt.Errorf("Values cannot contain null")
+		}
+		s := stringify(it)
+		if !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	return out, nil
+}
+
+// intProp reads an integer property, def when absent or not a number.
+func intProp(task map[string]any, name string, def int) int {
+	switch x := task[name].(type) {
+	case int:
+		return x
+	case int64:
+		return int(x)
+	case uint64:
+		return int(x)
+	case float64:
+		return int(x)
+	case string:
+		if n, err := strconv.Atoi(x); err == nil {
+			return n
+		}
+	}
+	return def
+}
+
+// boolProp reads a boolean property, def when absent.
+func boolProp(task map[string]any, name string, def bool) bool {
+	switch x := task[name].(type) {
+	case bool:
+		return x
+	case string:
+		if b, err := strconv.ParseBool(x); err == nil {
+			return b
+		}
+	}
+	return def
+}
