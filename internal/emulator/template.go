@@ -10,7 +10,8 @@ import (
 // render evaluates the Pebble-like {{ expression }} blocks of s against
 // vars: dotted paths (inputs.x, outputs.task.value, execution.id, flow.id,
 // labels.k, vars.v, trigger.body), ['key'] indexing, quoted strings and
-// numbers, and the filters default, upper, lower, trim and json. A path
+// numbers, the filters default, upper, lower, trim and json, and one
+// comparison (==, !=, <, <=, >, >=). A path
 // that does not resolve is an error, as in Kestra's strict mode.
 func render(s string, vars map[string]any) (string, error) {
 	if !strings.Contains(s, "{{") {
@@ -83,6 +84,99 @@ func stringify(v any) string {
 }
 
 func evalExpr(expr string, vars map[string]any) (any, error) {
+	if left, op, right, ok := cutComparison(expr); ok {
+		a, err := evalFiltered(left, vars)
+		if err != nil {
+			return nil, err
+		}
+		b, err := evalFiltered(right, vars)
+		if err != nil {
+			return nil, err
+		}
+		return compare(a, op, b), nil
+	}
+	return evalFiltered(expr, vars)
+}
+
+// comparisons are the binary operators of an expression, longest first.
+var comparisons = []string{"==", "!=", "<=", ">=", "<", ">"}
+
+// cutComparison splits expr at its first comparison operator outside
+// quotes.
+func cutComparison(expr string) (left, op, right string, ok bool) {
+	quote := byte(0)
+	for i := 0; i < len(expr); i++ {
+		c := expr[i]
+		switch {
+		case quote != 0:
+			if c == quote {
+				quote = 0
+			}
+		case c == '\'' || c == '"':
+			quote = c
+		default:
+			for _, o := range comparisons {
+				if strings.HasPrefix(expr[i:], o) {
+					return strings.TrimSpace(expr[:i]), o, strings.TrimSpace(expr[i+len(o):]), true
+				}
+			}
+		}
+	}
+	return "", "", "", false
+}
+
+// compare applies a comparison as Pebble does: numbers by value, anything
+// else by its text.
+func compare(a any, op string, b any) bool {
+	x, xNum := number(a)
+	y, yNum := number(b)
+	c := 0
+	if xNum && yNum {
+		c = cmpFloat(x, y)
+	} else {
+		c = strings.Compare(stringify(a), stringify(b))
+	}
+	switch op {
+	case "==":
+		return c == 0
+	case "!=":
+		return c != 0
+	case "<":
+		return c < 0
+	case "<=":
+		return c <= 0
+	case ">":
+		return c > 0
+	}
+	return c >= 0
+}
+
+func cmpFloat(x, y float64) int {
+	switch {
+	case x < y:
+		return -1
+	case x > y:
+		return 1
+	}
+	return 0
+}
+
+func number(v any) (float64, bool) {
+	switch n := v.(type) {
+	case int:
+		return float64(n), true
+	case int64:
+		return float64(n), true
+	case uint64:
+		return float64(n), true
+	case float64:
+		return n, true
+	}
+	return 0, false
+}
+
+// evalFiltered evaluates an operand and its filters.
+func evalFiltered(expr string, vars map[string]any) (any, error) {
 	parts := splitPipes(expr)
 	var filters []string
 	if len(parts) > 1 {

@@ -51,6 +51,15 @@ func TestRender(t *testing.T) {
 		{"{{ inputs.missing | default('x') }}", "x"},
 		{"{{ 'lit' }}", "lit"},
 		{"{{ inputs.list }}", `["a","b"]`},
+		{"{{ inputs.n == 3 }}", "true"},
+		{"{{ inputs.n == 3.0 }}", "true"},
+		{"{{ inputs.n != 3 }}", "false"},
+		{"{{ inputs.n > 10 }}", "false"},
+		{"{{ inputs.n <= 3 }}", "true"},
+		{"{{ inputs.name == 'joe' }}", "true"},
+		{"{{ inputs.name | upper == 'JOE' }}", "true"},
+		{"{{ 'a==b' == 'a==b' }}", "true"},
+		{"{{ inputs.name < 'k' }}", "true"},
 	}
 	for _, tt := range tests {
 		got, err := render(tt.in, vars)
