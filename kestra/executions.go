@@ -467,6 +467,9 @@ type ExecutionSearchOptions struct {
 	EndDate time.Time
 	// TimeRange keeps the executions that started in the last TimeRange.
 	TimeRange time.Duration
+	// TriggerExecutionID keeps the executions this execution started: its
+	// subflows.
+	TriggerExecutionID string
 	// Query is Kestra's free-text search.
 	Query string
 	// Sort orders the results: "field:asc" or "field:desc", such as
@@ -525,6 +528,9 @@ func (o *ExecutionSearchOptions) filters() map[string]any {
 	}
 	if o.TimeRange > 0 {
 		f["timeRange"] = map[string]any{"EQUALS": FormatISODuration(o.TimeRange)}
+	}
+	if o.TriggerExecutionID != "" {
+		f["triggerExecutionId"] = map[string]any{"EQUALS": o.TriggerExecutionID}
 	}
 	if o.Query != "" {
 		f["q"] = map[string]any{"EQUALS": o.Query}

@@ -149,6 +149,21 @@ func (e *Execution) TaskOutputs(taskID string, v any) error {
 	return nil
 }
 
+// subflowTriggerType is the trigger type of an execution created by a
+// subflow task (ExecutableUtils#SUBFLOW_TRIGGER_TYPE).
+const subflowTriggerType = "io.kestra.plugin.core.flow.Subflow"
+
+// ParentExecution returns the id of the execution whose Subflow task
+// started e, and false when e was not started as a subflow. The parent's
+// subflows are found with [ExecutionSearchOptions.TriggerExecutionID].
+func (e *Execution) ParentExecution() (string, bool) {
+	if e.Trigger.Type != subflowTriggerType {
+		return "", false
+	}
+	id, ok := e.Trigger.Variables["executionId"].(string)
+	return id, ok && id != ""
+}
+
 // LabelMap returns the execution's labels as a map.
 func (e *Execution) LabelMap() map[string]string {
 	m := make(map[string]string, len(e.Labels))
