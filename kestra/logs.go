@@ -137,6 +137,32 @@ func (s *LogsService) List(ctx context.Context, executionID string, opts *LogLis
 	return out, nil
 }
 
+// Delete deletes the log lines of an execution that opts selects: with
+// nil, all of them; with MinLevel, those of that level and above; with
+// TaskID or TaskRunID, those of one task or task run. Deleting the lines
+// of an execution that has none is no error.
+//
+// Kestra API: DELETE /api/v1/{tenant}/logs/{executionId}
+func (s *LogsService) Delete(ctx context.Context, executionID string, opts *LogListOptions) error {
+	if executionID == "" {
+		return errEmptyID
+	}
+	params := &gen.DeleteLogsFromExecutionParams{}
+	if opts != nil {
+		if opts.MinLevel != "" {
+			params.MinLevel = pointerTo(opts.MinLevel)
+		}
+		if opts.TaskID != "" {
+			params.TaskID = pointerTo(opts.TaskID)
+		}
+		if opts.TaskRunID != "" {
+			params.TaskRunID = pointerTo(opts.TaskRunID)
+		}
+	}
+	resp, err := s.c.raw.DeleteLogsFromExecution(ctx, s.c.tenant, executionID, params)
+	return decode(resp, err, nil)
+}
+
 // Download returns the logs of an execution as text, one line per log:
 // "TIMESTAMP LEVEL message". The caller reads and closes it. Only ctx
 // bounds the read, not [Config.Timeout].

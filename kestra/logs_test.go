@@ -3,6 +3,7 @@ package kestra_test
 import (
 	"errors"
 	"io"
+	"net/http"
 	"net/url"
 	"slices"
 	"strings"
@@ -206,6 +207,59 @@ func TestLogsListAndDownload(t *testing.T) {
 	lines := strings.Split(strings.TrimSpace(string(text)), "\n")
 	if len(lines) != 4 || !strings.HasSuffix(lines[2], " WARN careful") {
 		t.Fatalf("download:\n%s", text)
+	}
+}
+
+func TestLogsDelete(t *testing.T) {
+	t.Parallel()
+	for _, v := range []emulator.Version{emulator.Version20, emulator.Version13} {
+		t.Run(string(v), func(t *testing.T) {
+			t.Parallel()
+			env := newStreamEnv(t, emulator.WithSpeed(100), emulator.WithVersion(v))
+			ctx := t.Context()
+			ex := env.run(t, flowChatty)
+			if _, err := env.c.Executions.Wait(testCtx(t), ex.ID); err != nil {
+				t.Fatal(err)
+			}
+			messages := func() []string {
+				t.Helper()
+				logs, err := env.c.Logs.List(ctx, ex.ID, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var m []string
+				for _, l := range logs {
+					m = append(m, l.Message)
+				}
+				return m
+			}
+			if err := env.c.Logs.Delete(ctx, ex.ID, &kestra.LogListOptions{MinLevel: kestra.LevelWarn}); err != nil {
+				t.Fatal(err)
+			}
+			if got, want := messages(), []string{"one", "fine print", "the end"}; !slices.Equal(got, want) {
+				t.Errorf("after deleting WARN and above: %q, want %q", got, want)
+			}
+			if err := env.c.Logs.Delete(ctx, ex.ID, &kestra.LogListOptions{TaskID: "detail"}); err != nil {
+				t.Fatal(err)
+			}
+			if got, want := messages(), []string{"one", "the end"}; !slices.Equal(got, want) {
+				t.Errorf("after deleting the task detail's: %q, want %q", got, want)
+			}
+			if err := env.c.Logs.Delete(ctx, ex.ID, nil); err != nil {
+				t.Fatal(err)
+			}
+			if got := messages(); len(got) != 0 {
+				t.Errorf("after deleting all: %q", got)
+			}
+			reqs := env.emu.Requests()
+			last := reqs[len(reqs)-2] // before the last List
+			if last.Method != http.MethodDelete || last.RawQuery != "" {
+				t.Errorf("Delete with nil options sent %s ?%s", last.Method, last.RawQuery)
+			}
+			if err := env.c.Logs.Delete(ctx, "", nil); err == nil {
+				t.Error("Delete with an empty execution id: no error")
+			}
+		})
 	}
 }
 
