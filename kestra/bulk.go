@@ -3,6 +3,7 @@ package kestra
 import (
 	"context"
 	"errors"
+	"net/http"
 
 	"github.com/kestra-go/sdk/gen"
 )
@@ -31,21 +32,32 @@ type BulkDeleteOptions struct {
 	KeepLogs, KeepMetrics, KeepStorage bool
 }
 
-// bulkCount is the answer of a bulk operation: BulkResponse {count}, or on
-// Kestra 2.0 for the queued ones {operationId, totalItems}.
-type bulkCount struct {
-	Count      *int `json:"count"`
-	TotalItems *int `json:"totalItems"`
+// params returns the query parameters of o; all nil for nil options, so
+// that Kestra's defaults apply.
+func (o *BulkDeleteOptions) params() (includeNonTerminated, deleteLogs, deleteMetrics, deleteStorage *bool) {
+	if o == nil {
+		return nil, nil, nil, nil
+	}
+	return pointerTo(o.IncludeRunning), pointerTo(!o.KeepLogs), pointerTo(!o.KeepMetrics), pointerTo(!o.KeepStorage)
 }
 
-func (b bulkCount) n() int {
-	switch {
-	case b.Count != nil:
-		return *b.Count
-	case b.TotalItems != nil:
-		return *b.TotalItems
+// decodeCount reads the answer of a bulk operation: BulkResponse {count},
+// or on Kestra 2.0 for the queued ones {operationId, totalItems}.
+func decodeCount(resp *http.Response, err error) (int, error) {
+	var out struct {
+		Count      *int `json:"count"`
+		TotalItems *int `json:"totalItems"`
 	}
-	return 0
+	if err := decode(resp, err, &out); err != nil {
+		return 0, err
+	}
+	switch {
+	case out.Count != nil:
+		return *out.Count, nil
+	case out.TotalItems != nil:
+		return *out.TotalItems, nil
+	}
+	return 0, nil
 }
 
 // checkIDs refuses an empty id among ids.
@@ -79,21 +91,9 @@ func (s *ExecutionsService) DeleteByIDs(ctx context.Context, ids []string, opts 
 	if err := checkIDs(ids); err != nil || len(ids) == 0 {
 		return 0, err
 	}
-	var params *gen.DeleteExecutionsByIdsParams
-	if opts != nil {
-		params = &gen.DeleteExecutionsByIdsParams{
-			IncludeNonTerminated: pointerTo(opts.IncludeRunning),
-			DeleteLogs:           pointerTo(!opts.KeepLogs),
-			DeleteMetrics:        pointerTo(!opts.KeepMetrics),
-			DeleteStorage:        pointerTo(!opts.KeepStorage),
-		}
-	}
-	resp, err := s.c.raw.DeleteExecutionsByIds(notIdempotent(ctx), s.c.tenant, params, ids)
-	var out bulkCount
-	if err := decode(resp, err, &out); err != nil {
-		return 0, err
-	}
-	return out.n(), nil
+	params := &gen.DeleteExecutionsByIdsParams{}
+	params.IncludeNonTerminated, params.DeleteLogs, params.DeleteMetrics, params.DeleteStorage = opts.params()
+	return decodeCount(s.c.raw.DeleteExecutionsByIds(notIdempotent(ctx), s.c.tenant, params, ids))
 }
 
 // DeleteByQuery deletes the executions that match query and returns how
@@ -107,18 +107,8 @@ func (s *ExecutionsService) DeleteByQuery(ctx context.Context, query *ExecutionS
 		return 0, err
 	}
 	params := &gen.DeleteExecutionsByQueryParams{Filters: filters}
-	if opts != nil {
-		params.IncludeNonTerminated = pointerTo(opts.IncludeRunning)
-		params.DeleteLogs = pointerTo(!opts.KeepLogs)
-		params.DeleteMetrics = pointerTo(!opts.KeepMetrics)
-		params.DeleteStorage = pointerTo(!opts.KeepStorage)
-	}
-	resp, err := s.c.raw.DeleteExecutionsByQuery(notIdempotent(ctx), s.c.tenant, params)
-	var out bulkCount
-	if err := decode(resp, err, &out); err != nil {
-		return 0, err
-	}
-	return out.n(), nil
+	params.IncludeNonTerminated, params.DeleteLogs, params.DeleteMetrics, params.DeleteStorage = opts.params()
+	return decodeCount(s.c.raw.DeleteExecutionsByQuery(notIdempotent(ctx), s.c.tenant, params))
 }
 
 // KillByIDs asks Kestra to kill the executions ids and returns how many
@@ -132,12 +122,7 @@ func (s *ExecutionsService) KillByIDs(ctx context.Context, ids []string) (int, e
 	if err := checkIDs(ids); err != nil || len(ids) == 0 {
 		return 0, err
 	}
-	resp, err := s.c.raw.KillExecutionsByIds(notIdempotent(ctx), s.c.tenant, ids)
-	var out bulkCount
-	if err := decode(resp, err, &out); err != nil {
-		return 0, err
-	}
-	return out.n(), nil
+	return decodeCount(s.c.raw.KillExecutionsByIds(notIdempotent(ctx), s.c.tenant, ids))
 }
 
 // KillByQuery asks Kestra to kill the executions that match query and
@@ -152,10 +137,5 @@ func (s *ExecutionsService) KillByQuery(ctx context.Context, query *ExecutionSea
 	if err != nil {
 		return 0, err
 	}
-	resp, err := s.c.raw.KillExecutionsByQuery(notIdempotent(ctx), s.c.tenant, &gen.KillExecutionsByQueryParams{Filters: filters})
-	var out bulkCount
-	if err := decode(resp, err, &out); err != nil {
-		return 0, err
-	}
-	return out.n(), nil
+	return decodeCount(s.c.raw.KillExecutionsByQuery(notIdempotent(ctx), s.c.tenant, &gen.KillExecutionsByQueryParams{Filters: filters}))
 }

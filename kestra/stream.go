@@ -99,8 +99,9 @@ func acceptEventStream(_ context.Context, req *http.Request) error {
 
 // runConn opens one connection of a stream and hands each frame to onFrame
 // (tag, data; data is valid only during the call) until onFrame returns
-// false, the stream ends or breaks, or ctx is done. The body is closed before it returns, and nothing it
-// started outlives it. When ctx is done the error is context.Cause(ctx).
+// false, the stream ends or breaks, or ctx is done. The body is closed
+// before it returns, and nothing it started outlives it. When ctx is done
+// the error is context.Cause(ctx).
 func runConn(ctx context.Context, sc *streamConfig, open openFunc, onFrame func(tag string, data []byte) bool) (connResult, error) {
 	cctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
