@@ -24,6 +24,8 @@ var expectations = map[string][]string{
 	"follow":          {"RUNNING", "SUCCESS first=SUCCESS nap=SUCCESS last=SUCCESS", "terminal state reached"},
 	"deploy":          {"namespace company.team.deploy: 2 to create", "  + ingest", "  + report", "dry run: nothing sent"},
 	"waitlogs":        {"extract INFO  extracting", "load WARN  loaded with warnings", "ended SUCCESS"},
+	"cleanup":         {"refused: ", "(execution not found)", "kill accepted for 1", "deleted 4 executions"},
+	"breakpoints":     {"stopped: extract SUCCESS map[value:42 rows]", "stopped: load BREAKPOINT\n", "resumed, ended SUCCESS"},
 }
 
 func TestExamplesRunAgainstTheEmulator(t *testing.T) {
