@@ -3,6 +3,7 @@ package kestra
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/kestra-go/sdk/gen"
@@ -114,8 +115,17 @@ func (e *Execution) TaskRun(taskID string) (*TaskRun, bool) {
 	return nil, false
 }
 
-// FailedTasks returns the ids of the tasks whose last run failed.
+// FailedTasks returns the ids of the tasks whose last run failed, in the
+// order they ran. A flow-control task (Sequential, ForEach ...) that failed
+// because one of its children did is left out: the child names the
+// failure.
 func (e *Execution) FailedTasks() []string {
+	parents := map[string]bool{}
+	for i := range e.TaskRunList {
+		if p := e.TaskRunList[i].ParentTaskRunID; p != "" {
+			parents[p] = true
+		}
+	}
 	var ids []string
 	seen := map[string]bool{}
 	for i := len(e.TaskRunList) - 1; i >= 0; i-- {
@@ -124,10 +134,11 @@ func (e *Execution) FailedTasks() []string {
 			continue
 		}
 		seen[tr.TaskID] = true
-		if IsFailedState(tr.State.Current) {
+		if IsFailedState(tr.State.Current) && !parents[tr.ID] {
 			ids = append(ids, tr.TaskID)
 		}
 	}
+	slices.Reverse(ids)
 	return ids
 }
 

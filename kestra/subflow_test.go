@@ -112,7 +112,36 @@ func TestSubflows(t *testing.T) {
 	// A failed subflow fails its task, and Wait says which task failed.
 	_, err = ex.Run(ctx, execNS, "parent", &kestra.ExecuteOptions{Inputs: map[string]any{"n": 0}})
 	var execErr *kestra.ExecutionError
-	if !errors.As(err, &execErr) || !slices.Contains(execErr.FailedTasks, "last") {
+	if !errors.As(err, &execErr) || !slices.Equal(execErr.FailedTasks, []string{"last"}) {
 		t.Fatalf("Run with a failing subflow: %v, want an ExecutionError naming the task last", err)
+	}
+}
+
+// TestFailedTasksInsideFlowControl checks that a failure inside a
+// flow-control task is reported by the task that failed, not by its
+// parents.
+func TestFailedTasksInsideFlowControl(t *testing.T) {
+	t.Parallel()
+	env := newExecEnv(t, nil, nil, `id: nested
+namespace: company.team
+tasks:
+  - id: outer
+    type: io.kestra.plugin.core.flow.Sequential
+    tasks:
+      - id: each
+        type: io.kestra.plugin.core.flow.ForEach
+        values: ["a", "b"]
+        tasks:
+          - id: check
+            type: io.kestra.plugin.core.flow.If
+            condition: "{{ taskrun.value == 'b' }}"
+            then:
+              - id: boom
+                type: io.kestra.plugin.core.execution.Fail
+`)
+	_, err := env.c.Executions.Run(t.Context(), execNS, "nested", nil)
+	var execErr *kestra.ExecutionError
+	if !errors.As(err, &execErr) || !slices.Equal(execErr.FailedTasks, []string{"boom"}) {
+		t.Fatalf("Run: %v, want an ExecutionError naming only boom", err)
 	}
 }
