@@ -88,8 +88,10 @@ func WaitFollowOptions(opts ...FollowOption) WaitOption {
 // Wait blocks until the execution id ends, and returns its final state. An
 // execution that ended FAILED, KILLED or CANCELLED is returned together with
 // an [*ExecutionError]; any other error comes with a nil execution. PAUSED
-// is not an end: Wait goes on until the execution is resumed and ends, or
-// ctx is done. Wait is bounded by ctx only, not by [Config.Timeout].
+// and BREAKPOINT are not an end: Wait goes on until the execution is
+// resumed (or resumed from its breakpoint) and ends, or ctx is done; use
+// [ExecutionsService.WaitFunc] to see them. Wait is bounded by ctx only,
+// not by [Config.Timeout].
 //
 // Wait follows the execution's event stream (see
 // [ExecutionsService.Follow]). When the server cannot stream (its follow
