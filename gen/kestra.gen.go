@@ -6317,6 +6317,14 @@ type ValuePathExpression struct {
 	AttributePath       AttributeReference `json:"attributePath,omitempty,omitzero"`
 }
 
+// WebhookAnswer defines model for WebhookAnswer.
+type WebhookAnswer struct {
+	union json.RawMessage
+}
+
+// WebhookOutputs defines model for WebhookOutputs.
+type WebhookOutputs map[string]interface{}
+
 // WebhookResponse defines model for WebhookResponse.
 type WebhookResponse struct {
 	FlowID       string                 `json:"flowId,omitempty,omitzero"`
@@ -7075,6 +7083,36 @@ type UnqueueExecutionsByIdsParams struct {
 type UnqueueExecutionsByQueryParams struct {
 	Filters  *map[string]interface{} `json:"filters,omitempty"`
 	NewState *StateType              `form:"newState,omitempty" json:"newState,omitempty"`
+}
+
+// TriggerExecutionByGetWebhookdefaultJSONResponseBody defines parameters for TriggerExecutionByGetWebhook.
+type TriggerExecutionByGetWebhookdefaultJSONResponseBody struct {
+	union json.RawMessage
+}
+
+// TriggerExecutionByPostWebhookdefaultJSONResponseBody defines parameters for TriggerExecutionByPostWebhook.
+type TriggerExecutionByPostWebhookdefaultJSONResponseBody struct {
+	union json.RawMessage
+}
+
+// TriggerExecutionByPutWebhookdefaultJSONResponseBody defines parameters for TriggerExecutionByPutWebhook.
+type TriggerExecutionByPutWebhookdefaultJSONResponseBody struct {
+	union json.RawMessage
+}
+
+// TriggerExecutionByGetWebhookWithPathdefaultJSONResponseBody defines parameters for TriggerExecutionByGetWebhookWithPath.
+type TriggerExecutionByGetWebhookWithPathdefaultJSONResponseBody struct {
+	union json.RawMessage
+}
+
+// TriggerExecutionByPostWebhookWithPathdefaultJSONResponseBody defines parameters for TriggerExecutionByPostWebhookWithPath.
+type TriggerExecutionByPostWebhookWithPathdefaultJSONResponseBody struct {
+	union json.RawMessage
+}
+
+// TriggerExecutionByPutWebhookWithPathdefaultJSONResponseBody defines parameters for TriggerExecutionByPutWebhookWithPath.
+type TriggerExecutionByPutWebhookWithPathdefaultJSONResponseBody struct {
+	union json.RawMessage
 }
 
 // DeleteExecutionParams defines parameters for DeleteExecution.
@@ -9390,6 +9428,440 @@ func (t Output_Value) MarshalJSON() ([]byte, error) {
 }
 
 func (t *Output_Value) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
+
+// AsWebhookResponse returns the union data inside the WebhookAnswer as a WebhookResponse
+func (t WebhookAnswer) AsWebhookResponse() (WebhookResponse, error) {
+	var body WebhookResponse
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromWebhookResponse overwrites any union data inside the WebhookAnswer as the provided WebhookResponse
+func (t *WebhookAnswer) FromWebhookResponse(v WebhookResponse) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeWebhookResponse performs a merge with any union data inside the WebhookAnswer, using the provided WebhookResponse
+func (t *WebhookAnswer) MergeWebhookResponse(v WebhookResponse) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsWebhookOutputs returns the union data inside the WebhookAnswer as a WebhookOutputs
+func (t WebhookAnswer) AsWebhookOutputs() (WebhookOutputs, error) {
+	var body WebhookOutputs
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromWebhookOutputs overwrites any union data inside the WebhookAnswer as the provided WebhookOutputs
+func (t *WebhookAnswer) FromWebhookOutputs(v WebhookOutputs) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeWebhookOutputs performs a merge with any union data inside the WebhookAnswer, using the provided WebhookOutputs
+func (t *WebhookAnswer) MergeWebhookOutputs(v WebhookOutputs) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t WebhookAnswer) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *WebhookAnswer) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
+
+// AsJSONError returns the union data inside the TriggerExecutionByGetWebhookdefaultJSONResponseBody as a JSONError
+func (t TriggerExecutionByGetWebhookdefaultJSONResponseBody) AsJSONError() (JSONError, error) {
+	var body JSONError
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromJSONError overwrites any union data inside the TriggerExecutionByGetWebhookdefaultJSONResponseBody as the provided JSONError
+func (t *TriggerExecutionByGetWebhookdefaultJSONResponseBody) FromJSONError(v JSONError) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeJSONError performs a merge with any union data inside the TriggerExecutionByGetWebhookdefaultJSONResponseBody, using the provided JSONError
+func (t *TriggerExecutionByGetWebhookdefaultJSONResponseBody) MergeJSONError(v JSONError) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsWebhookAnswer returns the union data inside the TriggerExecutionByGetWebhookdefaultJSONResponseBody as a WebhookAnswer
+func (t TriggerExecutionByGetWebhookdefaultJSONResponseBody) AsWebhookAnswer() (WebhookAnswer, error) {
+	var body WebhookAnswer
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromWebhookAnswer overwrites any union data inside the TriggerExecutionByGetWebhookdefaultJSONResponseBody as the provided WebhookAnswer
+func (t *TriggerExecutionByGetWebhookdefaultJSONResponseBody) FromWebhookAnswer(v WebhookAnswer) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeWebhookAnswer performs a merge with any union data inside the TriggerExecutionByGetWebhookdefaultJSONResponseBody, using the provided WebhookAnswer
+func (t *TriggerExecutionByGetWebhookdefaultJSONResponseBody) MergeWebhookAnswer(v WebhookAnswer) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t TriggerExecutionByGetWebhookdefaultJSONResponseBody) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *TriggerExecutionByGetWebhookdefaultJSONResponseBody) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
+
+// AsJSONError returns the union data inside the TriggerExecutionByPostWebhookdefaultJSONResponseBody as a JSONError
+func (t TriggerExecutionByPostWebhookdefaultJSONResponseBody) AsJSONError() (JSONError, error) {
+	var body JSONError
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromJSONError overwrites any union data inside the TriggerExecutionByPostWebhookdefaultJSONResponseBody as the provided JSONError
+func (t *TriggerExecutionByPostWebhookdefaultJSONResponseBody) FromJSONError(v JSONError) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeJSONError performs a merge with any union data inside the TriggerExecutionByPostWebhookdefaultJSONResponseBody, using the provided JSONError
+func (t *TriggerExecutionByPostWebhookdefaultJSONResponseBody) MergeJSONError(v JSONError) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsWebhookAnswer returns the union data inside the TriggerExecutionByPostWebhookdefaultJSONResponseBody as a WebhookAnswer
+func (t TriggerExecutionByPostWebhookdefaultJSONResponseBody) AsWebhookAnswer() (WebhookAnswer, error) {
+	var body WebhookAnswer
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromWebhookAnswer overwrites any union data inside the TriggerExecutionByPostWebhookdefaultJSONResponseBody as the provided WebhookAnswer
+func (t *TriggerExecutionByPostWebhookdefaultJSONResponseBody) FromWebhookAnswer(v WebhookAnswer) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeWebhookAnswer performs a merge with any union data inside the TriggerExecutionByPostWebhookdefaultJSONResponseBody, using the provided WebhookAnswer
+func (t *TriggerExecutionByPostWebhookdefaultJSONResponseBody) MergeWebhookAnswer(v WebhookAnswer) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t TriggerExecutionByPostWebhookdefaultJSONResponseBody) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *TriggerExecutionByPostWebhookdefaultJSONResponseBody) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
+
+// AsJSONError returns the union data inside the TriggerExecutionByPutWebhookdefaultJSONResponseBody as a JSONError
+func (t TriggerExecutionByPutWebhookdefaultJSONResponseBody) AsJSONError() (JSONError, error) {
+	var body JSONError
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromJSONError overwrites any union data inside the TriggerExecutionByPutWebhookdefaultJSONResponseBody as the provided JSONError
+func (t *TriggerExecutionByPutWebhookdefaultJSONResponseBody) FromJSONError(v JSONError) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeJSONError performs a merge with any union data inside the TriggerExecutionByPutWebhookdefaultJSONResponseBody, using the provided JSONError
+func (t *TriggerExecutionByPutWebhookdefaultJSONResponseBody) MergeJSONError(v JSONError) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsWebhookAnswer returns the union data inside the TriggerExecutionByPutWebhookdefaultJSONResponseBody as a WebhookAnswer
+func (t TriggerExecutionByPutWebhookdefaultJSONResponseBody) AsWebhookAnswer() (WebhookAnswer, error) {
+	var body WebhookAnswer
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromWebhookAnswer overwrites any union data inside the TriggerExecutionByPutWebhookdefaultJSONResponseBody as the provided WebhookAnswer
+func (t *TriggerExecutionByPutWebhookdefaultJSONResponseBody) FromWebhookAnswer(v WebhookAnswer) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeWebhookAnswer performs a merge with any union data inside the TriggerExecutionByPutWebhookdefaultJSONResponseBody, using the provided WebhookAnswer
+func (t *TriggerExecutionByPutWebhookdefaultJSONResponseBody) MergeWebhookAnswer(v WebhookAnswer) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t TriggerExecutionByPutWebhookdefaultJSONResponseBody) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *TriggerExecutionByPutWebhookdefaultJSONResponseBody) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
+
+// AsJSONError returns the union data inside the TriggerExecutionByGetWebhookWithPathdefaultJSONResponseBody as a JSONError
+func (t TriggerExecutionByGetWebhookWithPathdefaultJSONResponseBody) AsJSONError() (JSONError, error) {
+	var body JSONError
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromJSONError overwrites any union data inside the TriggerExecutionByGetWebhookWithPathdefaultJSONResponseBody as the provided JSONError
+func (t *TriggerExecutionByGetWebhookWithPathdefaultJSONResponseBody) FromJSONError(v JSONError) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeJSONError performs a merge with any union data inside the TriggerExecutionByGetWebhookWithPathdefaultJSONResponseBody, using the provided JSONError
+func (t *TriggerExecutionByGetWebhookWithPathdefaultJSONResponseBody) MergeJSONError(v JSONError) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsWebhookAnswer returns the union data inside the TriggerExecutionByGetWebhookWithPathdefaultJSONResponseBody as a WebhookAnswer
+func (t TriggerExecutionByGetWebhookWithPathdefaultJSONResponseBody) AsWebhookAnswer() (WebhookAnswer, error) {
+	var body WebhookAnswer
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromWebhookAnswer overwrites any union data inside the TriggerExecutionByGetWebhookWithPathdefaultJSONResponseBody as the provided WebhookAnswer
+func (t *TriggerExecutionByGetWebhookWithPathdefaultJSONResponseBody) FromWebhookAnswer(v WebhookAnswer) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeWebhookAnswer performs a merge with any union data inside the TriggerExecutionByGetWebhookWithPathdefaultJSONResponseBody, using the provided WebhookAnswer
+func (t *TriggerExecutionByGetWebhookWithPathdefaultJSONResponseBody) MergeWebhookAnswer(v WebhookAnswer) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t TriggerExecutionByGetWebhookWithPathdefaultJSONResponseBody) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *TriggerExecutionByGetWebhookWithPathdefaultJSONResponseBody) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
+
+// AsJSONError returns the union data inside the TriggerExecutionByPostWebhookWithPathdefaultJSONResponseBody as a JSONError
+func (t TriggerExecutionByPostWebhookWithPathdefaultJSONResponseBody) AsJSONError() (JSONError, error) {
+	var body JSONError
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromJSONError overwrites any union data inside the TriggerExecutionByPostWebhookWithPathdefaultJSONResponseBody as the provided JSONError
+func (t *TriggerExecutionByPostWebhookWithPathdefaultJSONResponseBody) FromJSONError(v JSONError) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeJSONError performs a merge with any union data inside the TriggerExecutionByPostWebhookWithPathdefaultJSONResponseBody, using the provided JSONError
+func (t *TriggerExecutionByPostWebhookWithPathdefaultJSONResponseBody) MergeJSONError(v JSONError) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsWebhookAnswer returns the union data inside the TriggerExecutionByPostWebhookWithPathdefaultJSONResponseBody as a WebhookAnswer
+func (t TriggerExecutionByPostWebhookWithPathdefaultJSONResponseBody) AsWebhookAnswer() (WebhookAnswer, error) {
+	var body WebhookAnswer
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromWebhookAnswer overwrites any union data inside the TriggerExecutionByPostWebhookWithPathdefaultJSONResponseBody as the provided WebhookAnswer
+func (t *TriggerExecutionByPostWebhookWithPathdefaultJSONResponseBody) FromWebhookAnswer(v WebhookAnswer) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeWebhookAnswer performs a merge with any union data inside the TriggerExecutionByPostWebhookWithPathdefaultJSONResponseBody, using the provided WebhookAnswer
+func (t *TriggerExecutionByPostWebhookWithPathdefaultJSONResponseBody) MergeWebhookAnswer(v WebhookAnswer) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t TriggerExecutionByPostWebhookWithPathdefaultJSONResponseBody) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *TriggerExecutionByPostWebhookWithPathdefaultJSONResponseBody) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
+
+// AsJSONError returns the union data inside the TriggerExecutionByPutWebhookWithPathdefaultJSONResponseBody as a JSONError
+func (t TriggerExecutionByPutWebhookWithPathdefaultJSONResponseBody) AsJSONError() (JSONError, error) {
+	var body JSONError
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromJSONError overwrites any union data inside the TriggerExecutionByPutWebhookWithPathdefaultJSONResponseBody as the provided JSONError
+func (t *TriggerExecutionByPutWebhookWithPathdefaultJSONResponseBody) FromJSONError(v JSONError) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeJSONError performs a merge with any union data inside the TriggerExecutionByPutWebhookWithPathdefaultJSONResponseBody, using the provided JSONError
+func (t *TriggerExecutionByPutWebhookWithPathdefaultJSONResponseBody) MergeJSONError(v JSONError) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsWebhookAnswer returns the union data inside the TriggerExecutionByPutWebhookWithPathdefaultJSONResponseBody as a WebhookAnswer
+func (t TriggerExecutionByPutWebhookWithPathdefaultJSONResponseBody) AsWebhookAnswer() (WebhookAnswer, error) {
+	var body WebhookAnswer
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromWebhookAnswer overwrites any union data inside the TriggerExecutionByPutWebhookWithPathdefaultJSONResponseBody as the provided WebhookAnswer
+func (t *TriggerExecutionByPutWebhookWithPathdefaultJSONResponseBody) FromWebhookAnswer(v WebhookAnswer) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeWebhookAnswer performs a merge with any union data inside the TriggerExecutionByPutWebhookWithPathdefaultJSONResponseBody, using the provided WebhookAnswer
+func (t *TriggerExecutionByPutWebhookWithPathdefaultJSONResponseBody) MergeWebhookAnswer(v WebhookAnswer) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t TriggerExecutionByPutWebhookWithPathdefaultJSONResponseBody) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *TriggerExecutionByPutWebhookWithPathdefaultJSONResponseBody) UnmarshalJSON(b []byte) error {
 	err := t.union.UnmarshalJSON(b)
 	return err
 }
@@ -66402,18 +66874,18 @@ type TriggerExecutionByGetWebhookResp struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
-	JSON200 *WebhookResponse
+	JSON200 *WebhookAnswer
 	// JSONDefault the response for an HTTP default `application/json` response
-	JSONDefault *JSONError
+	JSONDefault *TriggerExecutionByGetWebhookdefaultJSONResponseBody
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r TriggerExecutionByGetWebhookResp) GetJSON200() *WebhookResponse {
+func (r TriggerExecutionByGetWebhookResp) GetJSON200() *WebhookAnswer {
 	return r.JSON200
 }
 
 // GetJSONDefault returns the response for an HTTP default `application/json` response
-func (r TriggerExecutionByGetWebhookResp) GetJSONDefault() *JSONError {
+func (r TriggerExecutionByGetWebhookResp) GetJSONDefault() *TriggerExecutionByGetWebhookdefaultJSONResponseBody {
 	return r.JSONDefault
 }
 
@@ -66450,18 +66922,18 @@ type TriggerExecutionByPostWebhookResp struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
-	JSON200 *WebhookResponse
+	JSON200 *WebhookAnswer
 	// JSONDefault the response for an HTTP default `application/json` response
-	JSONDefault *JSONError
+	JSONDefault *TriggerExecutionByPostWebhookdefaultJSONResponseBody
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r TriggerExecutionByPostWebhookResp) GetJSON200() *WebhookResponse {
+func (r TriggerExecutionByPostWebhookResp) GetJSON200() *WebhookAnswer {
 	return r.JSON200
 }
 
 // GetJSONDefault returns the response for an HTTP default `application/json` response
-func (r TriggerExecutionByPostWebhookResp) GetJSONDefault() *JSONError {
+func (r TriggerExecutionByPostWebhookResp) GetJSONDefault() *TriggerExecutionByPostWebhookdefaultJSONResponseBody {
 	return r.JSONDefault
 }
 
@@ -66498,18 +66970,18 @@ type TriggerExecutionByPutWebhookResp struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
-	JSON200 *WebhookResponse
+	JSON200 *WebhookAnswer
 	// JSONDefault the response for an HTTP default `application/json` response
-	JSONDefault *JSONError
+	JSONDefault *TriggerExecutionByPutWebhookdefaultJSONResponseBody
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r TriggerExecutionByPutWebhookResp) GetJSON200() *WebhookResponse {
+func (r TriggerExecutionByPutWebhookResp) GetJSON200() *WebhookAnswer {
 	return r.JSON200
 }
 
 // GetJSONDefault returns the response for an HTTP default `application/json` response
-func (r TriggerExecutionByPutWebhookResp) GetJSONDefault() *JSONError {
+func (r TriggerExecutionByPutWebhookResp) GetJSONDefault() *TriggerExecutionByPutWebhookdefaultJSONResponseBody {
 	return r.JSONDefault
 }
 
@@ -66546,18 +67018,18 @@ type TriggerExecutionByGetWebhookWithPathResp struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
-	JSON200 *WebhookResponse
+	JSON200 *WebhookAnswer
 	// JSONDefault the response for an HTTP default `application/json` response
-	JSONDefault *JSONError
+	JSONDefault *TriggerExecutionByGetWebhookWithPathdefaultJSONResponseBody
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r TriggerExecutionByGetWebhookWithPathResp) GetJSON200() *WebhookResponse {
+func (r TriggerExecutionByGetWebhookWithPathResp) GetJSON200() *WebhookAnswer {
 	return r.JSON200
 }
 
 // GetJSONDefault returns the response for an HTTP default `application/json` response
-func (r TriggerExecutionByGetWebhookWithPathResp) GetJSONDefault() *JSONError {
+func (r TriggerExecutionByGetWebhookWithPathResp) GetJSONDefault() *TriggerExecutionByGetWebhookWithPathdefaultJSONResponseBody {
 	return r.JSONDefault
 }
 
@@ -66594,18 +67066,18 @@ type TriggerExecutionByPostWebhookWithPathResp struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
-	JSON200 *WebhookResponse
+	JSON200 *WebhookAnswer
 	// JSONDefault the response for an HTTP default `application/json` response
-	JSONDefault *JSONError
+	JSONDefault *TriggerExecutionByPostWebhookWithPathdefaultJSONResponseBody
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r TriggerExecutionByPostWebhookWithPathResp) GetJSON200() *WebhookResponse {
+func (r TriggerExecutionByPostWebhookWithPathResp) GetJSON200() *WebhookAnswer {
 	return r.JSON200
 }
 
 // GetJSONDefault returns the response for an HTTP default `application/json` response
-func (r TriggerExecutionByPostWebhookWithPathResp) GetJSONDefault() *JSONError {
+func (r TriggerExecutionByPostWebhookWithPathResp) GetJSONDefault() *TriggerExecutionByPostWebhookWithPathdefaultJSONResponseBody {
 	return r.JSONDefault
 }
 
@@ -66642,18 +67114,18 @@ type TriggerExecutionByPutWebhookWithPathResp struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
-	JSON200 *WebhookResponse
+	JSON200 *WebhookAnswer
 	// JSONDefault the response for an HTTP default `application/json` response
-	JSONDefault *JSONError
+	JSONDefault *TriggerExecutionByPutWebhookWithPathdefaultJSONResponseBody
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r TriggerExecutionByPutWebhookWithPathResp) GetJSON200() *WebhookResponse {
+func (r TriggerExecutionByPutWebhookWithPathResp) GetJSON200() *WebhookAnswer {
 	return r.JSON200
 }
 
 // GetJSONDefault returns the response for an HTTP default `application/json` response
-func (r TriggerExecutionByPutWebhookWithPathResp) GetJSONDefault() *JSONError {
+func (r TriggerExecutionByPutWebhookWithPathResp) GetJSONDefault() *TriggerExecutionByPutWebhookWithPathdefaultJSONResponseBody {
 	return r.JSONDefault
 }
 
@@ -95014,18 +95486,30 @@ func ParseTriggerExecutionByGetWebhookResp(rsp *http.Response) (*TriggerExecutio
 
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest WebhookResponse
+		var dest WebhookAnswer
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON200 = &dest
 
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case rsp.StatusCode == 422:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
-		var dest JSONError
+		var dest TriggerExecutionByGetWebhookdefaultJSONResponseBody
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSONDefault = &dest
+
+	case rsp.StatusCode == 200:
+	// Content-type (text/plain) unsupported
+
+	case true:
+		// Content-type (text/plain) unsupported
 
 	}
 
@@ -95047,18 +95531,30 @@ func ParseTriggerExecutionByPostWebhookResp(rsp *http.Response) (*TriggerExecuti
 
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest WebhookResponse
+		var dest WebhookAnswer
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON200 = &dest
 
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case rsp.StatusCode == 422:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
-		var dest JSONError
+		var dest TriggerExecutionByPostWebhookdefaultJSONResponseBody
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSONDefault = &dest
+
+	case rsp.StatusCode == 200:
+	// Content-type (text/plain) unsupported
+
+	case true:
+		// Content-type (text/plain) unsupported
 
 	}
 
@@ -95080,18 +95576,30 @@ func ParseTriggerExecutionByPutWebhookResp(rsp *http.Response) (*TriggerExecutio
 
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest WebhookResponse
+		var dest WebhookAnswer
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON200 = &dest
 
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case rsp.StatusCode == 422:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
-		var dest JSONError
+		var dest TriggerExecutionByPutWebhookdefaultJSONResponseBody
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSONDefault = &dest
+
+	case rsp.StatusCode == 200:
+	// Content-type (text/plain) unsupported
+
+	case true:
+		// Content-type (text/plain) unsupported
 
 	}
 
@@ -95113,18 +95621,30 @@ func ParseTriggerExecutionByGetWebhookWithPathResp(rsp *http.Response) (*Trigger
 
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest WebhookResponse
+		var dest WebhookAnswer
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON200 = &dest
 
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case rsp.StatusCode == 422:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
-		var dest JSONError
+		var dest TriggerExecutionByGetWebhookWithPathdefaultJSONResponseBody
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSONDefault = &dest
+
+	case rsp.StatusCode == 200:
+	// Content-type (text/plain) unsupported
+
+	case true:
+		// Content-type (text/plain) unsupported
 
 	}
 
@@ -95146,18 +95666,30 @@ func ParseTriggerExecutionByPostWebhookWithPathResp(rsp *http.Response) (*Trigge
 
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest WebhookResponse
+		var dest WebhookAnswer
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON200 = &dest
 
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case rsp.StatusCode == 422:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
-		var dest JSONError
+		var dest TriggerExecutionByPostWebhookWithPathdefaultJSONResponseBody
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSONDefault = &dest
+
+	case rsp.StatusCode == 200:
+	// Content-type (text/plain) unsupported
+
+	case true:
+		// Content-type (text/plain) unsupported
 
 	}
 
@@ -95179,18 +95711,30 @@ func ParseTriggerExecutionByPutWebhookWithPathResp(rsp *http.Response) (*Trigger
 
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest WebhookResponse
+		var dest WebhookAnswer
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON200 = &dest
 
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case rsp.StatusCode == 422:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
-		var dest JSONError
+		var dest TriggerExecutionByPutWebhookWithPathdefaultJSONResponseBody
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSONDefault = &dest
+
+	case rsp.StatusCode == 200:
+	// Content-type (text/plain) unsupported
+
+	case true:
+		// Content-type (text/plain) unsupported
 
 	}
 
