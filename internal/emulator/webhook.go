@@ -3,6 +3,7 @@ package emulator
 import (
 	"encoding/json"
 	"net/http"
+	"strconv"
 	"strings"
 )
 
@@ -43,9 +44,9 @@ func (s *Server) webhook(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	fe := s.liveFlowLocked(key)
 	if fe == nil {
+		s.mu.Unlock()
 		return errNotFound("Flow not found")
 	}
 	rev := fe.current()
@@ -58,46 +59,130 @@ func (s *Server) webhook(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	if trig == nil {
+		s.mu.Unlock()
 		return errNotFound("Webhook not found")
 	}
 	if rev.pf.disabled || trig["disabled"] == true {
+		s.mu.Unlock()
 		return errIllegalState("Flow is disabled")
 	}
 	if s.closed {
+		s.mu.Unlock()
 		return &apiError{status: http.StatusServiceUnavailable, message: "Service Unavailable: server closed"}
 	}
-	headers := map[string]any{}
-	for k, v := range r.Header {
-		l := make([]any, len(v))
-		for i, x := range v {
-			l[i] = x
-		}
-		headers[strings.ToLower(k)] = l
-	}
-	params := map[string]any{}
-	for k, v := range r.URL.Query() {
-		l := make([]any, len(v))
-		for i, x := range v {
-			l[i] = x
-		}
-		params[k] = l
-	}
-	vars := map[string]any{"headers": headers, "parameters": params}
+	vars := map[string]any{"headers": valuesOf(r.Header, strings.ToLower), "parameters": valuesOf(r.URL.Query(), nil)}
 	if body != nil {
 		vars["body"] = body
 	}
+	tvars := map[string]any{"trigger": vars, "flow": map[string]any{"id": key.id, "namespace": key.namespace}}
+
+	// The trigger's when is checked first (ConditionService#isValid): not
+	// met, or not renderable, answers 204 and creates nothing.
+	if when, ok := trig["when"]; ok && s.cfg.version != Version13 {
+		if v, err := render(stringify(when), tvars); err != nil || !truthy(v) {
+			s.mu.Unlock()
+			w.WriteHeader(http.StatusNoContent)
+			return nil
+		}
+	}
+	// Then its inputs, rendered from the request, as the execution's
+	// (Webhook inputs, FlowInputOutput#readExecutionInputs); a failure is
+	// a 422 without a body.
 	id := newID()
-	ex := s.newExecutionLocked(key, rev, id, nil, nil, "trigger", nil)
+	given := rawInputs{values: map[string]string{}}
+	rendered, err := renderValue(trig["inputs"], tvars)
+	inputsOK := err == nil
+	if m, ok := rendered.(map[string]any); ok {
+		for k, v := range m {
+			given.values[k] = stringify(v)
+		}
+	}
+	files := map[string][]byte{}
+	inputs, err := convertInputs(rev.pf, given, storagePrefix(key.namespace, key.id, id), map[string]any{"flow": tvars["flow"], "execution": map[string]any{"id": id}}, files)
+	if !inputsOK || err != nil {
+		s.mu.Unlock()
+		w.WriteHeader(http.StatusUnprocessableEntity)
+		return nil
+	}
+
+	ex := s.newExecutionLocked(key, rev, id, inputs, nil, "trigger", files)
 	trigID, _ := trig["id"].(string)
 	ex.e.Trigger = &triggerJSON{ID: trigID, Type: typeWebhook, Variables: vars}
 	s.publishLocked(ex)
 	s.startRunnerLocked(ex, 0, false)
-	e := ex.e
-	writeJSON(w, http.StatusOK, webhookResponse{
-		TenantID: e.TenantID, ID: e.ID, Namespace: e.Namespace, FlowID: e.FlowID, FlowRevision: e.FlowRevision,
-		Trigger: e.Trigger, Labels: e.Labels, State: e.State.clone(), URL: s.executionURLLocked(e),
-	})
+	if !boolProp(trig, "wait", false) {
+		resp := s.webhookResponseLocked(ex.e)
+		s.mu.Unlock()
+		writeJSON(w, http.StatusOK, resp)
+		return nil
+	}
+
+	// wait: the answer comes once the execution and its task runs ended,
+	// with no deadline but the client's.
+	sub := s.subscribeLocked(ex, true)
+	s.mu.Unlock()
+	final, ok := s.waitFinal(r.Context(), ex, sub)
+	if !ok {
+		if r.Context().Err() == nil && s.ctx.Err() == nil {
+			return errNotFound("") // deleted while waiting
+		}
+		return nil
+	}
+	status := http.StatusOK
+	if final.State.Current == stateFailed {
+		status = http.StatusInternalServerError
+	}
+	if code, ok := trig["responseCode"]; ok {
+		c, err := render(stringify(code), tvars)
+		n, convErr := strconv.Atoi(c)
+		if err != nil || convErr != nil || http.StatusText(n) == "" {
+			return errInternal("Invalid response code: " + c)
+		}
+		status = n
+	}
+	if !boolProp(trig, "returnOutputs", false) {
+		s.mu.Lock()
+		resp := s.webhookResponseLocked(final)
+		s.mu.Unlock()
+		writeJSON(w, status, resp)
+		return nil
+	}
+	// returnOutputs: the flow's outputs alone, as JSON, or as JSON text
+	// under text/plain (Webhook#buildOutputResponse).
+	b, _ := json.Marshal(final.Outputs)
+	ct := "application/json"
+	if stringify(trig["responseContentType"]) == "text/plain" {
+		ct = "text/plain"
+	}
+	w.Header().Set("Content-Type", ct)
+	w.WriteHeader(status)
+	_, _ = w.Write(b)
 	return nil
+}
+
+// webhookResponseLocked is Kestra's WebhookResponse of e.
+func (s *Server) webhookResponseLocked(e *executionJSON) webhookResponse {
+	return webhookResponse{
+		TenantID: e.TenantID, ID: e.ID, Namespace: e.Namespace, FlowID: e.FlowID, FlowRevision: e.FlowRevision,
+		Trigger: e.Trigger, Outputs: e.Outputs, Labels: e.Labels, State: e.State.clone(), URL: s.executionURLLocked(e),
+	}
+}
+
+// valuesOf turns headers or query parameters into the lists a flow sees
+// (trigger.headers, trigger.parameters), keys mapped by key when set.
+func valuesOf(vs map[string][]string, key func(string) string) map[string]any {
+	out := make(map[string]any, len(vs))
+	for k, v := range vs {
+		l := make([]any, len(v))
+		for i, x := range v {
+			l[i] = x
+		}
+		if key != nil {
+			k = key(k)
+		}
+		out[k] = l
+	}
+	return out
 }
 
 func (s *Server) executionURLLocked(e *executionJSON) string {
