@@ -34,7 +34,10 @@ type WebhookOptions struct {
 	Authenticate bool
 	// Wait says the trigger has wait: true, so Kestra holds the response
 	// until the execution ends: the call is then bounded by ctx only, not
-	// by [Config.Timeout].
+	// by [Config.Timeout]. The answer is then the flow's: an execution that
+	// ended FAILED answers 500 with the execution, which TriggerWebhook
+	// returns as a response, not as an error (see
+	// [WebhookResponse].Execution's state).
 	Wait bool
 }
 
@@ -44,8 +47,9 @@ type WebhookExecution = gen.WebhookResponse
 
 // WebhookResponse is the outcome of a webhook call that Kestra accepted.
 type WebhookResponse struct {
-	// StatusCode is the HTTP status: 200 (or the trigger's responseCode),
-	// or 204 when the trigger's conditions were not met.
+	// StatusCode is the HTTP status: 200, 204 when the trigger's
+	// conditions were not met, and with [WebhookOptions].Wait the trigger's
+	// responseCode, or 500 for an execution that ended FAILED.
 	StatusCode int
 	// Triggered is false when Kestra answered 204: the call was valid but
 	// the trigger's conditions were not met, so no execution was created.
@@ -139,8 +143,9 @@ func (c *Client) TriggerWebhook(ctx context.Context, namespace, flowID, key stri
 		return nil, fmt.Errorf("kestra: %w", err)
 	}
 	defer resp.Body.Close()
-	if err := checkStatus(resp); err != nil {
-		return nil, err
+	failed := resp.StatusCode < 200 || resp.StatusCode >= 300
+	if failed && !o.Wait {
+		return nil, checkStatus(resp)
 	}
 	out := &WebhookResponse{
 		StatusCode:  resp.StatusCode,
@@ -155,6 +160,10 @@ func (c *Client) TriggerWebhook(ctx context.Context, namespace, flowID, key stri
 		if json.Unmarshal(out.Body, &ex) == nil && ex.ID != "" && ex.Namespace == namespace && ex.FlowID == flowID {
 			out.Execution = &ex
 		}
+	}
+	if failed && out.Execution == nil {
+		// Not the flow's answer: Kestra's error.
+		return nil, newAPIError(resp.Request.Method, resp.Request.URL, resp.StatusCode, out.Body)
 	}
 	return out, nil
 }

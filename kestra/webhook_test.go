@@ -186,8 +186,9 @@ func TestTriggerWebhookErrors(t *testing.T) {
 	}
 }
 
-// TestTriggerWebhookResponses covers the answers the emulator does not
-// produce: 204 (conditions not met) and a custom body (returnOutputs).
+// TestTriggerWebhookResponses covers answers from a scripted server: 204
+// (conditions not met), custom bodies (returnOutputs, responseCode and
+// responseContentType) and 500s, with and without Wait.
 func TestTriggerWebhookResponses(t *testing.T) {
 	t.Parallel()
 	var mode atomic.Value
@@ -210,6 +211,10 @@ func TestTriggerWebhookResponses(t *testing.T) {
 			w.Header().Set("Content-Type", "application/json")
 			w.WriteHeader(http.StatusInternalServerError)
 			_, _ = io.WriteString(w, `{"id":"x","namespace":"ns","flowId":"f","state":{"current":"FAILED"}}`)
+		case "error":
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusInternalServerError)
+			_, _ = io.WriteString(w, `{"message":"Internal server error: boom"}`)
 		}
 	}))
 	t.Cleanup(srv.Close)
@@ -248,7 +253,93 @@ func TestTriggerWebhookResponses(t *testing.T) {
 	if !errors.As(err, &apiErr) || apiErr.StatusCode != http.StatusInternalServerError || !bytes.Contains(apiErr.Body, []byte("FAILED")) {
 		t.Errorf("500: %v, want an *APIError with the body", err)
 	}
+	// With Wait, the same answer is the flow's: a response, not an error.
+	res, err = c.TriggerWebhook(ctx, "ns", "f", "k", nil, &kestra.WebhookOptions{Wait: true})
+	if err != nil || res.StatusCode != http.StatusInternalServerError || res.Execution == nil || res.Execution.State.Current != kestra.StateFailed {
+		t.Errorf("500 with Wait: %+v, %v; want the failed execution and no error", res, err)
+	}
+	mode.Store("error")
+	if _, err := c.TriggerWebhook(ctx, "ns", "f", "k", nil, &kestra.WebhookOptions{Wait: true}); !errors.As(err, &apiErr) {
+		t.Errorf("an error body with Wait: %v, want an *APIError", err)
+	}
 	if sawAuth.Load() {
 		t.Error("a webhook call carried an Authorization header")
+	}
+}
+
+const hookWaitFlow = `id: hookwait
+namespace: company.team
+inputs:
+  - id: name
+    type: STRING
+triggers:
+  - id: sync
+    type: io.kestra.plugin.core.trigger.Webhook
+    key: sync
+    wait: true
+    inputs:
+      name: "{{ trigger.body.name }}"
+  - id: outputs
+    type: io.kestra.plugin.core.trigger.Webhook
+    key: outputs
+    wait: true
+    returnOutputs: true
+    inputs:
+      name: "{{ trigger.body.name }}"
+  - id: guarded
+    type: io.kestra.plugin.core.trigger.Webhook
+    key: guarded
+    when: "{{ trigger.body.go == 'yes' }}"
+    inputs:
+      name: guarded
+tasks:
+  - id: check
+    type: io.kestra.plugin.core.flow.If
+    condition: "{{ inputs.name == 'boom' }}"
+    then:
+      - id: fail
+        type: io.kestra.plugin.core.execution.Fail
+outputs:
+  - id: greeting
+    type: STRING
+    value: "hello {{ inputs.name }}"
+`
+
+// TestTriggerWebhookWait drives the answers of waiting webhooks end to end:
+// the final execution, a failed one, the outputs alone, and a condition
+// not met.
+func TestTriggerWebhookWait(t *testing.T) {
+	t.Parallel()
+	env := newStoreEnv(t, kestra.Config{})
+	ctx := t.Context()
+	if _, err := env.c.Flows.Create(ctx, hookWaitFlow); err != nil {
+		t.Fatal(err)
+	}
+	hook := func(key, body string, wait bool) (*kestra.WebhookResponse, error) {
+		return env.c.TriggerWebhook(ctx, "company.team", "hookwait", key, strings.NewReader(body), &kestra.WebhookOptions{Wait: wait})
+	}
+
+	res, err := hook("sync", `{"name":"ada"}`, true)
+	if err != nil || res.Execution == nil || res.Execution.State.Current != kestra.StateSuccess || res.Execution.Outputs["greeting"] != "hello ada" {
+		t.Fatalf("waited webhook: %+v, %v", res, err)
+	}
+	res, err = hook("sync", `{"name":"boom"}`, true)
+	if err != nil || res.StatusCode != http.StatusInternalServerError || res.Execution == nil || res.Execution.State.Current != kestra.StateFailed {
+		t.Errorf("waited webhook of a failing execution: %+v, %v", res, err)
+	}
+	res, err = hook("outputs", `{"name":"bob"}`, true)
+	if err != nil || res.Execution != nil || string(res.Body) != `{"greeting":"hello bob"}` {
+		t.Errorf("returnOutputs: %+v, %v", res, err)
+	}
+	res, err = hook("guarded", `{"go":"no"}`, false)
+	if err != nil || res.Triggered {
+		t.Errorf("when not met: %+v, %v; want not triggered", res, err)
+	}
+	res, err = hook("guarded", `{"go":"yes"}`, false)
+	if err != nil || !res.Triggered || res.Execution == nil {
+		t.Errorf("when met: %+v, %v", res, err)
+	}
+	if _, err := hook("sync", `{}`, true); !errors.Is(err, kestra.ErrInvalid) {
+		t.Errorf("inputs that cannot be read: %v, want ErrInvalid", err)
 	}
 }
