@@ -75,6 +75,16 @@ func (s *Server) routes() {
 	s.handle("POST "+p+"/executions/{executionId}"+actions+"/resume-from-breakpoint", s.resumeFromBreakpoint)
 	s.handle("POST "+p+"/executions/{executionId}"+actions+"/labels", s.setExecutionLabels)
 
+	// Triggers (TriggerController).
+	s.handle("GET "+p+"/triggers/search", s.searchTriggers)
+	s.handle("GET "+p+"/triggers/{namespace}/{flowId}", s.searchTriggersForFlow)
+	s.handle("POST "+p+"/triggers/{namespace}/{flowId}/{triggerId}/unlock", s.unlockTrigger)
+	if v13 {
+		s.handle("PUT "+p+"/triggers", s.setTriggerDisabled)
+	} else {
+		s.handle("PUT "+p+"/triggers/set-disabled", s.setTriggerDisabled)
+	}
+
 	// Logs (§3.2, §4).
 	s.handle("GET "+p+"/logs/search", s.searchLogs)
 	s.handle("GET "+p+"/logs/{executionId}", s.listLogs)

@@ -136,6 +136,7 @@ type Server struct {
 	logs     map[string]*logBucket
 	kv       map[kvKey]*kvEntry
 	nsFiles  map[nsKey]*nsTree
+	triggers map[triggerKey]*triggerRecord
 	newExec  chan struct{} // closed and replaced whenever an execution is created
 	closed   bool
 	requests []Request
@@ -159,15 +160,16 @@ func New(opts ...Option) *Server {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &Server{
-		cfg:     cfg,
-		ctx:     ctx,
-		cancel:  cancel,
-		flows:   map[flowKey]*flowEntry{},
-		execs:   map[string]*execution{},
-		logs:    map[string]*logBucket{},
-		kv:      map[kvKey]*kvEntry{},
-		nsFiles: map[nsKey]*nsTree{},
-		newExec: make(chan struct{}),
+		cfg:      cfg,
+		ctx:      ctx,
+		cancel:   cancel,
+		flows:    map[flowKey]*flowEntry{},
+		execs:    map[string]*execution{},
+		logs:     map[string]*logBucket{},
+		kv:       map[kvKey]*kvEntry{},
+		nsFiles:  map[nsKey]*nsTree{},
+		triggers: map[triggerKey]*triggerRecord{},
+		newExec:  make(chan struct{}),
 	}
 	s.mux = http.NewServeMux()
 	s.routes()

@@ -192,3 +192,12 @@ func (s *Server) LogCount(executionID string) int { return s.emu.LogCount(execut
 
 // Version reports the API generation the server speaks.
 func (s *Server) Version() Version { return s.emu.Version() }
+
+// LockTrigger makes the trigger triggerID of the flow namespace/flowID look
+// held by the execution executionID, as when Kestra's scheduler is stuck
+// on it, so that code that unlocks triggers can be tested. The server
+// schedules nothing by itself. It returns false when no flow declares that
+// schedule or polling trigger.
+func (s *Server) LockTrigger(namespace, flowID, triggerID, executionID string) bool {
+	return s.emu.LockTrigger(s.Tenant, namespace, flowID, triggerID, executionID)
+}
