@@ -423,8 +423,7 @@ func (s *ExecutionsService) action(ctx context.Context, id, verb string, canRetr
 }
 
 // sendAction builds the request, moves it to the 1.x path when legacy is
-// set, and sends it with the client's request editors (authentication,
-// User-Agent and the user's).
+// set, and sends it with [Client.do].
 func (s *ExecutionsService) sendAction(ctx context.Context, build func() (*http.Request, error), verb string, legacy bool) (*http.Response, error) {
 	req, err := build()
 	if err != nil {
@@ -437,8 +436,15 @@ func (s *ExecutionsService) sendAction(ctx context.Context, build func() (*http.
 			req.URL.RawPath = strings.TrimSuffix(req.URL.RawPath, from) + to
 		}
 	}
+	return s.c.do(ctx, req)
+}
+
+// do sends a request built by hand (or by a generated builder and then
+// changed) as the generated client sends its own: with ctx and the
+// client's request editors (authentication, User-Agent and the user's).
+func (c *Client) do(ctx context.Context, req *http.Request) (*http.Response, error) {
 	req = req.WithContext(ctx)
-	for _, edit := range s.c.raw.RequestEditors {
+	for _, edit := range c.raw.RequestEditors {
 		if err := edit(ctx, req); err != nil {
 			if req.Body != nil {
 				req.Body.Close()
@@ -446,7 +452,7 @@ func (s *ExecutionsService) sendAction(ctx context.Context, build func() (*http.
 			return nil, err
 		}
 	}
-	return s.c.raw.Client.Do(req)
+	return c.raw.Client.Do(req)
 }
 
 // ExecutionSearchOptions filter and page a search of executions
