@@ -27,6 +27,8 @@ type Client struct {
 	KV *KVService
 	// Files manages namespace files.
 	Files *FilesService
+	// Triggers reads and changes the scheduler's state of triggers.
+	Triggers *TriggersService
 
 	cfg     *Config // a pointer: fmt prints a Client value's fields, not its secrets
 	baseURL *url.URL
@@ -179,6 +181,7 @@ func (c *Client) initServices() {
 	c.Logs = &LogsService{c: c}
 	c.KV = &KVService{c: c}
 	c.Files = &FilesService{c: c}
+	c.Triggers = &TriggersService{c: c}
 }
 
 // newTransport is the default transport: HTTP/1.1 and HTTP/2 keep-alive

@@ -182,6 +182,41 @@ func ExampleExecutionsService_ResumeFromBreakpoint() {
 	// SUCCESS
 }
 
+func ExampleTriggersService_SetDisabled() {
+	c, stop := exampleClient()
+	defer stop()
+	ctx := context.Background()
+	_, err := c.Flows.Apply(ctx, `id: nightly_report
+namespace: company.team
+triggers:
+  - id: nightly
+    type: io.kestra.plugin.core.trigger.Schedule
+    cron: "0 2 * * *"
+tasks:
+  - id: report
+    type: io.kestra.plugin.core.log.Log
+    message: reporting
+`)
+	if err != nil {
+		log.Fatal(err)
+	}
+
+	// Pause a schedule during maintenance, then resume it.
+	st, err := c.Triggers.SetDisabled(ctx, "company.team", "nightly_report", "nightly", true)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(st.TriggerID, "disabled:", st.Disabled)
+	st, err = c.Triggers.SetDisabled(ctx, "company.team", "nightly_report", "nightly", false)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(st.TriggerID, "disabled:", st.Disabled)
+	// Output:
+	// nightly disabled: true
+	// nightly disabled: false
+}
+
 func ExampleExecutionsService_Follow() {
 	c, stop := exampleClient()
 	defer stop()

@@ -1,0 +1,337 @@
+package kestra
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"iter"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/kestra-go/sdk/gen"
+)
+
+// TriggersService reads and changes the state Kestra's scheduler keeps for
+// the triggers it evaluates: schedules and polling triggers. Webhook and
+// flow triggers have no state here.
+type TriggersService service
+
+// TriggerState is the scheduler's state of one trigger. Kestra 2.0 and
+// 1.x answer with different documents; both are read into it.
+type TriggerState struct {
+	Namespace, FlowID, TriggerID string
+	// Type is the trigger's type, such as
+	// io.kestra.plugin.core.trigger.Schedule, when the answer carries the
+	// trigger's definition.
+	Type string
+	// Disabled is true when the scheduler does not evaluate the trigger.
+	Disabled bool
+	// Locked is true while an execution holds the trigger (ExecutionID) or
+	// it is being evaluated; [TriggersService.Unlock] releases it.
+	Locked bool
+	// ExecutionID is the execution holding the trigger, if any.
+	ExecutionID string
+	// WorkerID is the worker evaluating the trigger, if any.
+	WorkerID string
+	// NextEvaluation is when the scheduler evaluates the trigger next;
+	// zero when it is disabled or unknown.
+	NextEvaluation time.Time
+	// LastEvaluation is when it was last evaluated; zero when unknown.
+	LastEvaluation time.Time
+	// UpdatedAt is when the state last changed; zero when unknown.
+	UpdatedAt time.Time
+}
+
+// triggerStateWire is a trigger state as either generation sends it:
+// 2.0's ApiTriggerState or 1.x's Trigger (a TriggerContext).
+type triggerStateWire struct {
+	Namespace   string `json:"namespace"`
+	FlowID      string `json:"flowId"`
+	TriggerID   string `json:"triggerId"`
+	Disabled    bool   `json:"disabled"`
+	ExecutionID string `json:"executionId"`
+	WorkerID    string `json:"workerId"`
+	// 2.0
+	Locked             *bool      `json:"locked"`
+	NextEvaluationDate *time.Time `json:"nextEvaluationDate"`
+	EvaluatedAt        *time.Time `json:"evaluatedAt"`
+	UpdatedAt          *time.Time `json:"updatedAt"`
+	// 1.x
+	NextExecutionDate   *time.Time `json:"nextExecutionDate"`
+	Date                *time.Time `json:"date"`
+	EvaluateRunningDate *time.Time `json:"evaluateRunningDate"`
+	UpdatedDate         *time.Time `json:"updatedDate"`
+}
+
+func firstTime(ts ...*time.Time) time.Time {
+	for _, t := range ts {
+		if t != nil {
+			return *t
+		}
+	}
+	return time.Time{}
+}
+
+func (w *triggerStateWire) state(def map[string]any) *TriggerState {
+	st := &TriggerState{
+		Namespace: w.Namespace, FlowID: w.FlowID, TriggerID: w.TriggerID, Disabled: w.Disabled,
+		ExecutionID: w.ExecutionID, WorkerID: w.WorkerID,
+		NextEvaluation: firstTime(w.NextEvaluationDate, w.NextExecutionDate),
+		LastEvaluation: firstTime(w.EvaluatedAt, w.Date),
+		UpdatedAt:      firstTime(w.UpdatedAt, w.UpdatedDate),
+	}
+	if w.Locked != nil {
+		st.Locked = *w.Locked
+	} else {
+		// 1.x: held by an execution, or being evaluated.
+		st.Locked = w.ExecutionID != "" || w.EvaluateRunningDate != nil
+	}
+	st.Type, _ = def["type"].(string)
+	return st
+}
+
+// triggerItem is one search result: 2.0's {trigger, state} or 1.x's
+// {abstractTrigger, triggerContext}.
+type triggerItem struct {
+	Trigger         map[string]any    `json:"trigger"`
+	State           *triggerStateWire `json:"state"`
+	AbstractTrigger map[string]any    `json:"abstractTrigger"`
+	TriggerContext  *triggerStateWire `json:"triggerContext"`
+}
+
+func (it *triggerItem) state() (*TriggerState, error) {
+	switch {
+	case it.State != nil:
+		return it.State.state(it.Trigger), nil
+	case it.TriggerContext != nil:
+		return it.TriggerContext.state(it.AbstractTrigger), nil
+	}
+	return nil, errors.New("kestra: a trigger search result without a state")
+}
+
+// TriggerSearchOptions filter and page a search of trigger states. Zero
+// fields do not filter.
+type TriggerSearchOptions struct {
+	// Namespace keeps the triggers of flows of this namespace (exactly).
+	Namespace string
+	// FlowID keeps the triggers of this flow.
+	FlowID string
+	// TriggerID keeps the triggers of this id.
+	TriggerID string
+	// Query is Kestra's free-text search.
+	Query string
+	// Sort orders the results: "field:asc" or "field:desc", such as
+	// "flowId:asc".
+	Sort []string
+	// Page is the 1-based page List returns and All starts from; zero
+	// means 1.
+	Page int
+	// Size is the page size; zero means Kestra's default (10) for List and
+	// 100 for All.
+	Size int
+}
+
+// TriggerPage is one page of a search of trigger states.
+type TriggerPage struct {
+	Results []*TriggerState
+	// Total is the number of triggers that match, on all pages. Kestra
+	// counts the triggers of deleted flows, which it leaves out of
+	// Results.
+	Total int
+}
+
+// List returns one page of the trigger states that match opts (nil: all,
+// first page).
+//
+// Kestra API: GET /api/v1/{tenant}/triggers/search
+func (s *TriggersService) List(ctx context.Context, opts *TriggerSearchOptions) (*TriggerPage, error) {
+	var o TriggerSearchOptions
+	if opts != nil {
+		o = *opts
+	}
+	params := &gen.SearchTriggersParams{}
+	if o.Page > 0 {
+		params.Page = pointerTo(int32(o.Page))
+	}
+	if o.Size > 0 {
+		params.Size = pointerTo(int32(o.Size))
+	}
+	if len(o.Sort) > 0 {
+		params.Sort = &o.Sort
+	}
+	f := map[string]any{}
+	for field, v := range map[string]string{"namespace": o.Namespace, "flowId": o.FlowID, "triggerId": o.TriggerID, "q": o.Query} {
+		if v != "" {
+			f[field] = map[string]any{"EQUALS": v}
+		}
+	}
+	if len(f) > 0 {
+		params.Filters = &f
+	}
+	var page struct {
+		Results []triggerItem `json:"results"`
+		Total   int           `json:"total"`
+	}
+	resp, err := s.c.raw.SearchTriggers(ctx, s.c.tenant, params)
+	if err := decode(resp, err, &page); err != nil {
+		return nil, err
+	}
+	out := &TriggerPage{Total: page.Total, Results: make([]*TriggerState, 0, len(page.Results))}
+	for i := range page.Results {
+		st, err := page.Results[i].state()
+		if err != nil {
+			return nil, err
+		}
+		out.Results = append(out.Results, st)
+	}
+	return out, nil
+}
+
+// All iterates over every trigger state that matches opts, fetching pages
+// as the loop needs them. opts is copied. An error is yielded once, with
+// a nil state, and ends the iteration.
+//
+// Kestra API: GET /api/v1/{tenant}/triggers/search
+func (s *TriggersService) All(ctx context.Context, opts *TriggerSearchOptions) iter.Seq2[*TriggerState, error] {
+	var o TriggerSearchOptions
+	if opts != nil {
+		o = *opts
+		o.Sort = append([]string(nil), opts.Sort...)
+	}
+	if o.Page <= 0 {
+		o.Page = 1
+	}
+	if o.Size <= 0 {
+		o.Size = 100
+	}
+	return pages(o.Page, o.Size, func(page int) ([]*TriggerState, int, error) {
+		p := o
+		p.Page = page
+		res, err := s.List(ctx, &p)
+		if err != nil {
+			return nil, 0, err
+		}
+		return res.Results, res.Total, nil
+	})
+}
+
+// checkTriggerKey refuses an empty part of a trigger's key.
+func checkTriggerKey(namespace, flowID, triggerID string) error {
+	if err := checkFlowKey(namespace, flowID); err != nil {
+		return err
+	}
+	if triggerID == "" {
+		return errors.New("kestra: empty trigger id")
+	}
+	return nil
+}
+
+// Get returns the state of the trigger triggerID of the flow
+// namespace/flowID; [ErrNotFound] when Kestra keeps none (an unknown
+// trigger, or a webhook or flow trigger).
+//
+// Kestra API: GET /api/v1/{tenant}/triggers/search
+func (s *TriggersService) Get(ctx context.Context, namespace, flowID, triggerID string) (*TriggerState, error) {
+	if err := checkTriggerKey(namespace, flowID, triggerID); err != nil {
+		return nil, err
+	}
+	page, err := s.List(ctx, &TriggerSearchOptions{Namespace: namespace, FlowID: flowID, TriggerID: triggerID, Size: 100})
+	if err != nil {
+		return nil, err
+	}
+	for _, st := range page.Results {
+		if st.Namespace == namespace && st.FlowID == flowID && st.TriggerID == triggerID {
+			return st, nil
+		}
+	}
+	return nil, fmt.Errorf("kestra: no state for trigger %s.%s.%s: %w", namespace, flowID, triggerID, ErrNotFound)
+}
+
+// SetDisabled disables (or, with false, enables) the trigger triggerID of
+// the flow namespace/flowID and returns its new state. A trigger that
+// Kestra keeps no state for is [ErrNotFound].
+//
+// Kestra API: PUT /api/v1/{tenant}/triggers/set-disabled
+// (1.x: PUT /api/v1/{tenant}/triggers)
+func (s *TriggersService) SetDisabled(ctx context.Context, namespace, flowID, triggerID string, disabled bool) (*TriggerState, error) {
+	if err := checkTriggerKey(namespace, flowID, triggerID); err != nil {
+		return nil, err
+	}
+	// The generated request body drops a false disabled (omitempty): the
+	// body is written here, with every field.
+	body, err := json.Marshal(struct {
+		Namespace string `json:"namespace"`
+		FlowID    string `json:"flowId"`
+		TriggerID string `json:"triggerId"`
+		Disabled  bool   `json:"disabled"`
+	}{namespace, flowID, triggerID, disabled})
+	if err != nil {
+		return nil, err
+	}
+	send := func(legacy bool) (*http.Response, error) {
+		req, err := gen.NewDisableTriggerByIDRequestWithBody(s.c.raw.Server, s.c.tenant, "application/json", bytes.NewReader(body))
+		if err != nil {
+			return nil, err
+		}
+		if legacy {
+			req.URL.Path = strings.TrimSuffix(req.URL.Path, "/set-disabled")
+			req.URL.RawPath = ""
+		}
+		return s.c.do(ctx, req)
+	}
+	major := s.c.serverMajor(ctx)
+	resp, err := send(major == 1)
+	if err == nil && major == 0 && (resp.StatusCode == http.StatusNotFound || resp.StatusCode == http.StatusMethodNotAllowed) {
+		// A server of unknown version without the 2.0 route: try 1.x's.
+		first := checkStatus(resp)
+		resp.Body.Close()
+		var apiErr *APIError
+		if errors.As(first, &apiErr) && (apiErr.Message == http.StatusText(apiErr.StatusCode) || apiErr.Message == "") {
+			resp, err = send(true)
+		} else {
+			return nil, first
+		}
+	}
+	return s.stateAnswer(ctx, resp, err, namespace, flowID, triggerID)
+}
+
+// Unlock releases the trigger triggerID of the flow namespace/flowID, held
+// by an execution or a stuck evaluation, and returns its new state. A
+// trigger that is not locked is [ErrConflict].
+//
+// Kestra API: POST /api/v1/{tenant}/triggers/{namespace}/{flowId}/{triggerId}/unlock
+func (s *TriggersService) Unlock(ctx context.Context, namespace, flowID, triggerID string) (*TriggerState, error) {
+	if err := checkTriggerKey(namespace, flowID, triggerID); err != nil {
+		return nil, err
+	}
+	resp, err := s.c.raw.UnlockTrigger(ctx, s.c.tenant, namespace, flowID, triggerID)
+	return s.stateAnswer(ctx, resp, err, namespace, flowID, triggerID)
+}
+
+// stateAnswer reads the state a trigger call answers; an answer without a
+// body (some 2.0 versions) is completed by reading the state.
+func (s *TriggersService) stateAnswer(ctx context.Context, resp *http.Response, err error, namespace, flowID, triggerID string) (*TriggerState, error) {
+	if err != nil {
+		return nil, fmt.Errorf("kestra: %w", err)
+	}
+	defer resp.Body.Close()
+	if err := checkStatus(resp); err != nil {
+		return nil, err
+	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxResponse))
+	if err != nil {
+		return nil, fmt.Errorf("kestra: %s %s: read response: %w", resp.Request.Method, resp.Request.URL.Path, err)
+	}
+	if len(bytes.TrimSpace(body)) == 0 {
+		return s.Get(ctx, namespace, flowID, triggerID)
+	}
+	var w triggerStateWire
+	if err := json.Unmarshal(body, &w); err != nil {
+		return nil, fmt.Errorf("kestra: %s %s: decode response: %w", resp.Request.Method, resp.Request.URL.Path, err)
+	}
+	return w.state(nil), nil
+}

@@ -1,0 +1,184 @@
+package kestra_test
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/kestra-go/sdk/internal/emulator"
+	"github.com/kestra-go/sdk/kestra"
+)
+
+const flowScheduled = `id: scheduled
+namespace: company.team
+triggers:
+  - id: nightly
+    type: io.kestra.plugin.core.trigger.Schedule
+    cron: "0 2 * * *"
+  - id: hourly
+    type: io.kestra.plugin.core.trigger.Schedule
+    cron: "0 * * * *"
+    disabled: true
+  - id: hook
+    type: io.kestra.plugin.core.trigger.Webhook
+    key: k
+tasks:
+  - id: log
+    type: io.kestra.plugin.core.log.Log
+    message: hi
+`
+
+func TestTriggers(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name        string
+		version     emulator.Version
+		hideVersion bool
+	}{
+		{"2.0", emulator.Version20, false},
+		{"1.3", emulator.Version13, false},
+		{"1.3 unknown version", emulator.Version13, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			var wrap func(http.Handler) http.Handler
+			if tc.hideVersion {
+				wrap = func(next http.Handler) http.Handler {
+					return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+						if r.URL.Path == "/api/v1/configs" {
+							http.Error(w, "unavailable", http.StatusInternalServerError)
+							return
+						}
+						next.ServeHTTP(w, r)
+					})
+				}
+			}
+			env := newExecEnv(t, wrap, []emulator.Option{emulator.WithVersion(tc.version)}, flowScheduled)
+			ctx := t.Context()
+			tr := env.c.Triggers
+
+			got := map[string]*kestra.TriggerState{}
+			for st, err := range tr.All(ctx, &kestra.TriggerSearchOptions{Namespace: execNS, Size: 1}) {
+				if err != nil {
+					t.Fatal(err)
+				}
+				got[st.TriggerID] = st
+			}
+			if len(got) != 2 || got["nightly"] == nil || got["hourly"] == nil {
+				t.Fatalf("trigger states: %v, want nightly and hourly (webhooks have none)", got)
+			}
+			n := got["nightly"]
+			if n.Namespace != execNS || n.FlowID != "scheduled" || n.Disabled || n.Locked || n.Type != "io.kestra.plugin.core.trigger.Schedule" || n.UpdatedAt.IsZero() {
+				t.Errorf("nightly = %+v", n)
+			}
+			if !got["hourly"].Disabled {
+				t.Error("hourly, disabled in the flow, is not disabled")
+			}
+
+			st, err := tr.SetDisabled(ctx, execNS, "scheduled", "nightly", true)
+			if err != nil || !st.Disabled || st.TriggerID != "nightly" {
+				t.Fatalf("SetDisabled(true) = %+v, %v", st, err)
+			}
+			// Enabling sends disabled: false, not an empty field.
+			st, err = tr.SetDisabled(ctx, execNS, "scheduled", "hourly", false)
+			if err != nil || st.Disabled {
+				t.Fatalf("SetDisabled(false) = %+v, %v", st, err)
+			}
+			if st, err := tr.Get(ctx, execNS, "scheduled", "hourly"); err != nil || st.Disabled {
+				t.Errorf("Get after enabling = %+v, %v", st, err)
+			}
+			reqs := env.requestsWhere(func(r emulator.Request) bool { return r.Method == http.MethodPut })
+			want := "/api/v1/main/triggers/set-disabled"
+			if tc.version == emulator.Version13 {
+				want = "/api/v1/main/triggers"
+			}
+			if last := reqs[len(reqs)-1]; last.Path != want {
+				t.Errorf("SetDisabled sent PUT %s, want %s", last.Path, want)
+			}
+
+			if _, err := tr.SetDisabled(ctx, execNS, "scheduled", "hook", true); !errors.Is(err, kestra.ErrNotFound) {
+				t.Errorf("SetDisabled of a webhook trigger: %v, want ErrNotFound", err)
+			}
+			if _, err := tr.Get(ctx, execNS, "scheduled", "nope"); !errors.Is(err, kestra.ErrNotFound) {
+				t.Errorf("Get of an unknown trigger: %v, want ErrNotFound", err)
+			}
+
+			// Unlock: a conflict unless an execution holds the trigger.
+			if _, err := tr.Unlock(ctx, execNS, "scheduled", "nightly"); !errors.Is(err, kestra.ErrConflict) {
+				t.Errorf("Unlock of a free trigger: %v, want ErrConflict", err)
+			}
+			if !env.emu.LockTrigger("main", execNS, "scheduled", "nightly", "exec-1") {
+				t.Fatal("LockTrigger found no trigger")
+			}
+			if st, err := tr.Get(ctx, execNS, "scheduled", "nightly"); err != nil || !st.Locked || st.ExecutionID != "exec-1" {
+				t.Errorf("held trigger = %+v, %v", st, err)
+			}
+			st, err = tr.Unlock(ctx, execNS, "scheduled", "nightly")
+			if err != nil || st.Locked || st.ExecutionID != "" {
+				t.Errorf("Unlock = %+v, %v", st, err)
+			}
+		})
+	}
+}
+
+func TestTriggersArguments(t *testing.T) {
+	t.Parallel()
+	env := newExecEnv(t, nil, nil)
+	ctx := t.Context()
+	tr := env.c.Triggers
+	for name, err := range map[string]error{
+		"Get":         func() error { _, err := tr.Get(ctx, execNS, "f", ""); return err }(),
+		"SetDisabled": func() error { _, err := tr.SetDisabled(ctx, "", "f", "t", true); return err }(),
+		"Unlock":      func() error { _, err := tr.Unlock(ctx, execNS, "", "t"); return err }(),
+	} {
+		var apiErr *kestra.APIError
+		if err == nil || errors.As(err, &apiErr) {
+			t.Errorf("%s: %v, want an argument error", name, err)
+		}
+	}
+	if reqs := env.requests("/triggers"); len(reqs) != 0 {
+		t.Errorf("bad arguments sent %d requests", len(reqs))
+	}
+}
+
+// TestTriggerStateDecoding reads both generations' documents.
+func TestTriggerStateDecoding(t *testing.T) {
+	t.Parallel()
+	const v13 = `{"results":[{"abstractTrigger":{"id":"t","type":"io.kestra.plugin.core.trigger.Schedule"},
+		"triggerContext":{"namespace":"n","flowId":"f","triggerId":"t","date":"2025-01-01T00:00:00Z",
+		"nextExecutionDate":"2025-01-02T00:00:00Z","evaluateRunningDate":"2025-01-01T00:00:01Z","updatedDate":"2025-01-01T00:00:02Z","workerId":"w"}}],"total":1}`
+	const v20 = `{"results":[{"trigger":{"id":"t","type":"io.kestra.plugin.core.trigger.Schedule"},
+		"state":{"namespace":"n","flowId":"f","triggerId":"t","evaluatedAt":"2025-01-01T00:00:00Z",
+		"nextEvaluationDate":"2025-01-02T00:00:00Z","locked":true,"updatedAt":"2025-01-01T00:00:02Z","workerId":"w","kind":"SCHEDULE"}}],"total":1}`
+	for name, body := range map[string]string{"1.x": v13, "2.0": v20} {
+		c := clientAnswering(t, body)
+		page, err := c.Triggers.List(t.Context(), nil)
+		if err != nil || len(page.Results) != 1 {
+			t.Fatalf("%s: %v, %v", name, page, err)
+		}
+		st := page.Results[0]
+		b, _ := json.Marshal(st)
+		if !st.Locked || st.WorkerID != "w" || st.LastEvaluation.IsZero() || st.NextEvaluation.Day() != 2 || st.UpdatedAt.Second() != 2 || st.Type == "" {
+			t.Errorf("%s: %s", name, b)
+		}
+	}
+}
+
+// clientAnswering returns a client of a server that answers every request
+// with body as JSON.
+func clientAnswering(t *testing.T, body string) *kestra.Client {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, body)
+	}))
+	t.Cleanup(srv.Close)
+	c, err := kestra.New(kestra.Config{URL: srv.URL}, kestra.WithRetry(kestra.NoRetry))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
