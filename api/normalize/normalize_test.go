@@ -560,6 +560,16 @@ func TestResponses(t *testing.T) {
 	if ref := at(t, byIDs, "400", "content", "application/json", "schema", "$ref"); ref != "#/components/schemas/BulkErrorResponse" {
 		t.Errorf("DELETE by-ids 400 = %v", ref)
 	}
+	byQuery := atMap(t, doc, "paths", "/api/v1/{tenant}/executions/by-query", "delete", "responses")
+	if _, ok := byQuery["422"]; ok {
+		t.Error("DELETE by-query still declares 422")
+	}
+	if ref := at(t, byQuery, "400", "content", "application/json", "schema", "$ref"); ref != "#/components/schemas/BulkErrorResponse" {
+		t.Errorf("DELETE by-query 400 = %v", ref)
+	}
+	if typ := at(t, doc, "components", "schemas", "BulkErrorResponse", "properties", "invalids", "type"); typ != "array" {
+		t.Errorf("BulkErrorResponse.invalids type = %v, want array", typ)
+	}
 }
 
 func TestJsonErrorIsTheDefaultResponse(t *testing.T) {
@@ -578,6 +588,16 @@ func TestJsonErrorIsTheDefaultResponse(t *testing.T) {
 	for _, o := range operations(doc) {
 		path, method, op := o.path, o.method, o.op
 		n++
+		if strings.Contains(path, "/executions/webhook/") {
+			// A webhook's other statuses may be the flow's answer too.
+			schema := atMap(t, op, "responses", "default", "content", "application/json", "schema")
+			if !slices.ContainsFunc(schema["anyOf"].([]any), func(s any) bool {
+				return s.(map[string]any)["$ref"] == "#/components/schemas/JsonError"
+			}) {
+				t.Errorf("%s %s: default response = %v, want JsonError among its anyOf", method, path, schema)
+			}
+			continue
+		}
 		ref := at(t, op, "responses", "default", "content", "application/json", "schema", "$ref")
 		if ref != "#/components/schemas/JsonError" {
 			t.Errorf("%s %s: default response = %v", method, path, ref)
@@ -585,6 +605,30 @@ func TestJsonErrorIsTheDefaultResponse(t *testing.T) {
 	}
 	if n == 0 {
 		t.Fatal("no operations")
+	}
+}
+
+func TestWebhookAnswers(t *testing.T) {
+	doc := normalizedDoc(t)
+	for _, path := range []string{"/api/v1/{tenant}/executions/webhook/{namespace}/{id}/{key}", "/api/v1/{tenant}/executions/webhook/{namespace}/{id}/{key}/{path}"} {
+		for _, method := range []string{"get", "post", "put"} {
+			rs := atMap(t, doc, "paths", path, method, "responses")
+			if ref := at(t, rs, "200", "content", "application/json", "schema", "$ref"); ref != "#/components/schemas/WebhookAnswer" {
+				t.Errorf("%s %s 200 = %v", method, path, ref)
+			}
+			if at(t, rs, "200", "content", "text/plain", "schema", "type") != "string" {
+				t.Errorf("%s %s 200 has no text/plain", method, path)
+			}
+			for _, code := range []string{"204", "422"} {
+				if r, ok := rs[code].(map[string]any); !ok || r["content"] != nil {
+					t.Errorf("%s %s %s = %v, want a response without content", method, path, code, rs[code])
+				}
+			}
+		}
+	}
+	answer := atMap(t, doc, "components", "schemas", "WebhookAnswer")
+	if len(answer["anyOf"].([]any)) != 2 {
+		t.Errorf("WebhookAnswer = %v", answer)
 	}
 }
 
