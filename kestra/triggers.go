@@ -17,7 +17,8 @@ import (
 
 // TriggersService reads and changes the state Kestra's scheduler keeps for
 // the triggers it evaluates: schedules and polling triggers. Webhook and
-// flow triggers have no state here.
+// flow triggers, which nothing schedules, have none on Kestra 1.x and
+// early 2.0 versions (newer ones list them too).
 type TriggersService service
 
 // TriggerState is the scheduler's state of one trigger. Kestra 2.0 and
@@ -232,7 +233,7 @@ func checkTriggerKey(namespace, flowID, triggerID string) error {
 
 // Get returns the state of the trigger triggerID of the flow
 // namespace/flowID; [ErrNotFound] when Kestra keeps none (an unknown
-// trigger, or a webhook or flow trigger).
+// trigger, or on most versions a webhook or flow trigger).
 //
 // Kestra API: GET /api/v1/{tenant}/triggers/search
 func (s *TriggersService) Get(ctx context.Context, namespace, flowID, triggerID string) (*TriggerState, error) {
