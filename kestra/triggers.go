@@ -313,6 +313,20 @@ func (s *TriggersService) Unlock(ctx context.Context, namespace, flowID, trigger
 	return s.stateAnswer(ctx, resp, err, namespace, flowID, triggerID)
 }
 
+// Restart resets the evaluation of the trigger triggerID of the flow
+// namespace/flowID, as the UI's restart does: the execution or the worker
+// holding it lets go, and the scheduler evaluates it again. It returns the
+// new state.
+//
+// Kestra API: POST /api/v1/{tenant}/triggers/{namespace}/{flowId}/{triggerId}/restart
+func (s *TriggersService) Restart(ctx context.Context, namespace, flowID, triggerID string) (*TriggerState, error) {
+	if err := checkTriggerKey(namespace, flowID, triggerID); err != nil {
+		return nil, err
+	}
+	resp, err := s.c.raw.RestartTrigger(ctx, s.c.tenant, namespace, flowID, triggerID)
+	return s.stateAnswer(ctx, resp, err, namespace, flowID, triggerID)
+}
+
 // stateAnswer reads the state a trigger call answers; an answer without a
 // body (some 2.0 versions) is completed by reading the state.
 func (s *TriggersService) stateAnswer(ctx context.Context, resp *http.Response, err error, namespace, flowID, triggerID string) (*TriggerState, error) {

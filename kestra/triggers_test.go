@@ -120,6 +120,15 @@ func TestTriggers(t *testing.T) {
 			if err != nil || st.Locked || st.ExecutionID != "" {
 				t.Errorf("Unlock = %+v, %v", st, err)
 			}
+
+			env.emu.LockTrigger("main", execNS, "scheduled", "nightly", "exec-2")
+			st, err = tr.Restart(ctx, execNS, "scheduled", "nightly")
+			if err != nil || st.Locked || st.ExecutionID != "" || st.TriggerID != "nightly" {
+				t.Errorf("Restart = %+v, %v", st, err)
+			}
+			if _, err := tr.Restart(ctx, execNS, "scheduled", "nope"); !errors.Is(err, kestra.ErrNotFound) {
+				t.Errorf("Restart of an unknown trigger: %v, want ErrNotFound", err)
+			}
 		})
 	}
 }
@@ -133,6 +142,7 @@ func TestTriggersArguments(t *testing.T) {
 		"Get":         func() error { _, err := tr.Get(ctx, execNS, "f", ""); return err }(),
 		"SetDisabled": func() error { _, err := tr.SetDisabled(ctx, "", "f", "t", true); return err }(),
 		"Unlock":      func() error { _, err := tr.Unlock(ctx, execNS, "", "t"); return err }(),
+		"Restart":     func() error { _, err := tr.Restart(ctx, execNS, "f", ""); return err }(),
 	} {
 		var apiErr *kestra.APIError
 		if err == nil || errors.As(err, &apiErr) {

@@ -79,6 +79,7 @@ func (s *Server) routes() {
 	s.handle("GET "+p+"/triggers/search", s.searchTriggers)
 	s.handle("GET "+p+"/triggers/{namespace}/{flowId}", s.searchTriggersForFlow)
 	s.handle("POST "+p+"/triggers/{namespace}/{flowId}/{triggerId}/unlock", s.unlockTrigger)
+	s.handle("POST "+p+"/triggers/{namespace}/{flowId}/{triggerId}/restart", s.restartTrigger)
 	if v13 {
 		s.handle("PUT "+p+"/triggers", s.setTriggerDisabled)
 	} else {

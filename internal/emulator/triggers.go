@@ -271,7 +271,7 @@ func (s *Server) setTriggerDisabled(w http.ResponseWriter, r *http.Request) erro
 }
 
 // unlockTrigger releases a trigger held by an execution; one that is not
-// held is a 409.
+// held is a 409. Restart (TriggerController#restart) has no such case.
 func (s *Server) unlockTrigger(w http.ResponseWriter, r *http.Request) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -289,6 +289,25 @@ func (s *Server) unlockTrigger(w http.ResponseWriter, r *http.Request) error {
 	row.rec.executionID = ""
 	row.rec.updatedAt = now().Truncate(time.Second)
 	if v13 {
+		writeJSON(w, http.StatusOK, row.context())
+	} else {
+		writeJSON(w, http.StatusOK, row.state())
+	}
+	return nil
+}
+
+// restartTrigger resets a trigger's evaluation: the execution holding it,
+// if any, no longer does, and the state is answered.
+func (s *Server) restartTrigger(w http.ResponseWriter, r *http.Request) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	row, err := s.findTriggerLocked(triggerKeyOf(r))
+	if err != nil {
+		return err
+	}
+	row.rec.executionID = ""
+	row.rec.updatedAt = now().Truncate(time.Second)
+	if s.cfg.version == Version13 {
 		writeJSON(w, http.StatusOK, row.context())
 	} else {
 		writeJSON(w, http.StatusOK, row.state())

@@ -96,6 +96,17 @@ func TestTriggers(t *testing.T) {
 			}
 			assertJSONError(t, ts.do("POST", "/api/v1/main/triggers/company.team/scheduled/nope/unlock", nil, nil), 404, "Not Found")
 
+			// Restart: answers the state, and frees a held trigger.
+			ts.LockTrigger("main", "company.team", "scheduled", "nightly", "exec2")
+			r = ts.do("POST", "/api/v1/main/triggers/company.team/scheduled/nightly/restart", nil, nil)
+			if m := r.json(t); r.status != 200 || m["executionId"] != nil || m["triggerId"] != "nightly" {
+				t.Errorf("restart: %d %s", r.status, r.body)
+			}
+			if r := ts.do("POST", "/api/v1/main/triggers/company.team/scheduled/nightly/restart", nil, nil); r.status != 200 {
+				t.Errorf("restart of a free trigger: %d %s", r.status, r.body)
+			}
+			assertJSONError(t, ts.do("POST", "/api/v1/main/triggers/company.team/scheduled/nope/restart", nil, nil), 404, "Not Found")
+
 			// A deleted flow's triggers are gone.
 			ts.do("DELETE", "/api/v1/main/flows/company.team/scheduled", nil, nil)
 			if n := ts.get("/api/v1/main/triggers/search").json(t)["total"]; n != 0.0 {
