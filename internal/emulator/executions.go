@@ -76,7 +76,7 @@ func (s *Server) newExecutionLocked(key flowKey, rev *flowRev, id string, inputs
 	if files == nil {
 		files = map[string][]byte{}
 	}
-	ex := &execution{e: e, key: key, rev: rev, subs: map[*execSub]struct{}{}, files: files, wake: make(chan struct{}, 1)}
+	ex := &execution{e: e, key: key, rev: rev, subs: map[*execSub]struct{}{}, files: files, wake: make(chan struct{})}
 	s.execs[id] = ex
 	s.execSeq++
 	s.logs[id] = &logBucket{}
@@ -714,14 +714,14 @@ func (s *Server) resumeExecution(w http.ResponseWriter, r *http.Request) error {
 		return errIllegalState("Execution '" + ex.e.ID + "' is not paused, can't resume it")
 	}
 	var pauseTask map[string]any
-	var pausedRun *taskRunJSON
+	var pausedRuns []*taskRunJSON
 	for _, tr := range ex.e.TaskRunList {
 		if tr.State.Current == statePaused {
-			pausedRun = tr
-			for _, t := range ex.rev.pf.tasks {
-				if id, _ := t["id"].(string); id == tr.TaskID {
-					pauseTask = t
-				}
+			pausedRuns = append(pausedRuns, tr)
+			// The onResume inputs are those of the paused task that
+			// declares some.
+			if def := findTaskDef(ex.rev.pf.tasks, tr.TaskID); pauseTask == nil || pauseTask["onResume"] == nil {
+				pauseTask = def
 			}
 		}
 	}
@@ -737,8 +737,8 @@ func (s *Server) resumeExecution(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	t := now()
-	if pausedRun != nil {
-		pausedRun.State.set(stateRunning, t)
+	for _, tr := range pausedRuns {
+		tr.State.set(stateRunning, t)
 	}
 	s.wakeRunnerLocked(ex, t)
 	out := ex.e.render(viewFull)
@@ -787,14 +787,36 @@ func (s *Server) resumeFromBreakpoint(w http.ResponseWriter, r *http.Request) er
 }
 
 // wakeRunnerLocked puts a paused or stopped execution back to RUNNING and
-// wakes its runner.
+// wakes whatever of its runner waits: every paused task of a Parallel, for
+// one.
 func (s *Server) wakeRunnerLocked(ex *execution, t time.Time) {
 	ex.e.State.set(stateRunning, t)
 	s.publishLocked(ex)
-	select {
-	case ex.wake <- struct{}{}:
-	default:
+	close(ex.wake)
+	ex.wake = make(chan struct{})
+}
+
+// findTaskDef returns the definition of the task id among tasks and the
+// tasks they hold (flowable branches), or nil.
+func findTaskDef(tasks []map[string]any, id string) map[string]any {
+	for _, t := range tasks {
+		if t["id"] == id {
+			return t
+		}
+		var nested []map[string]any
+		for _, k := range []string{"tasks", "then", "else", "errors", "defaults"} {
+			nested = append(nested, mapList(t[k])...)
+		}
+		if cases, ok := t["cases"].(map[string]any); ok {
+			for _, c := range cases {
+				nested = append(nested, mapList(c)...)
+			}
+		}
+		if d := findTaskDef(nested, id); d != nil {
+			return d
+		}
 	}
+	return nil
 }
 
 func (s *Server) pauseExecution(w http.ResponseWriter, r *http.Request) error {

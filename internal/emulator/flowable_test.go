@@ -424,3 +424,54 @@ func TestSubflowKillCascades(t *testing.T) {
 	ts.waitState(id, "KILLED")
 	ts.waitState(childID, "KILLED")
 }
+
+func TestPausesInParallel(t *testing.T) {
+	t.Parallel()
+	// 1.3: its GET carries the task runs' outputs.
+	ts := newTestServer(t, WithVersion(Version13))
+	ts.createFlow(`id: approvals
+namespace: company.team
+tasks:
+  - id: both
+    type: io.kestra.plugin.core.flow.Parallel
+    tasks:
+      - id: legal
+        type: io.kestra.plugin.core.flow.Pause
+        onResume:
+          - id: ok
+            type: BOOL
+      - id: finance
+        type: io.kestra.plugin.core.flow.Pause
+  - id: after
+    type: io.kestra.plugin.core.log.Log
+    message: approved
+`)
+	id := ts.execute("company.team", "approvals", "", nil).json(t)["id"].(string)
+	for {
+		e := ts.waitState(id, "PAUSED")
+		runs := taskRuns(t, e)
+		if len(runs["legal"]) == 1 && len(runs["finance"]) == 1 && stateOf(runs["legal"][0]) == "PAUSED" && stateOf(runs["finance"][0]) == "PAUSED" {
+			break
+		}
+	}
+	body, ct := multipartBody(t, map[string]string{"ok": "true"}, nil)
+	if r := ts.do("POST", "/api/v1/main/executions/"+id+"/resume", body, header{"Content-Type": ct}); r.status != 204 {
+		t.Fatalf("resume: %d %s", r.status, r.body)
+	}
+	e := ts.waitState(id, "SUCCESS")
+	runs := taskRuns(t, e)
+	for _, task := range []string{"legal", "finance", "both", "after"} {
+		if st := stateOf(oneRun(t, runs, task)); st != "SUCCESS" {
+			t.Errorf("%s ended %s", task, st)
+		}
+	}
+	var resumedWith []any
+	for _, task := range []string{"legal", "finance"} {
+		if out, ok := oneRun(t, runs, task)["outputs"].(map[string]any); ok {
+			resumedWith = append(resumedWith, out["onResume"])
+		}
+	}
+	if len(resumedWith) != 1 || !jsonEqual(resumedWith[0], map[string]any{"ok": true}) {
+		t.Errorf("onResume outputs = %v, want the inputs once", resumedWith)
+	}
+}

@@ -16,7 +16,7 @@ type execution struct {
 	rev    *flowRev
 	gen    int // bumped when a runner must stop (kill, restart, delete)
 	cancel context.CancelFunc
-	wake   chan struct{} // pokes a runner waiting in a pause
+	wake   chan struct{} // closed (and replaced) to wake a runner waiting in a pause or at a breakpoint
 
 	pauseRequested bool
 	resumeInputs   map[string]any
@@ -271,8 +271,9 @@ func (rn *runner) runTask(task map[string]any, sc scope, resumePaused bool) outc
 		ex.pauseRequested = false
 		ex.e.State.set(statePaused, now())
 		rn.s.publishLocked(ex)
+		wake := ex.wake
 		rn.s.mu.Unlock()
-		if !rn.waitResume(nil) {
+		if !rn.waitResume(wake) {
 			return outStopped
 		}
 		if !rn.lock() {
@@ -305,8 +306,9 @@ func (rn *runner) runTask(task map[string]any, sc scope, resumePaused bool) outc
 		tr.State.set(stateBreakpoint, t)
 		ex.e.State.set(stateBreakpoint, t)
 		rn.s.publishLocked(ex)
+		wake := ex.wake
 		rn.s.mu.Unlock()
-		if !rn.waitResume(nil) || !rn.lock() {
+		if !rn.waitResume(wake) || !rn.lock() {
 			return outStopped
 		}
 	}
@@ -459,6 +461,7 @@ func (rn *runner) pause(task map[string]any, tr *taskRunJSON) (string, string) {
 	tr.State.set(statePaused, t)
 	rn.ex.e.State.set(statePaused, t)
 	rn.s.publishLocked(rn.ex)
+	wake := rn.ex.wake // taken under the lock: a resume after it closes this one
 	rn.s.mu.Unlock()
 
 	var auto <-chan time.Time
@@ -477,7 +480,7 @@ func (rn *runner) pause(task map[string]any, tr *taskRunJSON) (string, string) {
 		}
 	}
 	select {
-	case <-rn.ex.wakeChan():
+	case <-wake:
 		// Resumed by the API: the handler moved the task back to RUNNING.
 		if !rn.lock() {
 			return "", ""
@@ -521,13 +524,12 @@ func (rn *runner) atBreakpointLocked(tr *taskRunJSON) bool {
 	return false
 }
 
-func (ex *execution) wakeChan() <-chan struct{} { return ex.wake }
-
 // waitResume waits for a resume of an execution paused by the pause
-// action, or stopped at a breakpoint.
-func (rn *runner) waitResume(_ *taskRunJSON) bool {
+// action, or stopped at a breakpoint: for wake, the execution's wake
+// channel taken under the lock when it stopped, to close.
+func (rn *runner) waitResume(wake <-chan struct{}) bool {
 	select {
-	case <-rn.ex.wake:
+	case <-wake:
 		return true
 	case <-rn.ctx.Done():
 		return false
