@@ -1,7 +1,8 @@
 // Package kestra is a Go client for the Kestra orchestration server: deploy
 // flows from YAML, start executions with inputs, files and labels, follow
-// them live, wait for their result, read their logs, and manage the
-// key-value store and namespace files.
+// them live, wait for their result, read their logs, clean up after them
+// (one by one or in bulk), and manage the key-value store, namespace files
+// and the scheduler's triggers.
 //
 //	c, err := kestra.NewFromEnv()
 //	flow, err := c.Flows.Apply(ctx, source)
@@ -44,7 +45,10 @@
 //
 // [ExecutionsService.Follow] and [LogsService.Follow] read Kestra's
 // Server-Sent Events, reconnect when the connection drops, and release
-// everything when the loop ends or the context is done.
+// everything when the loop ends or the context is done. Frames are read by
+// the package's own event-stream reader, which yields the same events as
+// github.com/tmaxmax/go-sse (its tests compare the two) for a fraction of
+// the cost.
 //
 // # Anything else
 //
