@@ -649,3 +649,97 @@ func TestBreakpointWithValueDoesNotStopPlainTasks(t *testing.T) {
 		t.Errorf("state = %s: a breakpoint with a value stopped a task run without one", stateOf(e))
 	}
 }
+
+func TestChangeStatusForceRunEval(t *testing.T) {
+	t.Parallel()
+	for _, v := range []Version{Version20, Version13} {
+		t.Run(string(v), func(t *testing.T) {
+			t.Parallel()
+			ts := newTestServer(t, WithVersion(v))
+			ts.createFlow(failFlow)
+			ts.createFlow("id: holdon\nnamespace: company.team\ntasks:\n  - id: wait\n    type: io.kestra.plugin.core.flow.Pause\n  - id: after\n    type: io.kestra.plugin.core.log.Log\n    message: after\n")
+			v13 := v == Version13
+			act := func(id, verb string) string {
+				if v13 {
+					return "/api/v1/main/executions/" + id + "/" + verb
+				}
+				return "/api/v1/main/executions/" + id + "/actions/" + verb
+			}
+
+			// change-status: an ended execution to another terminal state.
+			failed := ts.execute("company.team", "failing", "wait=true", nil).json(t)
+			id := failed["id"].(string)
+			r := ts.do("POST", act(id, "change-status")+"?status=SUCCESS", nil, nil)
+			if r.status != 200 || stateOf(r.json(t)) != "SUCCESS" {
+				t.Fatalf("change-status: %d %s", r.status, r.body)
+			}
+			if st := stateOf(ts.get("/api/v1/main/executions/" + id).json(t)); st != "SUCCESS" {
+				t.Errorf("state after change-status = %s", st)
+			}
+			assertJSONError(t, ts.do("POST", act(id, "change-status")+"?status=RUNNING", nil, nil), 422,
+				"Illegal argument: You can only change the state of an execution to a terminal state.")
+			assertJSONError(t, ts.do("POST", act(id, "change-status")+"?status=NOPE", nil, nil), 422, "Invalid type")
+			paused := ts.execute("company.team", "holdon", "", nil).json(t)["id"].(string)
+			ts.waitState(paused, "PAUSED")
+			if v13 {
+				assertJSONError(t, ts.do("POST", act(paused, "change-status")+"?status=SUCCESS", nil, nil), 422,
+					"Illegal argument: You can only change the state of a terminated execution.")
+			} else {
+				assertJSONError(t, ts.do("POST", act(paused, "change-status")+"?status=SUCCESS", nil, nil), 409,
+					"Conflict: Cannot change execution state: execution must be terminated and not killed.")
+			}
+
+			// force-run: a paused execution goes on; an ended one is refused.
+			if r := ts.do("POST", act(paused, "force-run"), nil, nil); r.status != 200 {
+				t.Fatalf("force-run: %d %s", r.status, r.body)
+			}
+			ts.waitState(paused, "SUCCESS")
+			if v13 {
+				assertJSONError(t, ts.do("POST", act(paused, "force-run"), nil, nil), 422, "Illegal argument: Only non terminated executions can be forced run.")
+			} else {
+				assertJSONError(t, ts.do("POST", act(paused, "force-run"), nil, nil), 409, "Conflict: Cannot force run execution")
+			}
+
+			// eval: in a task run (both), or the execution (2.0 only).
+			var retRun string
+			for _, tr := range failed["taskRunList"].([]any) {
+				if tr := tr.(map[string]any); tr["taskId"] == "ret" {
+					retRun = tr["id"].(string)
+				}
+			}
+			r = ts.do("POST", act(id, "eval/"+retRun), strings.NewReader("{{ outputs.ret.value }} in {{ taskrun.id }}"), header{"Content-Type": "text/plain"})
+			if m := r.json(t); r.status != 200 || m["result"] != "value-company.team in "+retRun {
+				t.Errorf("eval in a task run: %d %s", r.status, r.body)
+			}
+			r = ts.do("POST", act(id, "eval/"+retRun), strings.NewReader("{{ nope.nope }}"), header{"Content-Type": "text/plain"})
+			if m := r.json(t); r.status != 200 || m["error"] == nil || m["result"] != nil {
+				t.Errorf("eval that does not render: %d %s", r.status, r.body)
+			}
+			assertJSONError(t, ts.do("POST", act(id, "eval/nope"), strings.NewReader("x"), header{"Content-Type": "text/plain"}), 404, "Not Found")
+			r = ts.do("POST", act(id, "eval"), strings.NewReader("{{ flow.id }}"), header{"Content-Type": "text/plain"})
+			if v13 {
+				if r.status != 404 {
+					t.Errorf("1.3 eval without a task run: %d", r.status)
+				}
+			} else if m := r.json(t); r.status != 200 || m["result"] != "failing" {
+				t.Errorf("eval: %d %s", r.status, r.body)
+			}
+		})
+	}
+}
+
+func TestForceRunScheduled(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t, WithSpeed(1))
+	ts.createFlow(failFlow)
+	later := url.QueryEscape(time.Now().Add(time.Hour).UTC().Format(time.RFC3339))
+	id := ts.execute("company.team", "failing", "scheduleDate="+later, nil).json(t)["id"].(string)
+	time.Sleep(20 * time.Millisecond)
+	if st := stateOf(ts.get("/api/v1/main/executions/" + id).json(t)); st != "CREATED" {
+		t.Fatalf("scheduled execution is %s before its date", st)
+	}
+	if r := ts.do("POST", "/api/v1/main/executions/"+id+"/actions/force-run", nil, nil); r.status != 200 {
+		t.Fatalf("force-run: %d %s", r.status, r.body)
+	}
+	ts.waitState(id, "FAILED")
+}

@@ -61,6 +61,9 @@ func (s *Server) routes() {
 	s.handle("GET "+p+"/executions/{executionId}/file", s.executionFile)
 	s.handle("GET "+p+"/executions/{executionId}/file/metas", s.executionFileMetas)
 	for _, m := range []string{"GET", "POST", "PUT"} {
+		if m == "POST" && !v13 {
+			continue // served with eval in a task run, below
+		}
 		s.handle(m+" "+p+"/executions/webhook/{namespace}/{id}/{key}", s.webhook)
 	}
 	actions := "/actions"
@@ -73,6 +76,30 @@ func (s *Server) routes() {
 	s.handle("POST "+p+"/executions/{executionId}"+actions+"/resume", s.resumeExecution)
 	s.handle("POST "+p+"/executions/{executionId}"+actions+"/pause", s.pauseExecution)
 	s.handle("POST "+p+"/executions/{executionId}"+actions+"/resume-from-breakpoint", s.resumeFromBreakpoint)
+	s.handle("POST "+p+"/executions/{executionId}"+actions+"/change-status", s.changeExecutionStatus)
+	s.handle("POST "+p+"/executions/{executionId}"+actions+"/force-run", s.forceRunExecution)
+	if v13 {
+		s.handle("POST "+p+"/executions/{executionId}/eval/{taskRunId}", s.evalExpression) // 1.3: in a task run only
+	} else {
+		s.handle("POST "+p+"/executions/{executionId}/actions/eval", s.evalExpression)
+		// .../{executionId}/actions/eval/{taskRunId} and the POST webhook
+		// route overlap for ServeMux (neither is more specific): one
+		// pattern serves both.
+		s.handle("POST "+p+"/executions/{a}/{b}/{c}/{d}", func(w http.ResponseWriter, r *http.Request) error {
+			switch a, b, c, d := r.PathValue("a"), r.PathValue("b"), r.PathValue("c"), r.PathValue("d"); {
+			case a == "webhook":
+				r.SetPathValue("namespace", b)
+				r.SetPathValue("id", c)
+				r.SetPathValue("key", d)
+				return s.webhook(w, r)
+			case b == "actions" && c == "eval":
+				r.SetPathValue("executionId", a)
+				r.SetPathValue("taskRunId", d)
+				return s.evalExpression(w, r)
+			}
+			return errNotFound("")
+		})
+	}
 	s.handle("POST "+p+"/executions/{executionId}"+actions+"/labels", s.setExecutionLabels)
 
 	// Triggers (TriggerController).

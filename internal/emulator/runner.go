@@ -20,6 +20,7 @@ type execution struct {
 
 	pauseRequested bool
 	resumeInputs   map[string]any
+	forced         bool // force-run: do not wait for the schedule date
 
 	last  []byte // latest full JSON
 	final bool   // last snapshot is the end one
@@ -143,6 +144,14 @@ func (rn *runner) lock() bool {
 
 func (rn *runner) step() bool { return rn.s.sleep(rn.ctx, rn.s.cfg.taskTime) }
 
+// wasForced reports whether the execution was force-run; it takes the
+// lock, under which the flag is written.
+func (rn *runner) wasForced() bool {
+	rn.s.mu.Lock()
+	defer rn.s.mu.Unlock()
+	return rn.ex.forced
+}
+
 type outcome int
 
 const (
@@ -155,7 +164,7 @@ func (rn *runner) run(from int, resumePaused bool) {
 	ex := rn.ex
 	if from == 0 && !resumePaused {
 		// CREATED, maybe scheduled for later.
-		if sd := ex.e.ScheduleDate; sd != nil {
+		if sd := ex.e.ScheduleDate; sd != nil && !rn.wasForced() {
 			if wait := time.Until(*sd); wait > 0 && !rn.s.sleep(rn.ctx, wait) {
 				return
 			}
