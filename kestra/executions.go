@@ -285,6 +285,85 @@ func (s *ExecutionsService) ResumeFromBreakpoint(ctx context.Context, id string,
 	})
 }
 
+// ChangeStatus sets the state of the ended execution id to status, another
+// final state (SUCCESS, WARNING, FAILED, CANCELLED ...), and returns the
+// execution: to mark a run fixed by hand as a success, for example. A
+// status that is not final fails before any request. Kestra refuses an
+// execution that has not ended ([ErrConflict] on 2.0, which also refuses a
+// KILLED one; [ErrInvalid] on 1.x).
+//
+// Kestra API: POST /api/v1/{tenant}/executions/{executionId}/actions/change-status
+// (1.x: POST /api/v1/{tenant}/executions/{executionId}/change-status)
+func (s *ExecutionsService) ChangeStatus(ctx context.Context, id string, status StateType) (*Execution, error) {
+	if !IsTerminalState(status) {
+		return nil, fmt.Errorf("kestra: change status to %q: the status must be a final state", status)
+	}
+	params := &gen.UpdateExecutionStatusParams{Status: status}
+	return s.action(ctx, id, "change-status", true, func() (*http.Request, error) {
+		return gen.NewUpdateExecutionStatusRequest(s.c.raw.Server, s.c.tenant, id, params)
+	})
+}
+
+// ForceRun runs the execution id now, and returns it: a CREATED execution
+// starts without waiting for its schedule date or a concurrency slot, a
+// QUEUED one leaves the queue, a PAUSED one is resumed. An execution that
+// has ended is refused ([ErrConflict] on 2.0, [ErrInvalid] on 1.x).
+//
+// Kestra API: POST /api/v1/{tenant}/executions/{executionId}/actions/force-run
+// (1.x: POST /api/v1/{tenant}/executions/{executionId}/force-run)
+func (s *ExecutionsService) ForceRun(ctx context.Context, id string) (*Execution, error) {
+	return s.action(ctx, id, "force-run", true, func() (*http.Request, error) {
+		return gen.NewForceRunExecutionRequest(s.c.raw.Server, s.c.tenant, id)
+	})
+}
+
+// EvalResult is what [ExecutionsService.Eval] answers: the rendered
+// expression, or the error that stopped it (Kestra answers both with 200).
+type EvalResult = gen.ExecutionControllerEvalResult
+
+// Eval renders a Pebble expression, such as
+// "{{ outputs.extract.value | upper }}", in the context of the execution
+// id, or of its task run taskRunID when not empty (as an expression in
+// that task would see it: taskrun, task, parent ...). An expression that
+// does not render is not an error of the call: the result's Error and
+// StackTrace say why. Kestra 1.x evaluates in a task run only.
+//
+// Kestra API: POST /api/v1/{tenant}/executions/{executionId}/actions/eval[/{taskRunId}]
+// (1.x: POST /api/v1/{tenant}/executions/{executionId}/eval/{taskRunId})
+func (s *ExecutionsService) Eval(ctx context.Context, id, taskRunID, expression string) (*EvalResult, error) {
+	if id == "" {
+		return nil, errEmptyID
+	}
+	send := func(legacy bool) (*http.Response, error) {
+		if taskRunID == "" {
+			req, err := gen.NewEvalExpressionRequestWithTextBody(s.c.raw.Server, s.c.tenant, id, expression)
+			if err != nil {
+				return nil, err
+			}
+			return s.c.do(ctx, req)
+		}
+		req, err := gen.NewEvalTaskRunExpressionRequestWithTextBody(s.c.raw.Server, s.c.tenant, id, taskRunID, expression)
+		if err != nil {
+			return nil, err
+		}
+		if legacy {
+			req.URL.Path = strings.Replace(req.URL.Path, "/actions/eval/", "/eval/", 1)
+			req.URL.RawPath = ""
+		}
+		return s.c.do(ctx, req)
+	}
+	// Only eval in a task run has a 1.x path.
+	resp, err := s.c.sendVersioned(ctx, taskRunID != "", send)
+	if err != nil {
+		return nil, err
+	}
+	var out EvalResult
+	if err := decode(resp, nil, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
 // breakpointsParam is the breakpoints query parameter: the breakpoints
 // joined by commas, nil when there are none. A breakpoint must name a
 // task, and cannot hold a comma (it would be read as two).
@@ -382,27 +461,11 @@ func (s *ExecutionsService) action(ctx context.Context, id, verb string, canRetr
 	if id == "" {
 		return nil, errEmptyID
 	}
-	major := s.c.serverMajor(ctx)
-	resp, err := s.sendAction(ctx, build, verb, major == 1)
+	resp, err := s.c.sendVersioned(ctx, canRetry, func(legacy bool) (*http.Response, error) {
+		return s.sendAction(ctx, build, verb, legacy)
+	})
 	if err != nil {
-		return nil, fmt.Errorf("kestra: %w", err)
-	}
-	if major == 0 && canRetry && resp.StatusCode == http.StatusNotFound {
-		first := checkStatus(resp)
-		resp.Body.Close()
-		var apiErr *APIError
-		if !errors.As(first, &apiErr) || (apiErr.Message != "Not Found" && apiErr.Message != "") {
-			return nil, first
-		}
-		resp, err = s.sendAction(ctx, build, verb, true)
-		if err != nil {
-			return nil, fmt.Errorf("kestra: %w", err)
-		}
-		if resp.StatusCode == http.StatusNotFound || resp.StatusCode == http.StatusMethodNotAllowed {
-			// Neither path exists for this id: the first answer says why.
-			resp.Body.Close()
-			return nil, first
-		}
+		return nil, err
 	}
 	defer resp.Body.Close()
 	if err := checkStatus(resp); err != nil {
@@ -420,6 +483,40 @@ func (s *ExecutionsService) action(ctx context.Context, id, verb string, canRetr
 		return nil, fmt.Errorf("kestra: %s %s: decode response: %w", resp.Request.Method, resp.Request.URL.Path, err)
 	}
 	return &e, nil
+}
+
+// sendVersioned sends a call whose path differs between Kestra 2.0 and
+// 1.x (send's legacy), choosing by the server's version. When the version
+// is unknown, the 2.0 path is tried first, then, if the call can be built
+// again (canRetry) and the 2.0 route does not exist (a bare 404, or a
+// 405), the 1.x one; when neither exists, the first answer's error is
+// returned. A transport error comes wrapped, an answer as it is.
+func (c *Client) sendVersioned(ctx context.Context, canRetry bool, send func(legacy bool) (*http.Response, error)) (*http.Response, error) {
+	major := c.serverMajor(ctx)
+	resp, err := send(major == 1)
+	if err != nil {
+		return nil, fmt.Errorf("kestra: %w", err)
+	}
+	noRoute := func(r *http.Response) bool {
+		return r.StatusCode == http.StatusNotFound || r.StatusCode == http.StatusMethodNotAllowed
+	}
+	if major != 0 || !canRetry || !noRoute(resp) {
+		return resp, nil
+	}
+	first := checkStatus(resp)
+	resp.Body.Close()
+	var apiErr *APIError
+	if !errors.As(first, &apiErr) || (apiErr.Message != http.StatusText(apiErr.StatusCode) && apiErr.Message != "") {
+		return nil, first // the route exists: Kestra says why
+	}
+	if resp, err = send(true); err != nil {
+		return nil, fmt.Errorf("kestra: %w", err)
+	}
+	if noRoute(resp) {
+		resp.Body.Close()
+		return nil, first
+	}
+	return resp, nil
 }
 
 // sendAction builds the request, moves it to the 1.x path when legacy is

@@ -834,12 +834,64 @@ func TestExecutionsActions(t *testing.T) {
 				}
 			})
 
+			t.Run("change status, force run, eval", func(t *testing.T) {
+				e, err := ex.Create(ctx, execNS, "failing", &kestra.ExecuteOptions{Wait: true})
+				if err != nil {
+					t.Fatal(err)
+				}
+				first, _ := e.TaskRun("first")
+				c, err := ex.ChangeStatus(ctx, e.ID, kestra.StateSuccess)
+				if err != nil || c.CurrentState() != kestra.StateSuccess {
+					t.Fatalf("ChangeStatus = %v, %v", c, err)
+				}
+				sawAction(t, e.ID, "change-status", http.MethodPost)
+				if _, err := ex.ChangeStatus(ctx, e.ID, kestra.StateRunning); err == nil {
+					t.Error("ChangeStatus to RUNNING: no error")
+				}
+
+				r, err := ex.Eval(ctx, e.ID, first.ID, "{{ outputs.first.value }}!")
+				if err != nil || r.Result != "one!" || r.Error != "" {
+					t.Errorf("Eval in a task run = %+v, %v", r, err)
+				}
+				r, err = ex.Eval(ctx, e.ID, first.ID, "{{ nowhere.to.be.found }}")
+				if err != nil || r.Error == "" || r.Result != "" {
+					t.Errorf("Eval that does not render = %+v, %v; want its error in the result", r, err)
+				}
+				if tc.version == emulator.Version20 {
+					if r, err := ex.Eval(ctx, e.ID, "", "{{ flow.id }}"); err != nil || r.Result != "failing" {
+						t.Errorf("Eval = %+v, %v", r, err)
+					}
+				}
+
+				p, err := ex.Create(ctx, execNS, "sleepy", nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				env.waitFor(t, p.ID, inState(kestra.StateRunning))
+				if _, err := ex.ChangeStatus(ctx, p.ID, kestra.StateSuccess); !errors.Is(err, kestra.ErrConflict) && !errors.Is(err, kestra.ErrInvalid) {
+					t.Errorf("ChangeStatus of a running execution: %v, want a refusal", err)
+				}
+				if f, err := ex.ForceRun(ctx, p.ID); err != nil || f.ID != p.ID {
+					t.Errorf("ForceRun of a running execution = %v, %v", f, err)
+				}
+				sawAction(t, p.ID, "force-run", http.MethodPost)
+				if _, err := ex.Kill(ctx, p.ID); err != nil {
+					t.Fatal(err)
+				}
+				env.waitFor(t, p.ID, inState(kestra.StateKilled))
+				if _, err := ex.ForceRun(ctx, p.ID); !errors.Is(err, kestra.ErrConflict) && !errors.Is(err, kestra.ErrInvalid) {
+					t.Errorf("ForceRun of an ended execution: %v, want a refusal", err)
+				}
+			})
+
 			t.Run("unknown execution", func(t *testing.T) {
 				for name, call := range map[string]func() error{
 					"Kill":                 func() error { _, err := ex.Kill(ctx, "nope"); return err },
 					"Restart":              func() error { _, err := ex.Restart(ctx, "nope", nil); return err },
 					"Resume":               func() error { _, err := ex.Resume(ctx, "nope", nil); return err },
 					"ResumeFromBreakpoint": func() error { _, err := ex.ResumeFromBreakpoint(ctx, "nope"); return err },
+					"ChangeStatus":         func() error { _, err := ex.ChangeStatus(ctx, "nope", kestra.StateSuccess); return err },
+					"ForceRun":             func() error { _, err := ex.ForceRun(ctx, "nope"); return err },
 				} {
 					if err := call(); !errors.Is(err, kestra.ErrNotFound) {
 						t.Errorf("%s: %v, want ErrNotFound", name, err)

@@ -284,20 +284,11 @@ func (s *TriggersService) SetDisabled(ctx context.Context, namespace, flowID, tr
 		}
 		return s.c.do(ctx, req)
 	}
-	major := s.c.serverMajor(ctx)
-	resp, err := send(major == 1)
-	if err == nil && major == 0 && (resp.StatusCode == http.StatusNotFound || resp.StatusCode == http.StatusMethodNotAllowed) {
-		// A server of unknown version without the 2.0 route: try 1.x's.
-		first := checkStatus(resp)
-		resp.Body.Close()
-		var apiErr *APIError
-		if errors.As(first, &apiErr) && (apiErr.Message == http.StatusText(apiErr.StatusCode) || apiErr.Message == "") {
-			resp, err = send(true)
-		} else {
-			return nil, first
-		}
+	resp, err := s.c.sendVersioned(ctx, true, send)
+	if err != nil {
+		return nil, err
 	}
-	return s.stateAnswer(ctx, resp, err, namespace, flowID, triggerID)
+	return s.stateAnswer(ctx, resp, nil, namespace, flowID, triggerID)
 }
 
 // Unlock releases the trigger triggerID of the flow namespace/flowID, held
