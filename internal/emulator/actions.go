@@ -67,6 +67,8 @@ func (s *Server) forceRunExecution(w http.ResponseWriter, r *http.Request) error
 	case cur == stateCreated:
 		ex.forced = true
 		s.startRunnerLocked(ex, 0, false)
+	case cur == stateQueued:
+		s.admitLocked(ex)
 	case cur == statePaused:
 		t := now()
 		for _, tr := range ex.e.TaskRunList {

@@ -306,6 +306,7 @@ func (s *Server) deleteExecutionLocked(ex *execution, delLogs, delStorage bool) 
 	}
 	ex.subs = nil
 	delete(s.execs, ex.e.ID)
+	s.releaseLocked(ex)
 	if delLogs {
 		delete(s.logs, ex.e.ID)
 	}

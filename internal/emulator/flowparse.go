@@ -29,6 +29,11 @@ type parsedFlow struct {
 	triggers  []map[string]any
 	outputs   []map[string]any
 	variables map[string]any
+	// concurrency is the flow's concurrency limit; limit 0 means none.
+	concurrency struct {
+		limit    int
+		behavior string // QUEUE (the default), CANCEL or FAIL
+	}
 }
 
 var (
@@ -210,6 +215,13 @@ func parseFlow(src string, v Version) (*parsedFlow, *apiError) {
 	pf.outputs = mapList(doc["outputs"])
 	pf.variables, _ = doc["variables"].(map[string]any)
 	pf.labels = labelsOf(doc["labels"])
+	if c, ok := doc["concurrency"].(map[string]any); ok {
+		pf.concurrency.limit = intProp(c, "limit", 0)
+		pf.concurrency.behavior = strings.ToUpper(stringify(c["behavior"]))
+		if pf.concurrency.behavior == "" {
+			pf.concurrency.behavior = "QUEUE"
+		}
+	}
 
 	// Jackson's polymorphic type resolution fails first.
 	for _, list := range []string{"tasks", "errors", "finally", "afterExecution", "triggers"} {

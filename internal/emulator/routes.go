@@ -78,6 +78,7 @@ func (s *Server) routes() {
 	s.handle("POST "+p+"/executions/{executionId}"+actions+"/resume-from-breakpoint", s.resumeFromBreakpoint)
 	s.handle("POST "+p+"/executions/{executionId}"+actions+"/change-status", s.changeExecutionStatus)
 	s.handle("POST "+p+"/executions/{executionId}"+actions+"/force-run", s.forceRunExecution)
+	s.handle("POST "+p+"/executions/{executionId}"+actions+"/unqueue", s.unqueueExecution)
 	if v13 {
 		s.handle("POST "+p+"/executions/{executionId}/eval/{taskRunId}", s.evalExpression) // 1.3: in a task run only
 	} else {

@@ -22,6 +22,11 @@ type execution struct {
 	resumeInputs   map[string]any
 	forced         bool // force-run: do not wait for the schedule date
 
+	// Concurrency limit: admitted holds a slot of its flow until released
+	// (when it ends); a QUEUED execution waits since queuedAt.
+	admitted, released bool
+	queuedAt           time.Time
+
 	last  []byte // latest full JSON
 	final bool   // last snapshot is the end one
 	subs  map[*execSub]struct{}
@@ -75,6 +80,9 @@ func (sub *execSub) take() ([]snapshot, bool) {
 // publishLocked records a change of the execution and hands its snapshot
 // to every follower. Nothing is marshalled when no one needs it.
 func (s *Server) publishLocked(ex *execution) {
+	if isTerminal(ex.e.State.Current) {
+		defer s.releaseLocked(ex) // after this execution's followers are served
+	}
 	ex.last = nil
 	ex.final = isTerminal(ex.e.State.Current) && ex.e.allTaskRunsTerminal()
 	for sub := range ex.subs {
@@ -172,7 +180,21 @@ func (rn *runner) run(from int, resumePaused bool) {
 		if !rn.step() || !rn.lock() {
 			return
 		}
-		ex.e.State.set(stateRunning, now())
+		if st := rn.s.admissionLocked(ex); st != "" {
+			rn.queueLocked(st)
+			if st != stateQueued {
+				rn.s.mu.Unlock()
+				return
+			}
+			wake := ex.wake // admitted (and set RUNNING) by whoever closes it
+			rn.s.mu.Unlock()
+			if !rn.waitResume(wake) || !rn.lock() {
+				return
+			}
+		}
+		if ex.e.State.Current != stateRunning {
+			ex.e.State.set(stateRunning, now())
+		}
 		rn.s.publishLocked(ex)
 		rn.s.mu.Unlock()
 	} else {
