@@ -317,6 +317,29 @@ func (s *ExecutionsService) ForceRun(ctx context.Context, id string) (*Execution
 	})
 }
 
+// Unqueue takes the execution id, QUEUED by its flow's concurrency limit,
+// out of the queue and returns it: to RUNNING (past the limit) when state
+// is empty or StateRunning, or to StateCancelled or StateFailed. Another
+// state fails before any request; an execution that is not QUEUED is
+// refused ([ErrConflict] on 2.0, [ErrInvalid] on 1.x).
+//
+// Kestra API: POST /api/v1/{tenant}/executions/{executionId}/actions/unqueue
+// (1.x: POST /api/v1/{tenant}/executions/{executionId}/unqueue)
+func (s *ExecutionsService) Unqueue(ctx context.Context, id string, state StateType) (*Execution, error) {
+	if state == "" {
+		state = StateRunning
+	}
+	switch state {
+	case StateRunning, StateCancelled, StateFailed:
+	default:
+		return nil, fmt.Errorf("kestra: unqueue to %q: the state must be RUNNING, CANCELLED or FAILED", state)
+	}
+	params := &gen.UnqueueExecutionParams{State: state}
+	return s.action(ctx, id, "unqueue", true, func() (*http.Request, error) {
+		return gen.NewUnqueueExecutionRequest(s.c.raw.Server, s.c.tenant, id, params)
+	})
+}
+
 // EvalResult is what [ExecutionsService.Eval] answers: the rendered
 // expression, or the error that stopped it (Kestra answers both with 200).
 type EvalResult = gen.ExecutionControllerEvalResult

@@ -1312,3 +1312,58 @@ func (r *patternReader) Read(p []byte) (int, error) {
 	r.left -= n
 	return n, nil
 }
+
+const flowOneAtATime = `id: one_at_a_time
+namespace: company.team
+concurrency:
+  limit: 1
+tasks:
+  - id: hold
+    type: io.kestra.plugin.core.flow.Pause
+`
+
+func TestExecutionsUnqueue(t *testing.T) {
+	t.Parallel()
+	for _, v := range []emulator.Version{emulator.Version20, emulator.Version13} {
+		t.Run(string(v), func(t *testing.T) {
+			t.Parallel()
+			env := newExecEnv(t, nil, []emulator.Option{emulator.WithVersion(v)}, flowOneAtATime)
+			ctx := t.Context()
+			ex := env.c.Executions
+			start := func(want kestra.StateType) string {
+				t.Helper()
+				e, err := ex.Create(ctx, execNS, "one_at_a_time", nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				env.waitFor(t, e.ID, inState(want))
+				return e.ID
+			}
+			start(kestra.StatePaused)
+			b := start(kestra.StateQueued)
+			c := start(kestra.StateQueued)
+
+			u, err := ex.Unqueue(ctx, b, "")
+			if err != nil || u.ID != b {
+				t.Fatalf("Unqueue = %v, %v", u, err)
+			}
+			env.waitFor(t, b, inState(kestra.StatePaused)) // running past the limit
+			if u, err := ex.Unqueue(ctx, c, kestra.StateCancelled); err != nil || u.CurrentState() != kestra.StateCancelled {
+				t.Fatalf("Unqueue to CANCELLED = %v, %v", u, err)
+			}
+			if _, err := ex.Unqueue(ctx, c, ""); !errors.Is(err, kestra.ErrConflict) && !errors.Is(err, kestra.ErrInvalid) {
+				t.Errorf("Unqueue of an execution that is not queued: %v, want a refusal", err)
+			}
+			env.emu.ClearRequests()
+			if _, err := ex.Unqueue(ctx, c, kestra.StateSuccess); err == nil {
+				t.Error("Unqueue to SUCCESS: no error")
+			}
+			if _, err := ex.Unqueue(ctx, "", ""); err == nil {
+				t.Error("Unqueue of an empty id: no error")
+			}
+			if reqs := env.requests("/executions"); len(reqs) != 0 {
+				t.Errorf("bad arguments sent %d requests", len(reqs))
+			}
+		})
+	}
+}

@@ -2,9 +2,11 @@
 // tests: flows, executions that really run core tasks (Log, Return, Fail,
 // Pause, Sleep, the flow-control tasks Sequential, Parallel, If, Switch,
 // ForEach and AllowFailure, and Subflow) through CREATED, RUNNING and a
-// terminal state, stopping at breakpoints, follow streams framed as Kestra
-// frames them, logs, KV, namespace files, basic and bearer auth, tenants,
-// and the 2.0 or 1.3 API generation. Tasks of other plugins run as no-ops.
+// terminal state, stopping at breakpoints and queueing by their flow's
+// concurrency limit; follow streams framed as Kestra frames them; logs,
+// webhooks, trigger states, KV, namespace files, basic and bearer auth,
+// tenants, and the 2.0 or 1.3 API generation. Tasks of other plugins run as
+// no-ops.
 //
 // Fault injection ([Server.InjectFault]) makes the server answer errors,
 // add latency, drop follow streams or reset connections; inspection
