@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"runtime"
+	"strings"
 	"time"
 
 	"github.com/kestra-go/sdk/gen"
@@ -164,6 +165,12 @@ func New(cfg Config, opts ...Option) (*Client, error) {
 	}
 	c.initServices()
 	return c, nil
+}
+
+// tenantURL is the URL of path under the client's tenant:
+// <server>/api/v1/<tenant>/<path>, path already escaped.
+func (c *Client) tenantURL(path string) string {
+	return strings.TrimSuffix(c.raw.Server, "/") + "/api/v1/" + url.PathEscape(c.tenant) + "/" + path
 }
 
 // NewFromEnv is [LoadConfig] followed by [New].

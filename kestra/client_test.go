@@ -328,3 +328,30 @@ func TestClientPrintsWithoutSecrets(t *testing.T) {
 		noSecret(t, "Config of Client", fmt.Sprintf("%+v", c.Config()), "s3cret", "tok3n")
 	}
 }
+
+// TestGetBuildsTheGeneratedPath checks that Executions.Get, which builds
+// its request itself, sends the path the generated client builds: under a
+// base path, with the tenant and the id escaped.
+func TestGetBuildsTheGeneratedPath(t *testing.T) {
+	t.Parallel()
+	var rec requests
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rec.add(r, "")
+		okExecution(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	c := newClient(t, kestra.Config{URL: srv.URL + "/kestra", Tenant: "t 1"})
+	const id = "a b/c?d%e"
+	if _, err := c.Executions.Get(t.Context(), id); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := c.API().GetExecution(t.Context(), c.Tenant(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	got, want := rec.get(0).URL.EscapedPath(), rec.get(1).URL.EscapedPath()
+	if got != want || !strings.HasPrefix(got, "/kestra/api/v1/t%201/executions/") {
+		t.Errorf("Get sent %s, the generated client %s", got, want)
+	}
+}

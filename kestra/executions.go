@@ -10,6 +10,7 @@ import (
 	"iter"
 	"maps"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -136,8 +137,15 @@ func (s *ExecutionsService) Get(ctx context.Context, id string) (*Execution, err
 	if id == "" {
 		return nil, errEmptyID
 	}
+	// Built here rather than by the generated builder, which parses the
+	// server URL and formats the path again on every call: Get is what
+	// polling loops call most.
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.c.tenantURL("executions/"+url.PathEscape(id)), nil)
+	if err != nil {
+		return nil, fmt.Errorf("kestra: %w", err)
+	}
 	var e Execution
-	resp, err := s.c.raw.GetExecution(ctx, s.c.tenant, id)
+	resp, err := s.c.do(ctx, req)
 	if err := decode(resp, err, &e); err != nil {
 		return nil, err
 	}
@@ -563,7 +571,9 @@ func (s *ExecutionsService) sendAction(ctx context.Context, build func() (*http.
 // changed) as the generated client sends its own: with ctx and the
 // client's request editors (authentication, User-Agent and the user's).
 func (c *Client) do(ctx context.Context, req *http.Request) (*http.Response, error) {
-	req = req.WithContext(ctx)
+	if req.Context() != ctx {
+		req = req.WithContext(ctx)
+	}
 	for _, edit := range c.raw.RequestEditors {
 		if err := edit(ctx, req); err != nil {
 			if req.Body != nil {
