@@ -191,11 +191,7 @@ func (s *Server) searchTriggersForFlow(w http.ResponseWriter, r *http.Request) e
 	page := paginate(rows, pp, triggerSorts)
 	out := pagedResults[map[string]any]{Results: make([]map[string]any, len(page.Results)), Total: page.Total}
 	for i, row := range page.Results {
-		if s.cfg.version == Version13 {
-			out.Results[i] = row.context()
-		} else {
-			out.Results[i] = row.state()
-		}
+		out.Results[i] = s.stateOf(row)
 	}
 	s.mu.Unlock()
 	writeJSON(w, http.StatusOK, out)
@@ -262,11 +258,7 @@ func (s *Server) setTriggerDisabled(w http.ResponseWriter, r *http.Request) erro
 		row.rec.disabled = *req.Disabled
 		row.rec.updatedAt = now().Truncate(time.Second)
 	}
-	if s.cfg.version == Version13 {
-		writeJSON(w, http.StatusOK, row.context())
-	} else {
-		writeJSON(w, http.StatusOK, row.state())
-	}
+	s.writeTriggerState(w, row)
 	return nil
 }
 
@@ -279,20 +271,15 @@ func (s *Server) unlockTrigger(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	v13 := s.cfg.version == Version13
 	if row.rec.executionID == "" {
-		if v13 {
+		if s.cfg.version == Version13 {
 			return errIllegalState("Trigger is not locked")
 		}
 		return errConflict("Trigger is not locked")
 	}
 	row.rec.executionID = ""
 	row.rec.updatedAt = now().Truncate(time.Second)
-	if v13 {
-		writeJSON(w, http.StatusOK, row.context())
-	} else {
-		writeJSON(w, http.StatusOK, row.state())
-	}
+	s.writeTriggerState(w, row)
 	return nil
 }
 
@@ -307,12 +294,22 @@ func (s *Server) restartTrigger(w http.ResponseWriter, r *http.Request) error {
 	}
 	row.rec.executionID = ""
 	row.rec.updatedAt = now().Truncate(time.Second)
-	if s.cfg.version == Version13 {
-		writeJSON(w, http.StatusOK, row.context())
-	} else {
-		writeJSON(w, http.StatusOK, row.state())
-	}
+	s.writeTriggerState(w, row)
 	return nil
+}
+
+// stateOf is a trigger's state as the server's generation writes it:
+// 2.0's ApiTriggerState or 1.3's Trigger.
+func (s *Server) stateOf(row triggerRow) map[string]any {
+	if s.cfg.version == Version13 {
+		return row.context()
+	}
+	return row.state()
+}
+
+// writeTriggerState answers a trigger's state.
+func (s *Server) writeTriggerState(w http.ResponseWriter, row triggerRow) {
+	writeJSON(w, http.StatusOK, s.stateOf(row))
 }
 
 func triggerKeyOf(r *http.Request) triggerKey {
