@@ -1,9 +1,7 @@
 package kestra
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -498,20 +496,13 @@ func (s *ExecutionsService) action(ctx context.Context, id, verb string, canRetr
 	if err != nil {
 		return nil, err
 	}
-	defer resp.Body.Close()
-	if err := checkStatus(resp); err != nil {
-		return nil, err
-	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxResponse))
-	if err != nil {
-		return nil, fmt.Errorf("kestra: %s %s: read response: %w", resp.Request.Method, resp.Request.URL.Path, err)
-	}
-	if len(bytes.TrimSpace(body)) == 0 {
-		return s.Get(ctx, id)
-	}
 	var e Execution
-	if err := json.Unmarshal(body, &e); err != nil {
-		return nil, fmt.Errorf("kestra: %s %s: decode response: %w", resp.Request.Method, resp.Request.URL.Path, err)
+	found, err := decodeIfAny(resp, nil, &e)
+	switch {
+	case err != nil:
+		return nil, err
+	case !found:
+		return s.Get(ctx, id)
 	}
 	return &e, nil
 }

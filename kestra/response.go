@@ -1,6 +1,7 @@
 package kestra
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -28,15 +29,45 @@ func decode(resp *http.Response, err error, out any) error {
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxResponse))
 		return nil
 	}
-	var body []byte
-	if bb, ok := resp.Body.(*bufferedBody); ok {
-		body = bb.buf // read by the transport
-	} else {
-		body, err = io.ReadAll(io.LimitReader(resp.Body, maxResponse))
-	}
+	body, err := responseBody(resp)
 	if err != nil {
-		return fmt.Errorf("kestra: %s %s: read response: %w", resp.Request.Method, resp.Request.URL.Path, err)
+		return err
 	}
+	return decodeBody(resp, body, out)
+}
+
+// decodeIfAny is decode for calls that Kestra answers with a body on some
+// versions and without one on others: found is false, and out untouched,
+// when the body is empty.
+func decodeIfAny(resp *http.Response, err error, out any) (found bool, _ error) {
+	if err != nil {
+		return false, fmt.Errorf("kestra: %w", err)
+	}
+	defer resp.Body.Close()
+	if err := checkStatus(resp); err != nil {
+		return false, err
+	}
+	body, err := responseBody(resp)
+	if err != nil || len(bytes.TrimSpace(body)) == 0 {
+		return false, err
+	}
+	return true, decodeBody(resp, body, out)
+}
+
+// responseBody reads the body of a successful answer, or takes it from the
+// transport when the transport read it already.
+func responseBody(resp *http.Response) ([]byte, error) {
+	if bb, ok := resp.Body.(*bufferedBody); ok {
+		return bb.buf, nil
+	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxResponse))
+	if err != nil {
+		return nil, fmt.Errorf("kestra: %s %s: read response: %w", resp.Request.Method, resp.Request.URL.Path, err)
+	}
+	return body, nil
+}
+
+func decodeBody(resp *http.Response, body []byte, out any) error {
 	if err := json.Unmarshal(body, out); err != nil {
 		return fmt.Errorf("kestra: %s %s: decode response: %w", resp.Request.Method, resp.Request.URL.Path, err)
 	}

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"iter"
 	"net/http"
 	"strings"
@@ -321,23 +320,13 @@ func (s *TriggersService) Restart(ctx context.Context, namespace, flowID, trigge
 // stateAnswer reads the state a trigger call answers; an answer without a
 // body (some 2.0 versions) is completed by reading the state.
 func (s *TriggersService) stateAnswer(ctx context.Context, resp *http.Response, err error, namespace, flowID, triggerID string) (*TriggerState, error) {
-	if err != nil {
-		return nil, fmt.Errorf("kestra: %w", err)
-	}
-	defer resp.Body.Close()
-	if err := checkStatus(resp); err != nil {
-		return nil, err
-	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxResponse))
-	if err != nil {
-		return nil, fmt.Errorf("kestra: %s %s: read response: %w", resp.Request.Method, resp.Request.URL.Path, err)
-	}
-	if len(bytes.TrimSpace(body)) == 0 {
-		return s.Get(ctx, namespace, flowID, triggerID)
-	}
 	var w triggerStateWire
-	if err := json.Unmarshal(body, &w); err != nil {
-		return nil, fmt.Errorf("kestra: %s %s: decode response: %w", resp.Request.Method, resp.Request.URL.Path, err)
+	found, err := decodeIfAny(resp, err, &w)
+	switch {
+	case err != nil:
+		return nil, err
+	case !found:
+		return s.Get(ctx, namespace, flowID, triggerID)
 	}
 	return w.state(nil), nil
 }
