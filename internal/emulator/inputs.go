@@ -121,6 +121,25 @@ func convertInputs(pf *parsedFlow, raw rawInputs, prefix string, vars map[string
 	return out, nil
 }
 
+// givenInputs reads the inputs a task or trigger gives a new execution id
+// of the flow key (a Subflow task's, a webhook's): a map whose values are
+// rendered with vars, then read as the flow's inputs, with their defaults
+// (FlowInputOutput#readExecutionInputs). FILE inputs are stored in files.
+func givenInputs(pf *parsedFlow, key flowKey, id string, given any, vars map[string]any, files map[string][]byte) (map[string]any, error) {
+	rendered, err := renderValue(given, vars)
+	if err != nil {
+		return nil, err
+	}
+	raw := rawInputs{values: map[string]string{}}
+	if m, ok := rendered.(map[string]any); ok {
+		for k, v := range m {
+			raw.values[k] = stringify(v)
+		}
+	}
+	flowVars := map[string]any{"flow": map[string]any{"id": key.id, "namespace": key.namespace}, "execution": map[string]any{"id": id}}
+	return convertInputs(pf, raw, storagePrefix(key.namespace, key.id, id), flowVars, files)
+}
+
 // convertInput converts one text value to the input's type, as Kestra's
 // FlowInputOutput does.
 func convertInput(typ string, decl map[string]any, text string) (any, error) {

@@ -116,20 +116,9 @@ func (rn *runner) createSubflowLocked(task map[string]any, tr *taskRunJSON) (*ex
 		return nil, fmt.Errorf("Cannot execute a flow which is disabled: '%s'.'%s'", ns, flowID)
 	}
 
-	rendered, err := renderValue(task["inputs"], vars)
-	if err != nil {
-		return nil, err
-	}
-	raw := rawInputs{values: map[string]string{}}
-	if in, ok := rendered.(map[string]any); ok {
-		for k, v := range in {
-			raw.values[k] = stringify(v)
-		}
-	}
 	id := newID()
 	files := map[string][]byte{}
-	childVars := map[string]any{"flow": map[string]any{"id": flowID, "namespace": ns}, "execution": map[string]any{"id": id}}
-	inputs, err := convertInputs(rev.pf, raw, storagePrefix(ns, flowID, id), childVars, files)
+	inputs, err := givenInputs(rev.pf, key, id, task["inputs"], vars, files)
 	if err != nil {
 		return nil, err
 	}

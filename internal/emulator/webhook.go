@@ -89,17 +89,9 @@ func (s *Server) webhook(w http.ResponseWriter, r *http.Request) error {
 	// (Webhook inputs, FlowInputOutput#readExecutionInputs); a failure is
 	// a 422 without a body.
 	id := newID()
-	given := rawInputs{values: map[string]string{}}
-	rendered, err := renderValue(trig["inputs"], tvars)
-	inputsOK := err == nil
-	if m, ok := rendered.(map[string]any); ok {
-		for k, v := range m {
-			given.values[k] = stringify(v)
-		}
-	}
 	files := map[string][]byte{}
-	inputs, err := convertInputs(rev.pf, given, storagePrefix(key.namespace, key.id, id), map[string]any{"flow": tvars["flow"], "execution": map[string]any{"id": id}}, files)
-	if !inputsOK || err != nil {
+	inputs, err := givenInputs(rev.pf, key, id, trig["inputs"], tvars, files)
+	if err != nil {
 		s.mu.Unlock()
 		w.WriteHeader(http.StatusUnprocessableEntity)
 		return nil
