@@ -3,6 +3,7 @@ package emulator
 import (
 	"encoding/json"
 	"fmt"
+	"iter"
 	"strconv"
 	"strings"
 )
@@ -104,25 +105,36 @@ var comparisons = []string{"==", "!=", "<=", ">=", "<", ">"}
 // cutComparison splits expr at its first comparison operator outside
 // quotes.
 func cutComparison(expr string) (left, op, right string, ok bool) {
-	quote := byte(0)
-	for i := 0; i < len(expr); i++ {
-		c := expr[i]
-		switch {
-		case quote != 0:
-			if c == quote {
-				quote = 0
-			}
-		case c == '\'' || c == '"':
-			quote = c
-		default:
-			for _, o := range comparisons {
-				if strings.HasPrefix(expr[i:], o) {
-					return strings.TrimSpace(expr[:i]), o, strings.TrimSpace(expr[i+len(o):]), true
-				}
+	for i := range unquoted(expr) {
+		for _, o := range comparisons {
+			if strings.HasPrefix(expr[i:], o) {
+				return strings.TrimSpace(expr[:i]), o, strings.TrimSpace(expr[i+len(o):]), true
 			}
 		}
 	}
 	return "", "", "", false
+}
+
+// unquoted yields the indexes of expr that are outside '…' and "…"
+// literals (quotes excluded).
+func unquoted(expr string) iter.Seq[int] {
+	return func(yield func(int) bool) {
+		quote := byte(0)
+		for i := 0; i < len(expr); i++ {
+			switch c := expr[i]; {
+			case quote != 0:
+				if c == quote {
+					quote = 0
+				}
+			case c == '\'' || c == '"':
+				quote = c
+			default:
+				if !yield(i) {
+					return
+				}
+			}
+		}
+	}
 }
 
 // compare applies a comparison as Pebble does: numbers by value, anything
@@ -213,18 +225,9 @@ func evalFiltered(expr string, vars map[string]any) (any, error) {
 
 func splitPipes(expr string) []string {
 	var out []string
-	quote := byte(0)
 	start := 0
-	for i := 0; i < len(expr); i++ {
-		c := expr[i]
-		switch {
-		case quote != 0:
-			if c == quote {
-				quote = 0
-			}
-		case c == '\'' || c == '"':
-			quote = c
-		case c == '|':
+	for i := range unquoted(expr) {
+		if expr[i] == '|' {
 			out = append(out, expr[start:i])
 			start = i + 1
 		}
