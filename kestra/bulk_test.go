@@ -136,7 +136,7 @@ func TestExecutionsBulkKill(t *testing.T) {
 				t.Fatalf("KillByIDs = %d, %v; want 1", n, err)
 			}
 			var execErr *kestra.ExecutionError
-			if e, err := ex.Wait(ctx, paused[0]); !errors.As(err, &execErr) || e.CurrentState() != kestra.StateKilled {
+			if e, err := ex.Wait(ctx, paused[0], nil); !errors.As(err, &execErr) || e.CurrentState() != kestra.StateKilled {
 				t.Fatalf("Wait after KillByIDs: %v, %v; want KILLED", e, err)
 			}
 

@@ -9,7 +9,7 @@
 //	exec, err := c.Executions.Create(ctx, flow.Namespace, flow.ID, &kestra.ExecuteOptions{
 //		Inputs: map[string]any{"name": "Go"},
 //	})
-//	exec, err = c.Executions.Wait(ctx, exec.ID)
+//	exec, err = c.Executions.Wait(ctx, exec.ID, nil)
 //
 // # Configuration
 //
@@ -45,10 +45,9 @@
 //
 // [ExecutionsService.Follow] and [LogsService.Follow] read Kestra's
 // Server-Sent Events, reconnect when the connection drops, and release
-// everything when the loop ends or the context is done. Frames are read by
-// the package's own event-stream reader, which yields the same events as
-// github.com/tmaxmax/go-sse (its tests compare the two) for a fraction of
-// the cost.
+// everything when the loop ends or the context is done. They, and
+// [ExecutionsService.Wait] and [ExecutionsService.Run], take one
+// [StreamOptions]. Frames are read with github.com/tmaxmax/go-sse.
 //
 // # Anything else
 //

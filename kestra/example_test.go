@@ -161,7 +161,7 @@ func ExampleExecutionsService_ResumeFromBreakpoint() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	for e, err := range c.Executions.Follow(ctx, exec.ID) {
+	for e, err := range c.Executions.Follow(ctx, exec.ID, nil) {
 		if err != nil {
 			log.Fatal(err)
 		}
@@ -173,7 +173,7 @@ func ExampleExecutionsService_ResumeFromBreakpoint() {
 	if _, err := c.Executions.ResumeFromBreakpoint(ctx, exec.ID); err != nil {
 		log.Fatal(err)
 	}
-	done, err := c.Executions.Wait(ctx, exec.ID)
+	done, err := c.Executions.Wait(ctx, exec.ID, nil)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -226,7 +226,7 @@ func ExampleExecutionsService_Follow() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	for e, err := range c.Executions.Follow(ctx, exec.ID) {
+	for e, err := range c.Executions.Follow(ctx, exec.ID, nil) {
 		if err != nil {
 			log.Fatal(err)
 		}
@@ -260,7 +260,7 @@ tasks:
 
 	ctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
-	final, err := c.Executions.Wait(ctx, exec.ID)
+	final, err := c.Executions.Wait(ctx, exec.ID, nil)
 	var execErr *kestra.ExecutionError
 	if errors.As(err, &execErr) {
 		fmt.Println(final.State.Current, execErr.FailedTasks)

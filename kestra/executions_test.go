@@ -825,7 +825,7 @@ func TestExecutionsActions(t *testing.T) {
 				if q := reqs[len(reqs)-1].RawQuery; q != "" {
 					t.Errorf("resume without breakpoints sent query %q", q)
 				}
-				done, err := ex.Wait(ctx, e.ID)
+				done, err := ex.Wait(ctx, e.ID, nil)
 				if err != nil || done.CurrentState() != kestra.StateSuccess {
 					t.Fatalf("Wait after the last breakpoint: %v in %v", err, done)
 				}

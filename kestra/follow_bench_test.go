@@ -128,7 +128,7 @@ func BenchmarkFollowFrames(b *testing.B) {
 	for b.Loop() {
 		t0 := time.Now()
 		n := 0
-		for _, err := range c.Executions.Follow(ctx, "4kyHz9dbBEyc1ouelYE3gn") {
+		for _, err := range c.Executions.Follow(ctx, "4kyHz9dbBEyc1ouelYE3gn", nil) {
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -228,7 +228,7 @@ func BenchmarkFollowIdleStreams(b *testing.B) {
 		for range streams {
 			done.Go(func() {
 				first := true
-				for _, err := range c.Executions.Follow(ctx, "4kyHz9dbBEyc1ouelYE3gn") {
+				for _, err := range c.Executions.Follow(ctx, "4kyHz9dbBEyc1ouelYE3gn", nil) {
 					if first {
 						first = false
 						ready.Done()

@@ -69,7 +69,7 @@ func FuzzFollowFrames(f *testing.F) {
 		afterErr, n := false, 0
 		var last *kestra.Execution
 		for e, err := range c.Executions.Follow(ctx, "x",
-			kestra.FollowMaxReconnects(1), kestra.FollowReconnectDelay(time.Microsecond, time.Microsecond)) {
+			&kestra.StreamOptions{MaxReconnects: 1, ReconnectDelay: time.Microsecond, MaxReconnectDelay: time.Microsecond}) {
 			// A body whose every connection brings new states keeps the
 			// stream alive (as it should: the execution is progressing).
 			if n++; n > 100 {
@@ -98,7 +98,7 @@ func FuzzFollowFrames(f *testing.F) {
 		}
 
 		afterErr = false
-		for l, err := range c.Logs.Follow(ctx, "x", &kestra.LogFollowOptions{MaxReconnects: -1}) {
+		for l, err := range c.Logs.Follow(ctx, "x", &kestra.LogFollowOptions{StreamOptions: kestra.StreamOptions{MaxReconnects: -1}}) {
 			if afterErr {
 				t.Fatal("a line after an error")
 			}

@@ -147,7 +147,7 @@ func TestFollowLifecycle(t *testing.T) {
 	t.Parallel()
 	env := newStreamEnv(t, emulator.WithSpeed(10))
 	ex := env.run(t, flowSuccess)
-	got := collect(t, env.c.Executions.Follow(testCtx(t), ex.ID))
+	got := collect(t, env.c.Executions.Follow(testCtx(t), ex.ID, nil))
 	last := got[len(got)-1]
 	if last.State.Current != kestra.StateSuccess {
 		t.Fatalf("final state %s, want SUCCESS", last.State.Current)
@@ -180,10 +180,10 @@ func TestFollowEndedExecution(t *testing.T) {
 	t.Parallel()
 	env := newStreamEnv(t, emulator.WithSpeed(50))
 	ex := env.run(t, flowSuccess)
-	if _, err := env.c.Executions.Wait(testCtx(t), ex.ID); err != nil {
+	if _, err := env.c.Executions.Wait(testCtx(t), ex.ID, nil); err != nil {
 		t.Fatal(err)
 	}
-	got := collect(t, env.c.Executions.Follow(testCtx(t), ex.ID))
+	got := collect(t, env.c.Executions.Follow(testCtx(t), ex.ID, nil))
 	if len(got) != 1 || got[0].State.Current != kestra.StateSuccess {
 		t.Fatalf("got %d snapshots, want only the final one", len(got))
 	}
@@ -220,7 +220,7 @@ func TestFollowSurvivesDrops(t *testing.T) {
 				t.Fatal(err)
 			}
 			got := collect(t, env.c.Executions.Follow(testCtx(t), ex.ID,
-				kestra.FollowReconnectDelay(time.Millisecond, 5*time.Millisecond)))
+				&kestra.StreamOptions{ReconnectDelay: time.Millisecond, MaxReconnectDelay: 5 * time.Millisecond}))
 			if last := got[len(got)-1]; last.State.Current != kestra.StateSuccess {
 				t.Fatalf("final state %s, want SUCCESS", last.State.Current)
 			}
@@ -241,7 +241,7 @@ func TestFollowReconnectBudget(t *testing.T) {
 	env.emu.InjectFault(emulator.Fault{Path: path, DropAfterFrames: 1})
 	var err error
 	for _, err = range env.c.Executions.Follow(testCtx(t), ex.ID,
-		kestra.FollowMaxReconnects(2), kestra.FollowReconnectDelay(time.Millisecond, time.Millisecond)) {
+		&kestra.StreamOptions{MaxReconnects: 2, ReconnectDelay: time.Millisecond, MaxReconnectDelay: time.Millisecond}) {
 		if err != nil {
 			break
 		}
@@ -258,12 +258,12 @@ func TestFollowBudgetSpentOnEndedExecution(t *testing.T) {
 	t.Parallel()
 	env := newStreamEnv(t, emulator.WithSpeed(50))
 	ex := env.run(t, flowSuccess)
-	if _, err := env.c.Executions.Wait(testCtx(t), ex.ID); err != nil {
+	if _, err := env.c.Executions.Wait(testCtx(t), ex.ID, nil); err != nil {
 		t.Fatal(err)
 	}
 	path := "/api/v1/main/executions/" + ex.ID + "/follow"
 	env.emu.InjectFault(emulator.Fault{Path: path, DropAfterFrames: 1})
-	got := collect(t, env.c.Executions.Follow(testCtx(t), ex.ID, kestra.FollowMaxReconnects(0)))
+	got := collect(t, env.c.Executions.Follow(testCtx(t), ex.ID, &kestra.StreamOptions{MaxReconnects: -1}))
 	if len(got) != 1 || got[0].State.Current != kestra.StateSuccess {
 		t.Fatalf("got %d snapshots, want the final one read with GET", len(got))
 	}
@@ -277,7 +277,7 @@ func TestFollowUnknownExecution(t *testing.T) {
 	start := time.Now()
 	n := 0
 	var err error
-	for _, err = range env.c.Executions.Follow(testCtx(t), "nope") {
+	for _, err = range env.c.Executions.Follow(testCtx(t), "nope", nil) {
 		n++
 	}
 	if !errors.Is(err, kestra.ErrNotFound) {
@@ -300,7 +300,7 @@ func TestFollowEmptyID(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, err := range c.Executions.Follow(testCtx(t), "") {
+	for _, err := range c.Executions.Follow(testCtx(t), "", nil) {
 		if err == nil {
 			t.Fatal("want an error")
 		}
@@ -316,7 +316,7 @@ func TestFollowStatusErrors(t *testing.T) {
 			env.emu.InjectFault(emulator.Fault{Path: "/api/v1/main/executions/x/follow", Status: status, Message: "nope"})
 			var err error
 			n := 0
-			for _, err = range env.c.Executions.Follow(testCtx(t), "x") {
+			for _, err = range env.c.Executions.Follow(testCtx(t), "x", nil) {
 				n++
 			}
 			var apiErr *kestra.APIError
@@ -351,7 +351,7 @@ func TestFollowContextCancel(t *testing.T) {
 	defer cancel()
 	var err error
 	n := 0
-	for e, err2 := range env.c.Executions.Follow(ctx, ex.ID) {
+	for e, err2 := range env.c.Executions.Follow(ctx, ex.ID, nil) {
 		err = err2
 		if err != nil {
 			break
@@ -371,7 +371,7 @@ func TestFollowBreak(t *testing.T) {
 	env := newLeakEnv(t)
 	ex := env.run(t, flowPause)
 	before := goleak.IgnoreCurrent()
-	for e, err := range env.c.Executions.Follow(testCtx(t), ex.ID) {
+	for e, err := range env.c.Executions.Follow(testCtx(t), ex.ID, nil) {
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -419,7 +419,7 @@ func TestFollowTranscript(t *testing.T) {
 		t.Fatal(err)
 	}
 	c, _ := sseServer(t, body, nil)
-	got := collect(t, c.Executions.Follow(testCtx(t), "4kyHz9dbBEyc1ouelYE3gn"))
+	got := collect(t, c.Executions.Follow(testCtx(t), "4kyHz9dbBEyc1ouelYE3gn", nil))
 	var states []string
 	for _, e := range got {
 		states = append(states, string(e.State.Current))
@@ -439,7 +439,7 @@ func TestFollowOversizeFrame(t *testing.T) {
 	b.WriteString("\"}\n\n")
 	c, follows := sseServer(t, []byte(b.String()), nil)
 	var err error
-	for _, err = range c.Executions.Follow(testCtx(t), "x", kestra.FollowReconnectDelay(time.Millisecond, time.Millisecond)) {
+	for _, err = range c.Executions.Follow(testCtx(t), "x", &kestra.StreamOptions{ReconnectDelay: time.Millisecond, MaxReconnectDelay: time.Millisecond}) {
 	}
 	if !errors.Is(err, kestra.ErrFrameTooLarge) {
 		t.Fatalf("err = %v, want ErrFrameTooLarge", err)
@@ -456,7 +456,7 @@ func TestFollowLargeFrame(t *testing.T) {
 	body := "id: start\ndata: {\"id\":\"x\"}\n\n" +
 		"id: end\ndata: {\"id\":\"x\",\"flowId\":\"" + big + "\",\"state\":{\"current\":\"SUCCESS\"}}\n\n"
 	c, _ := sseServer(t, []byte(body), nil)
-	got := collect(t, c.Executions.Follow(testCtx(t), "x"))
+	got := collect(t, c.Executions.Follow(testCtx(t), "x", nil))
 	if len(got[0].FlowID) != len(big) {
 		t.Fatal("frame truncated")
 	}
@@ -468,7 +468,7 @@ func TestFollowDecodeError(t *testing.T) {
 	c, _ := sseServer(t, []byte(body), nil)
 	var err error
 	n := 0
-	for _, err = range c.Executions.Follow(testCtx(t), "x") {
+	for _, err = range c.Executions.Follow(testCtx(t), "x", nil) {
 		n++
 	}
 	if err == nil || !strings.Contains(err.Error(), "decode progress frame") || n != 1 {
@@ -487,7 +487,7 @@ func TestFollowNotEventStream(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, err = range c.Executions.Follow(testCtx(t), "x") {
+	for _, err = range c.Executions.Follow(testCtx(t), "x", nil) {
 	}
 	if err == nil || !strings.Contains(err.Error(), "not an event stream") {
 		t.Fatalf("err = %v", err)
@@ -508,7 +508,7 @@ func TestFollowIdleTimeout(t *testing.T) {
 		resumed.Wait()
 	}()
 	for e, err := range env.c.Executions.Follow(ctx, ex.ID,
-		kestra.FollowIdleTimeout(20*time.Millisecond), kestra.FollowReconnectDelay(time.Millisecond, time.Millisecond)) {
+		&kestra.StreamOptions{IdleTimeout: 20 * time.Millisecond, ReconnectDelay: time.Millisecond, MaxReconnectDelay: time.Millisecond}) {
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -77,7 +77,7 @@ func TestLoadConcurrentFollows(t *testing.T) {
 				return
 			}
 			var last *kestra.Execution
-			for e, err := range c.Executions.Follow(t.Context(), ex.ID) {
+			for e, err := range c.Executions.Follow(t.Context(), ex.ID, nil) {
 				if err != nil {
 					fail(fmt.Errorf("follow %d: %w", i, err))
 					return

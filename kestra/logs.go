@@ -2,12 +2,14 @@ package kestra
 
 import (
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"hash/maphash"
 	"io"
 	"iter"
+	"math"
 	"net/http"
 	"net/url"
 	"strings"
@@ -56,17 +58,12 @@ type LogFollowOptions struct {
 	// Kestra's log stream does, until the loop ends or ctx is done.
 	UntilDone bool
 	// Grace is, with UntilDone, how long to wait for more lines once the
-	// execution has ended: the iteration ends when none has arrived for
+	// execution has ended: the iteration ends when no line was yielded for
 	// Grace. Zero means 500ms.
 	Grace time.Duration
-	// MaxReconnects is how many times in a row a lost connection is
-	// reopened before the iteration ends with an error. Zero means 5;
-	// negative never reconnects. A connection that delivered a new line,
-	// stayed open 30s, or was closed by IdleTimeout resets the count.
-	MaxReconnects int
-	// IdleTimeout treats a connection that receives no byte for this long
-	// as lost (see [FollowIdleTimeout]). Zero waits forever.
-	IdleTimeout time.Duration
+	// StreamOptions tune the log stream, and with UntilDone the
+	// execution's stream followed alongside.
+	StreamOptions
 }
 
 const defaultLogGrace = 500 * time.Millisecond
@@ -215,7 +212,8 @@ func (g *graceTimer) arm() {
 	}
 }
 
-// touch restarts the grace period when it is armed: a frame arrived.
+// touch restarts the grace period when it is armed: a line was yielded,
+// or a new connection opened.
 func (g *graceTimer) touch() {
 	g.mu.Lock()
 	defer g.mu.Unlock()
@@ -238,20 +236,98 @@ func (g *graceTimer) hold() {
 
 func (g *graceTimer) stop() { g.hold() }
 
-// logKey identifies a log line across reconnects: its timestamp, message
-// and task run.
-func logKey(seed maphash.Seed, l *LogEntry) uint64 {
-	var h maphash.Hash
-	h.SetSeed(seed)
-	var ts [8]byte
-	n := l.Timestamp.UnixNano()
-	for i := range ts {
-		ts[i] = byte(n >> (8 * i))
+// replayWindow is how many of the last lines yielded a log stream
+// remembers, to recognise them when a reconnect replays them.
+const replayWindow = 1024
+
+// replayFilter drops the lines a reconnect replays. Kestra's log stream
+// starts each connection with every stored line, oldest first, then the
+// new ones. On the first connection nothing is dropped, however alike two
+// lines are. After a reconnect, until a line newer than every line yielded
+// arrives, a line is a replay when it is one of the last lines yielded
+// (each counted as often as it was yielded) or older than all of them.
+// Memory stays bounded however long the stream.
+type replayFilter struct {
+	seed      maphash.Seed
+	ring      []replayKey // the last lines yielded; next is the oldest once full
+	next      int
+	counts    map[uint64]int // lines of ring by key
+	forgotten int64          // newest timestamp of a line that left ring
+	newest    int64          // newest timestamp yielded
+	replaying bool
+	replayed  map[uint64]int // lines of ring seen again since the reconnect
+}
+
+type replayKey struct {
+	h  uint64
+	ts int64
+}
+
+func newReplayFilter() *replayFilter {
+	return &replayFilter{seed: maphash.MakeSeed(), counts: map[uint64]int{}, forgotten: math.MinInt64, newest: math.MinInt64}
+}
+
+// reconnected starts the replay of a new connection.
+func (f *replayFilter) reconnected() {
+	f.replaying = len(f.ring) > 0
+	clear(f.replayed)
+}
+
+// replay reports whether l is a replay of a line already yielded, and
+// otherwise remembers it as yielded.
+func (f *replayFilter) replay(l *LogEntry) bool {
+	k := replayKey{f.key(l), l.Timestamp.UnixNano()}
+	if f.replaying {
+		if k.ts > f.newest {
+			f.replaying = false
+		} else {
+			if f.replayed[k.h] < f.counts[k.h] {
+				if f.replayed == nil {
+					f.replayed = map[uint64]int{}
+				}
+				f.replayed[k.h]++
+				return true
+			}
+			if k.ts <= f.forgotten {
+				return true
+			}
+		}
 	}
-	h.Write(ts[:])
-	h.WriteString(l.Message)
-	h.WriteByte(0)
-	h.WriteString(l.TaskRunID)
+	f.remember(k)
+	return false
+}
+
+func (f *replayFilter) remember(k replayKey) {
+	f.newest = max(f.newest, k.ts)
+	f.counts[k.h]++
+	if len(f.ring) < replayWindow {
+		f.ring = append(f.ring, k)
+		return
+	}
+	old := f.ring[f.next]
+	f.ring[f.next] = k
+	f.next = (f.next + 1) % replayWindow
+	f.forgotten = max(f.forgotten, old.ts)
+	if f.counts[old.h]--; f.counts[old.h] <= 0 {
+		delete(f.counts, old.h)
+	}
+	if f.replayed[old.h] > f.counts[old.h] {
+		f.replayed[old.h] = f.counts[old.h]
+	}
+}
+
+// key identifies a log line by everything Kestra sends of it.
+func (f *replayFilter) key(l *LogEntry) uint64 {
+	var h maphash.Hash
+	h.SetSeed(f.seed)
+	var b [12]byte
+	binary.LittleEndian.PutUint64(b[:8], uint64(l.Timestamp.UnixNano()))
+	binary.LittleEndian.PutUint32(b[8:], uint32(l.AttemptNumber))
+	h.Write(b[:])
+	for _, s := range []string{string(l.Level), l.TaskID, l.TaskRunID, l.TriggerID, l.Thread, l.Message} {
+		h.WriteString(s)
+		h.WriteByte(0)
+	}
 	return h.Sum64()
 }
 
@@ -259,8 +335,11 @@ func logKey(seed maphash.Seed, l *LogEntry) uint64 {
 // then new ones as they come. Kestra's log stream never ends by itself;
 // with opts.UntilDone the iteration ends once the execution has ended and
 // its last lines were yielded (the execution is followed alongside, on a
-// goroutine that ends with the iteration). A lost connection is reopened,
-// and the lines it replays are not yielded again.
+// goroutine that ends with the iteration, and an execution deleted
+// meanwhile ends it with [ErrNotFound]). A lost connection is reopened
+// (see [StreamOptions]), and the lines it replays are not yielded again;
+// on a connection that was not lost, every line is yielded, even two
+// alike.
 //
 // Errors are yielded once, after which the iteration stops. Leaving the
 // loop early, or cancelling ctx, closes the connections.
@@ -274,14 +353,7 @@ func (s *LogsService) Follow(ctx context.Context, executionID string, opts *LogF
 	if o.Grace <= 0 {
 		o.Grace = defaultLogGrace
 	}
-	sc := defaultStreamConfig()
-	switch {
-	case o.MaxReconnects < 0:
-		sc.maxReconnects = 0
-	case o.MaxReconnects > 0:
-		sc.maxReconnects = o.MaxReconnects
-	}
-	sc.idleTimeout = max(o.IdleTimeout, 0)
+	sc := newStreamConfig(&o.StreamOptions)
 	filter := LogListOptions{MinLevel: o.MinLevel, TaskID: o.TaskID}
 
 	return func(yield func(*LogEntry, error) bool) {
@@ -311,83 +383,60 @@ func (s *LogsService) Follow(ctx context.Context, executionID string, opts *LogF
 		}
 
 		query := s.filterQuery(lctx, filter)
-		open := func(ctx context.Context, accept func(context.Context, *http.Request) error) (*http.Response, error) {
-			return s.c.raw.FollowLogsFromExecution(ctx, s.c.tenant, executionID, nil, withQuery(query), gen.RequestEditorFn(accept))
-		}
-		seed := maphash.MakeSeed()
-		seen := map[uint64]struct{}{}
-		// finish turns the cause of an ended stream into what the caller
-		// sees: nothing for the end of UntilDone, else the error.
-		finish := func(err error) {
-			cause := context.Cause(lctx)
-			var we *watchError
-			switch {
-			case errors.Is(cause, errGraceOver) && ctx.Err() == nil:
-			case errors.As(cause, &we):
-				yield(nil, we.err)
-			default:
-				yield(nil, err)
-			}
-		}
-
-		failures := 0
-		for {
-			var (
-				newLine   bool
-				stopped   bool
-				decodeErr error
-			)
-			opened := time.Now()
-			res, err := runConn(lctx, &sc, open, func(tag string, data []byte) bool {
-				grace.touch()
-				if tag != tagProgress {
-					return true // start, and tags this client does not know
+		replays := newReplayFilter()
+		loop := streamLoop{
+			sc:   &sc,
+			name: "follow logs of " + executionID,
+			open: func(ctx context.Context, accept func(context.Context, *http.Request) error) (*http.Response, error) {
+				return s.c.raw.FollowLogsFromExecution(ctx, s.c.tenant, executionID, nil, withQuery(query), gen.RequestEditorFn(accept))
+			},
+			attempt: func(n int) {
+				if n > 0 {
+					replays.reconnected()
+					grace.touch()
+				}
+			},
+			frame: func(tag string, data []byte) (frameAction, error) {
+				if tag != tagProgress || isNull(data) {
+					return frameOld, nil // start, tags this client does not know, no line
 				}
 				l := new(LogEntry)
 				if err := json.Unmarshal(data, l); err != nil {
-					decodeErr = fmt.Errorf("kestra: follow logs of %s: decode frame: %w", executionID, err)
-					return false
+					return frameStop, fmt.Errorf("kestra: follow logs of %s: decode frame: %w", executionID, err)
 				}
 				if !filter.matches(l) {
-					return true
+					return frameOld, nil
 				}
-				k := logKey(seed, l)
-				if _, dup := seen[k]; dup {
-					return true
+				if replays.replay(l) {
+					// A replay brings the stream closer to new lines.
+					grace.touch()
+					return frameOld, nil
 				}
-				seen[k] = struct{}{}
-				newLine = true
+				grace.touch()
 				if !yield(l, nil) {
-					stopped = true
-					return false
+					return frameStop, nil
 				}
-				return true
-			})
-			switch {
-			case stopped:
-				return
-			case decodeErr != nil:
-				yield(nil, decodeErr)
-				return
-			case res == connFatal:
-				finish(err)
-				return
-			case res == connDone:
-				return
-			}
-			grace.hold()
-			if healthyConn(newLine, opened, err) {
-				failures = 0
-			}
-			failures++
-			if failures > sc.maxReconnects {
-				finish(fmt.Errorf("kestra: follow logs of %s: connection lost %d times in a row: %w", executionID, failures, err))
-				return
-			}
-			if err := sleepCtx(lctx, sc.backoff(failures)); err != nil {
-				finish(err)
-				return
-			}
+				return frameNew, nil
+			},
+			lost: func(context.Context) (bool, error) {
+				grace.hold()
+				return false, nil
+			},
+		}
+		err := loop.run(lctx)
+		if err == nil {
+			return // the consumer stopped
+		}
+		// The cause of an ended stream becomes what the caller sees:
+		// nothing for the end of UntilDone, else the error.
+		cause := context.Cause(lctx)
+		var we *watchError
+		switch {
+		case errors.Is(cause, errGraceOver) && ctx.Err() == nil:
+		case errors.As(cause, &we):
+			yield(nil, we.err)
+		default:
+			yield(nil, err)
 		}
 	}
 }

@@ -61,7 +61,7 @@ func TestLogsFollowUntilDoneEndedExecution(t *testing.T) {
 	t.Parallel()
 	env := newStreamEnv(t, emulator.WithSpeed(50))
 	ex := env.run(t, flowChatty)
-	if _, err := env.c.Executions.Wait(testCtx(t), ex.ID); err != nil {
+	if _, err := env.c.Executions.Wait(testCtx(t), ex.ID, nil); err != nil {
 		t.Fatal(err)
 	}
 	msgs := followLogs(t, env.c, ex.ID, &kestra.LogFollowOptions{UntilDone: true})
@@ -176,7 +176,7 @@ func TestLogsListAndDownload(t *testing.T) {
 	t.Parallel()
 	env := newStreamEnv(t, emulator.WithSpeed(10))
 	ex := env.run(t, flowChatty)
-	if _, err := env.c.Executions.Wait(testCtx(t), ex.ID); err != nil {
+	if _, err := env.c.Executions.Wait(testCtx(t), ex.ID, nil); err != nil {
 		t.Fatal(err)
 	}
 	all, err := env.c.Logs.List(t.Context(), ex.ID, nil)
@@ -218,7 +218,7 @@ func TestLogsDelete(t *testing.T) {
 			env := newStreamEnv(t, emulator.WithSpeed(100), emulator.WithVersion(v))
 			ctx := t.Context()
 			ex := env.run(t, flowChatty)
-			if _, err := env.c.Executions.Wait(testCtx(t), ex.ID); err != nil {
+			if _, err := env.c.Executions.Wait(testCtx(t), ex.ID, nil); err != nil {
 				t.Fatal(err)
 			}
 			messages := func() []string {

@@ -260,7 +260,7 @@ func TestReliabilitySlowServer(t *testing.T) {
 			ctx, cancel := context.WithTimeout(t.Context(), deadline)
 			defer cancel()
 			var err error
-			for _, err = range c.Executions.Follow(ctx, "0000000000000000000000") {
+			for _, err = range c.Executions.Follow(ctx, "0000000000000000000000", nil) {
 				if err != nil {
 					break
 				}
@@ -329,7 +329,7 @@ func TestReliabilityFollowDropThen503(t *testing.T) {
 				t.Fatal(err)
 			}
 			got := relFollow(t, c.Executions.Follow(t.Context(), ex.ID,
-				kestra.FollowReconnectDelay(time.Millisecond, 2*time.Millisecond), kestra.FollowMaxReconnects(10)))
+				&kestra.StreamOptions{ReconnectDelay: time.Millisecond, MaxReconnectDelay: 2 * time.Millisecond, MaxReconnects: 10}))
 			if last := got[len(got)-1]; last.State.Current != kestra.StateSuccess {
 				t.Fatalf("final state %s, want SUCCESS", last.State.Current)
 			}
@@ -355,7 +355,7 @@ func TestReliabilityFollowDropThen503(t *testing.T) {
 		srv.InjectFault(kestratest.Fault{Method: "GET", Path: follow, Times: 1, DropAfterFrames: 1})
 		srv.InjectFault(kestratest.Fault{Method: "GET", Path: follow, Status: 503})
 		got := relFollow(t, c.Executions.Follow(t.Context(), ex.ID,
-			kestra.FollowReconnectDelay(time.Millisecond, 2*time.Millisecond), kestra.FollowMaxReconnects(3)))
+			&kestra.StreamOptions{ReconnectDelay: time.Millisecond, MaxReconnectDelay: 2 * time.Millisecond, MaxReconnects: 3}))
 		if len(got) != 1 || got[0].State.Current != kestra.StateSuccess {
 			t.Fatalf("got %d snapshots, want only the final SUCCESS", len(got))
 		}
@@ -378,7 +378,7 @@ func TestReliabilityFollowDropThen503(t *testing.T) {
 		var last error
 		n := 0
 		for e, err := range c.Executions.Follow(t.Context(), ex.ID,
-			kestra.FollowReconnectDelay(time.Millisecond, 2*time.Millisecond), kestra.FollowMaxReconnects(3)) {
+			&kestra.StreamOptions{ReconnectDelay: time.Millisecond, MaxReconnectDelay: 2 * time.Millisecond, MaxReconnects: 3}) {
 			if err != nil {
 				last = err
 				break

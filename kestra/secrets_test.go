@@ -221,14 +221,14 @@ func TestSecretsStayOut(t *testing.T) {
 		{"redirect to another port with a token", kestra.Config{URL: portRedirector.URL, Token: secToken}, kestra.ErrNotFound, getFlow},
 		{"follow an unknown execution", bearer, kestra.ErrNotFound, func(ctx context.Context, c *kestra.Client) (any, error) {
 			var last error
-			for _, err := range c.Executions.Follow(ctx, "0000000000000000000000") {
+			for _, err := range c.Executions.Follow(ctx, "0000000000000000000000", nil) {
 				last = err
 			}
 			return nil, last
 		}},
 		{"follow an unknown execution with basic auth", basic, kestra.ErrNotFound, func(ctx context.Context, c *kestra.Client) (any, error) {
 			var last error
-			for _, err := range c.Executions.Follow(ctx, "0000000000000000000000") {
+			for _, err := range c.Executions.Follow(ctx, "0000000000000000000000", nil) {
 				last = err
 			}
 			return nil, last

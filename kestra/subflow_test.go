@@ -63,7 +63,7 @@ func TestSubflows(t *testing.T) {
 	ctx := t.Context()
 	ex := env.c.Executions
 
-	e, err := ex.Run(ctx, execNS, "parent", &kestra.ExecuteOptions{Inputs: map[string]any{"n": 3}})
+	e, err := ex.Run(ctx, execNS, "parent", &kestra.ExecuteOptions{Inputs: map[string]any{"n": 3}}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -110,7 +110,7 @@ func TestSubflows(t *testing.T) {
 	}
 
 	// A failed subflow fails its task, and Wait says which task failed.
-	_, err = ex.Run(ctx, execNS, "parent", &kestra.ExecuteOptions{Inputs: map[string]any{"n": 0}})
+	_, err = ex.Run(ctx, execNS, "parent", &kestra.ExecuteOptions{Inputs: map[string]any{"n": 0}}, nil)
 	var execErr *kestra.ExecutionError
 	if !errors.As(err, &execErr) || !slices.Equal(execErr.FailedTasks, []string{"last"}) {
 		t.Fatalf("Run with a failing subflow: %v, want an ExecutionError naming the task last", err)
@@ -139,7 +139,7 @@ tasks:
               - id: boom
                 type: io.kestra.plugin.core.execution.Fail
 `)
-	_, err := env.c.Executions.Run(t.Context(), execNS, "nested", nil)
+	_, err := env.c.Executions.Run(t.Context(), execNS, "nested", nil, nil)
 	var execErr *kestra.ExecutionError
 	if !errors.As(err, &execErr) || !slices.Equal(execErr.FailedTasks, []string{"boom"}) {
 		t.Fatalf("Run: %v, want an ExecutionError naming only boom", err)

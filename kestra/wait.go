@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"time"
 )
 
 // ExecutionError is the error [ExecutionsService.Wait] returns, together
@@ -49,42 +48,6 @@ func newExecutionError(e *Execution) error {
 	}
 }
 
-// WaitOption tunes [ExecutionsService.Wait].
-type WaitOption func(*waitConfig)
-
-type waitConfig struct {
-	stream             streamConfig
-	minDelay, maxDelay time.Duration
-}
-
-// Polling delays of Wait when the server does not stream.
-const (
-	defaultPollMinDelay = 500 * time.Millisecond
-	defaultPollMaxDelay = 5 * time.Second
-)
-
-// WaitMinDelay sets the first delay between two reads of the execution
-// when Wait has to poll, because the server (or a proxy in front of it)
-// does not stream. It doubles up to [WaitMaxDelay]. The default is 500ms.
-func WaitMinDelay(d time.Duration) WaitOption {
-	return func(wc *waitConfig) { wc.minDelay = d }
-}
-
-// WaitMaxDelay caps the delay between two reads of the execution when Wait
-// polls. The default is 5s.
-func WaitMaxDelay(d time.Duration) WaitOption {
-	return func(wc *waitConfig) { wc.maxDelay = d }
-}
-
-// WaitFollowOptions tunes the stream Wait follows the execution with.
-func WaitFollowOptions(opts ...FollowOption) WaitOption {
-	return func(wc *waitConfig) {
-		for _, o := range opts {
-			o(&wc.stream)
-		}
-	}
-}
-
 // Wait blocks until the execution id ends, and returns its final state. An
 // execution that ended FAILED, KILLED or CANCELLED is returned together with
 // an [*ExecutionError]; any other error comes with a nil execution. PAUSED
@@ -97,11 +60,12 @@ func WaitFollowOptions(opts ...FollowOption) WaitOption {
 // [ExecutionsService.Follow]). When the server cannot stream (its follow
 // route answers 404 for an execution that exists, or answers something that
 // is not an event stream) it polls the execution instead, with the delays of
-// [WaitMinDelay] and [WaitMaxDelay].
+// [StreamOptions.PollDelay] and [StreamOptions.MaxPollDelay]. opts may be
+// nil.
 //
 // Kestra API: GET /api/v1/{tenant}/executions/{executionId}/follow
-func (s *ExecutionsService) Wait(ctx context.Context, id string, opts ...WaitOption) (*Execution, error) {
-	return s.WaitFunc(ctx, id, nil, opts...)
+func (s *ExecutionsService) Wait(ctx context.Context, id string, opts *StreamOptions) (*Execution, error) {
+	return s.WaitFunc(ctx, id, nil, opts)
 }
 
 // WaitFunc is [ExecutionsService.Wait] that calls fn with each change of
@@ -110,16 +74,13 @@ func (s *ExecutionsService) Wait(ctx context.Context, id string, opts ...WaitOpt
 // quickly: the stream is not read meanwhile.
 //
 // Kestra API: GET /api/v1/{tenant}/executions/{executionId}/follow
-func (s *ExecutionsService) WaitFunc(ctx context.Context, id string, fn func(*Execution), opts ...WaitOption) (*Execution, error) {
+func (s *ExecutionsService) WaitFunc(ctx context.Context, id string, fn func(*Execution), opts *StreamOptions) (*Execution, error) {
 	if id == "" {
 		return nil, errEmptyID
 	}
-	wc := waitConfig{stream: defaultStreamConfig(), minDelay: defaultPollMinDelay, maxDelay: defaultPollMaxDelay}
-	for _, o := range opts {
-		o(&wc)
-	}
+	sc := newStreamConfig(opts)
 	var final *Execution
-	err := s.follow(ctx, id, &wc.stream, func(e *Execution, isFinal, dup bool) bool {
+	err := s.follow(ctx, id, &sc, func(e *Execution, isFinal, dup bool) bool {
 		if fn != nil && !dup {
 			fn(e)
 		}
@@ -130,7 +91,7 @@ func (s *ExecutionsService) WaitFunc(ctx context.Context, id string, fn func(*Ex
 	})
 	var unavailable *streamUnavailableError
 	if errors.As(err, &unavailable) {
-		final, err = s.poll(ctx, id, &wc, fn)
+		final, err = s.poll(ctx, id, &sc, fn)
 	}
 	if err != nil {
 		return nil, err
@@ -139,8 +100,8 @@ func (s *ExecutionsService) WaitFunc(ctx context.Context, id string, fn func(*Ex
 }
 
 // poll reads the execution until it ends, with a capped backoff.
-func (s *ExecutionsService) poll(ctx context.Context, id string, wc *waitConfig, fn func(*Execution)) (*Execution, error) {
-	p := RetryPolicy{MinDelay: wc.minDelay, MaxDelay: wc.maxDelay}.withDefaults()
+func (s *ExecutionsService) poll(ctx context.Context, id string, sc *streamConfig, fn func(*Execution)) (*Execution, error) {
+	p := RetryPolicy{MinDelay: sc.pollMin, MaxDelay: sc.pollMax}.withDefaults()
 	var lastSig string
 	for n := 0; ; n++ {
 		if n > 0 {
@@ -168,11 +129,12 @@ func (s *ExecutionsService) poll(ctx context.Context, id string, wc *waitConfig,
 // [*ExecutionError] when it failed. When the wait itself fails (ctx done,
 // connection lost), Run returns the execution as it was created, so that
 // its ID is known, together with the error. opts.Wait is ignored: Run waits
-// on the event stream, not on a request the server holds open.
+// on the event stream, not on a request the server holds open. stream
+// tunes the wait and may be nil.
 //
 // Kestra API: POST /api/v1/{tenant}/executions/{namespace}/{id}, then GET
 // /api/v1/{tenant}/executions/{executionId}/follow
-func (s *ExecutionsService) Run(ctx context.Context, namespace, flowID string, opts *ExecuteOptions, waitOpts ...WaitOption) (*Execution, error) {
+func (s *ExecutionsService) Run(ctx context.Context, namespace, flowID string, opts *ExecuteOptions, stream *StreamOptions) (*Execution, error) {
 	var o ExecuteOptions
 	if opts != nil {
 		o = *opts
@@ -182,7 +144,7 @@ func (s *ExecutionsService) Run(ctx context.Context, namespace, flowID string, o
 	if err != nil {
 		return nil, err
 	}
-	final, err := s.Wait(ctx, created.ID, waitOpts...)
+	final, err := s.Wait(ctx, created.ID, stream)
 	if final == nil && err != nil {
 		return created, err
 	}

@@ -18,7 +18,7 @@ func TestWaitSuccess(t *testing.T) {
 	t.Parallel()
 	env := newStreamEnv(t, emulator.WithSpeed(10))
 	ex := env.run(t, flowSuccess)
-	got, err := env.c.Executions.Wait(testCtx(t), ex.ID)
+	got, err := env.c.Executions.Wait(testCtx(t), ex.ID, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -36,7 +36,7 @@ func TestWaitFailed(t *testing.T) {
 	t.Parallel()
 	env := newStreamEnv(t, emulator.WithSpeed(10))
 	ex := env.run(t, flowFailed)
-	got, err := env.c.Executions.Wait(testCtx(t), ex.ID)
+	got, err := env.c.Executions.Wait(testCtx(t), ex.ID, nil)
 	if got == nil || got.State.Current != kestra.StateFailed {
 		t.Fatalf("want the FAILED execution with the error, got %+v", got)
 	}
@@ -73,7 +73,7 @@ func TestWaitPausedThenResumed(t *testing.T) {
 				t.Error(err)
 			}
 		}
-	})
+	}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,7 +95,7 @@ func TestWaitPollsWhenFollowIsMissing(t *testing.T) {
 	ex := env.run(t, flowSuccess)
 	calls := 0
 	got, err := env.c.Executions.WaitFunc(testCtx(t), ex.ID, func(*kestra.Execution) { calls++ },
-		kestra.WaitMinDelay(5*time.Millisecond), kestra.WaitMaxDelay(20*time.Millisecond))
+		&kestra.StreamOptions{PollDelay: 5 * time.Millisecond, MaxPollDelay: 20 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -115,7 +115,7 @@ func TestWaitPollingUnknownExecution(t *testing.T) {
 	t.Parallel()
 	env := newStreamEnv(t)
 	env.emu.InjectFault(emulator.Fault{Path: "/api/v1/main/executions/*/follow", Status: http.StatusNotFound, Message: "Not Found"})
-	_, err := env.c.Executions.Wait(testCtx(t), "nope")
+	_, err := env.c.Executions.Wait(testCtx(t), "nope", nil)
 	if !errors.Is(err, kestra.ErrNotFound) {
 		t.Fatalf("err = %v, want ErrNotFound", err)
 	}
@@ -129,7 +129,7 @@ func TestWaitPollsWithoutEventStream(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := c.Executions.Wait(testCtx(t), "x")
+	got, err := c.Executions.Wait(testCtx(t), "x", nil)
 	if err != nil || got.State.Current != kestra.StateWarning {
 		t.Fatalf("got %+v, %v", got, err)
 	}
@@ -150,7 +150,7 @@ func newPlainServer(t *testing.T, exec []byte) string {
 func TestWaitUnknownExecution(t *testing.T) {
 	t.Parallel()
 	env := newStreamEnv(t, emulator.WithSpeed(20))
-	got, err := env.c.Executions.Wait(testCtx(t), "nope")
+	got, err := env.c.Executions.Wait(testCtx(t), "nope", nil)
 	if got != nil || !errors.Is(err, kestra.ErrNotFound) {
 		t.Fatalf("got %v, %v; want ErrNotFound", got, err)
 	}
@@ -162,7 +162,7 @@ func TestWaitContextDeadline(t *testing.T) {
 	ex := env.run(t, flowPause)
 	ctx, cancel := context.WithTimeout(t.Context(), 200*time.Millisecond)
 	defer cancel()
-	_, err := env.c.Executions.Wait(ctx, ex.ID)
+	_, err := env.c.Executions.Wait(ctx, ex.ID, nil)
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("err = %v, want the context's error", err)
 	}
@@ -185,7 +185,7 @@ func TestRun(t *testing.T) {
 	env := newStreamEnv(t, emulator.WithSpeed(10))
 	env.deploy(t, flowSuccess)
 	env.deploy(t, flowFailed)
-	got, err := env.c.Executions.Run(testCtx(t), "demo.follow", "hello", &kestra.ExecuteOptions{Wait: true})
+	got, err := env.c.Executions.Run(testCtx(t), "demo.follow", "hello", &kestra.ExecuteOptions{Wait: true}, nil)
 	if err != nil || got.State.Current != kestra.StateSuccess {
 		t.Fatalf("Run: %v, %v", got, err)
 	}
@@ -194,19 +194,19 @@ func TestRun(t *testing.T) {
 			t.Errorf("Run asked the server to hold the request: %s", r.RawQuery)
 		}
 	}
-	got, err = env.c.Executions.Run(testCtx(t), "demo.follow", "broken", nil)
+	got, err = env.c.Executions.Run(testCtx(t), "demo.follow", "broken", nil, nil)
 	var execErr *kestra.ExecutionError
 	if !errors.As(err, &execErr) || got == nil || got.State.Current != kestra.StateFailed {
 		t.Fatalf("Run of a failing flow: %v, %v", got, err)
 	}
-	if _, err := env.c.Executions.Run(testCtx(t), "demo.follow", "missing", nil); !errors.Is(err, kestra.ErrNotFound) {
+	if _, err := env.c.Executions.Run(testCtx(t), "demo.follow", "missing", nil, nil); !errors.Is(err, kestra.ErrNotFound) {
 		t.Fatalf("Run of a missing flow: %v", err)
 	}
 
 	ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
 	defer cancel()
 	env.deploy(t, flowPause)
-	got, err = env.c.Executions.Run(ctx, "demo.follow", "approval", nil)
+	got, err = env.c.Executions.Run(ctx, "demo.follow", "approval", nil, nil)
 	if !errors.Is(err, context.DeadlineExceeded) || got == nil || got.ID == "" {
 		t.Fatalf("Run cut short: %v, %v; want the created execution and the context's error", got, err)
 	}

@@ -42,7 +42,7 @@ func main() {
 
 	// Follow until the execution stops at the breakpoint.
 	var stopped *kestra.Execution
-	for e, err := range c.Executions.Follow(ctx, exec.ID) {
+	for e, err := range c.Executions.Follow(ctx, exec.ID, nil) {
 		if err != nil {
 			log.Fatal(err)
 		}
@@ -63,7 +63,7 @@ func main() {
 	if _, err := c.Executions.ResumeFromBreakpoint(ctx, exec.ID); err != nil {
 		log.Fatal(err)
 	}
-	final, err := c.Executions.Wait(ctx, exec.ID)
+	final, err := c.Executions.Wait(ctx, exec.ID, nil)
 	if err != nil {
 		log.Fatal(err)
 	}

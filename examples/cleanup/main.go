@@ -57,7 +57,7 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	for e, err := range c.Executions.Follow(ctx, waiting.ID) {
+	for e, err := range c.Executions.Follow(ctx, waiting.ID, nil) {
 		if err != nil {
 			log.Fatal(err)
 		}
@@ -87,7 +87,7 @@ func main() {
 		log.Fatal(err)
 	}
 	fmt.Println("kill accepted for", n)
-	if e, err := c.Executions.Wait(ctx, waiting.ID); !errors.As(err, new(*kestra.ExecutionError)) {
+	if e, err := c.Executions.Wait(ctx, waiting.ID, nil); !errors.As(err, new(*kestra.ExecutionError)) {
 		log.Fatalf("expected the execution to end KILLED, got %v, %v", e, err)
 	}
 	n, err = c.Executions.DeleteByQuery(ctx, query, nil)

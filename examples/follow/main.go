@@ -40,7 +40,7 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	for e, err := range c.Executions.Follow(ctx, exec.ID) {
+	for e, err := range c.Executions.Follow(ctx, exec.ID, nil) {
 		if err != nil {
 			log.Fatal(err)
 		}

@@ -57,7 +57,7 @@ func main() {
 	fmt.Printf("execution %s created\n", exec.ID)
 
 	// 3. Follow it live: one line per change, until it ends.
-	for e, err := range c.Executions.Follow(ctx, exec.ID) {
+	for e, err := range c.Executions.Follow(ctx, exec.ID, nil) {
 		if err != nil {
 			log.Fatal(err)
 		}
@@ -69,7 +69,7 @@ func main() {
 	}
 
 	// 4. Wait for the result (at once here: it has ended).
-	final, err := c.Executions.Wait(ctx, exec.ID)
+	final, err := c.Executions.Wait(ctx, exec.ID, nil)
 	if err != nil {
 		log.Fatal(err)
 	}

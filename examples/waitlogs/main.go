@@ -48,7 +48,7 @@ func main() {
 		}
 		fmt.Printf("%s %-5s %s\n", l.TaskID, l.Level, l.Message)
 	}
-	final, err := c.Executions.Wait(ctx, exec.ID)
+	final, err := c.Executions.Wait(ctx, exec.ID, nil)
 	var execErr *kestra.ExecutionError
 	if errors.As(err, &execErr) {
 		log.Fatalf("execution failed in %v", execErr.FailedTasks)
