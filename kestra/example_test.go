@@ -333,3 +333,33 @@ func ExampleFilesService_Upload() {
 	// Output:
 	// hello.sh 11
 }
+
+func ExampleStreamOptions() {
+	c, stop := exampleClient()
+	defer stop()
+	ctx := context.Background()
+	exec, err := c.Executions.Create(ctx, "company.team", "hello", nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+
+	// Behind a proxy that drops idle connections: reconnect after 5 minutes
+	// of silence, up to 10 times in a row, and check every 20 seconds of
+	// silence that the execution still exists.
+	opts := &kestra.StreamOptions{
+		IdleTimeout:   5 * time.Minute,
+		MaxReconnects: 10,
+		CheckInterval: 20 * time.Second,
+	}
+	final, err := c.Executions.Wait(ctx, exec.ID, opts)
+	switch {
+	case errors.Is(err, kestra.ErrNotFound):
+		fmt.Println("the execution was deleted")
+	case err != nil:
+		log.Fatal(err)
+	default:
+		fmt.Println(final.CurrentState())
+	}
+	// Output:
+	// SUCCESS
+}
