@@ -33,9 +33,10 @@ func (bt bytesTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 }
 
 // FuzzFollowFrames feeds arbitrary bytes to the execution and log streams
-// as the body of each of their follow responses: they must neither panic
-// nor block, must not yield a running state after a terminal one, nor the
-// same state twice in a row, nor anything after an error.
+// as the body of each of their follow responses, through go-sse and the
+// frame checks: they must neither panic nor block, must not yield another
+// execution than the one followed, a running state after a terminal one,
+// the same state twice in a row, nor anything after an error.
 func FuzzFollowFrames(f *testing.F) {
 	transcript, err := os.ReadFile("testdata/follow_success.sse")
 	if err != nil {
@@ -55,6 +56,10 @@ func FuzzFollowFrames(f *testing.F) {
 	f.Add([]byte("id: progress\ndata: {\"timestamp\":\"2025-01-01T00:00:00Z\",\"message\":\"hi\",\"level\":\"INFO\"}\n\n"))
 	f.Add([]byte("id: pro\x00gress\ndata:{}\n\n:comment\nretry: 10\n\n"))
 	f.Add([]byte("data\ndata\n\nid\n\n"))
+	f.Add([]byte("id: end\ndata: {\"id\":\"y\",\"state\":{\"current\":\"FAILED\"}}\n\n"))
+	f.Add([]byte("id: end\ndata: {\"id\":\"x\",\"state\":{\"current\":\"RUNNING\"}}\n\n"))
+	f.Add([]byte("id: progress\ndata: null\n\nid: progress\ndata: {\"id\":\"x\",\"state\":{\"current\":\"RUNNING\"}}\n\n"))
+	f.Add([]byte("id: progress\ndata: {\"id\":\"x\",\n\n"))
 
 	f.Fuzz(func(t *testing.T, body []byte) {
 		c, err := kestra.New(kestra.Config{URL: "http://kestra.invalid"},
@@ -87,6 +92,9 @@ func FuzzFollowFrames(f *testing.F) {
 			}
 			if e == nil {
 				t.Fatal("nil execution without an error")
+			}
+			if e.ID != "x" {
+				t.Fatalf("yielded execution %q, want only x", e.ID)
 			}
 			if last != nil && last.IsTerminal() && !e.IsTerminal() {
 				t.Fatal("a running snapshot after a terminal one")
