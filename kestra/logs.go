@@ -384,6 +384,7 @@ func (s *LogsService) Follow(ctx context.Context, executionID string, opts *LogF
 
 		query := s.filterQuery(lctx, filter)
 		replays := newReplayFilter()
+		resumed := true
 		loop := streamLoop{
 			sc:   &sc,
 			name: "follow logs of " + executionID,
@@ -393,10 +394,16 @@ func (s *LogsService) Follow(ctx context.Context, executionID string, opts *LogF
 			attempt: func(n int) {
 				if n > 0 {
 					replays.reconnected()
-					grace.touch()
+					resumed = false
 				}
 			},
 			frame: func(tag string, data []byte) (frameAction, error) {
+				if !resumed {
+					// The first frame after a reconnect: the grace period,
+					// held since the loss, goes on.
+					resumed = true
+					grace.touch()
+				}
 				if tag != tagProgress || isNull(data) {
 					return frameOld, nil // start, tags this client does not know, no line
 				}

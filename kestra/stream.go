@@ -341,7 +341,10 @@ func (l *streamLoop) conn(ctx context.Context, onFrame func(tag string, data []b
 				cancel(&checkError{err})
 			}
 		})
-		defer quiet.stop()
+		defer func() {
+			cancel(nil) // a check under way ends with the connection
+			quiet.stop()
+		}()
 	}
 
 	done := false
