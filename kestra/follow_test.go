@@ -1,6 +1,7 @@
 package kestra_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -418,16 +419,28 @@ func TestFollowTranscript(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, _ := sseServer(t, body, nil)
-	got := collect(t, c.Executions.Follow(testCtx(t), "4kyHz9dbBEyc1ouelYE3gn", nil))
-	var states []string
-	for _, e := range got {
-		states = append(states, string(e.State.Current))
-	}
-	// The transcript repeats the RUNNING snapshot (as Kestra may); the
-	// repeat is not yielded.
-	if want := "CREATED RUNNING RUNNING RUNNING SUCCESS"; strings.Join(states, " ") != want {
-		t.Fatalf("states %q, want %q", strings.Join(states, " "), want)
+	// Kestra ends lines with LF; the standard also allows CRLF and CR, and
+	// a byte-order mark before the first line.
+	for name, body := range map[string][]byte{
+		"LF":   body,
+		"CRLF": bytes.ReplaceAll(body, []byte("\n"), []byte("\r\n")),
+		"CR":   bytes.ReplaceAll(body, []byte("\n"), []byte("\r")),
+		"BOM":  append([]byte("\xEF\xBB\xBF"), body...),
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			c, _ := sseServer(t, body, nil)
+			got := collect(t, c.Executions.Follow(testCtx(t), "4kyHz9dbBEyc1ouelYE3gn", nil))
+			var states []string
+			for _, e := range got {
+				states = append(states, string(e.State.Current))
+			}
+			// The transcript repeats the RUNNING snapshot (as Kestra may);
+			// the repeat is not yielded.
+			if want := "CREATED RUNNING RUNNING RUNNING SUCCESS"; strings.Join(states, " ") != want {
+				t.Fatalf("states %q, want %q", strings.Join(states, " "), want)
+			}
+		})
 	}
 }
 
