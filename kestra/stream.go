@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"sync"
 	"time"
+	"unsafe"
 
 	sse "github.com/tmaxmax/go-sse"
 )
@@ -385,8 +386,10 @@ func (l *streamLoop) conn(ctx context.Context, onFrame func(tag string, data []b
 	return connDropped, fmt.Errorf("kestra: stream: %w", err)
 }
 
-// bytesOf returns the data of a frame as bytes, for json.Unmarshal.
-func bytesOf(s string) []byte { return []byte(s) }
+// bytesOf returns the data of a frame as bytes for json.Unmarshal, without
+// a copy: the frame handlers only read them (json.Unmarshal never writes to
+// its input, and what it keeps of it, it copies).
+func bytesOf(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }
 
 // idleReader arms a timer for each Read, so that a Read blocked longer than
 // d cancels the connection. Time spent outside Read does not count.
