@@ -365,7 +365,8 @@ func (s *LogsService) Follow(ctx context.Context, executionID string, opts *LogF
 		var wg sync.WaitGroup
 		defer wg.Wait()
 		defer cancel(nil)
-		grace := &graceTimer{d: o.Grace, cancel: cancel}
+		// The grace period counts from the first frame: held until then.
+		grace := &graceTimer{d: o.Grace, cancel: cancel, held: true}
 		defer grace.stop()
 
 		if o.UntilDone {
@@ -384,7 +385,7 @@ func (s *LogsService) Follow(ctx context.Context, executionID string, opts *LogF
 
 		query := s.filterQuery(lctx, filter)
 		replays := newReplayFilter()
-		resumed := true
+		resumed := false // the current connection delivered a frame
 		loop := streamLoop{
 			sc:   &sc,
 			name: "follow logs of " + executionID,
@@ -399,8 +400,8 @@ func (s *LogsService) Follow(ctx context.Context, executionID string, opts *LogF
 			},
 			frame: func(tag string, data []byte) (frameAction, error) {
 				if !resumed {
-					// The first frame after a reconnect: the grace period,
-					// held since the loss, goes on.
+					// The first frame of a connection: the grace period,
+					// held until now, goes on.
 					resumed = true
 					grace.touch()
 				}
