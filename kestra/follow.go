@@ -107,7 +107,7 @@ func (s *ExecutionsService) follow(ctx context.Context, id string, sc *streamCon
 			send(e, true)
 			return frameStop, nil
 		case untrusted >= maxUntrusted:
-			return frameStop, fmt.Errorf("kestra: follow execution %s: %d untrusted frames in a row, the last an %s frame %s (the execution is %s)",
+			return frameStop, fmt.Errorf("kestra: follow execution %s: %d untrusted frames in a row, the last: %s frame %s (GET says %s)",
 				id, untrusted, tag, why, e.State.Current)
 		}
 		progress = true
