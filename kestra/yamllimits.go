@@ -281,7 +281,8 @@ func mappingIndicator(l string, p int) int {
 
 // closingQuote returns the index of the quote that closes a scalar
 // quoted with q whose text starts at l[i], or -1 when it goes on past the
-// line. In single quotes, ” is a quote; in double quotes, \ escapes.
+// line. In single quotes, a doubled quote stands for one; in double
+// quotes, a backslash escapes the next character.
 func closingQuote(l string, i int, q byte) int {
 	for ; i < len(l); i++ {
 		switch {
