@@ -108,9 +108,8 @@ const maxExactFloat = 1 << 53
 // int64, a struct, a map ...), as encoding/json would. The numbers of
 // Execution.Inputs were decoded as float64, exact up to 2^53: an integer
 // of 2^53 or more, which float64 may have rounded, is an error rather than
-// a wrong value (Kestra's INT inputs are 32-bit, so only JSON inputs can
-// hold one). A fraction decoded into an integer and an input the execution
-// lacks are errors too.
+// a wrong value. A fraction decoded into an integer and an input the
+// execution lacks are errors too.
 func (e *Execution) InputInto(name string, dst any) error {
 	v, ok := e.Inputs[name]
 	if !ok {
