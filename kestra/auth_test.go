@@ -25,7 +25,7 @@ func TestAuthorizationHeader(t *testing.T) {
 		{"basic", kestra.Config{Username: "alice@example.com", Password: "s3cret:with colon"}, basic("alice@example.com:s3cret:with colon")},
 		{"bearer", kestra.Config{Token: "tok.en-1"}, "Bearer tok.en-1"},
 		{"bearer wins over basic", kestra.Config{Username: "alice", Password: "s3cret", Token: "tok"}, "Bearer tok"},
-		{"username only", kestra.Config{Username: "alice"}, basic("alice:")},
+		{"token with a username only", kestra.Config{Username: "alice", Token: "tok"}, "Bearer tok"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

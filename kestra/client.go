@@ -116,6 +116,9 @@ func New(cfg Config, opts ...Option) (*Client, error) {
 		cfg.Password, _ = u.User.Password()
 	}
 	cfg.URL = base.String()
+	if err := checkCredentials(cfg); err != nil {
+		return nil, err
+	}
 	if cfg.Token != "" && !validHeaderValue(cfg.Token) {
 		return nil, errors.New("kestra: Config.Token: not a valid token (spaces or control characters)")
 	}

@@ -11,13 +11,39 @@
 //	})
 //	exec, err = c.Executions.Wait(ctx, exec.ID, nil)
 //
+// # Services
+//
+// A [Client] holds one service per kind of resource:
+//
+//   - [Client.Flows] ([FlowsService]): Create, Update, Apply, Get, Delete,
+//     Validate, All (search), Revisions, Sync (a directory of flows, see
+//     [LoadFlows]); [ParseFlow] reads a source without a request.
+//   - [Client.Executions] ([ExecutionsService]): Create (with inputs, see
+//     [ExecuteOptions] and [InputsOf]), Run, Get, Follow, Wait, Kill,
+//     Restart, Resume, Replay, Delete, All (search), the bulk DeleteByQuery,
+//     DeleteByIDs, KillByQuery and KillByIDs, DownloadFile.
+//   - [Client.Logs] ([LogsService]): List, Follow, Download, Delete.
+//   - [Client.KV] ([KVService]): Set, Get, GetInto, Delete, All.
+//   - [Client.Files] ([FilesService]), namespace files: Upload, Download,
+//     List, Stat, Move, Delete, Export.
+//   - [Client.Triggers] ([TriggersService]): List, Get, SetDisabled,
+//     Unlock, Restart.
+//
+// The models they return are [Flow], [Execution], [TaskRun], [LogEntry] and
+// [State]; their docs name the fields programs read.
+//
 // # Configuration
 //
-// [New] takes a [Config]; [LoadConfig] and [NewFromEnv] read it from
-// KESTRA_API_URL, KESTRA_USERNAME, KESTRA_PASSWORD, KESTRA_TOKEN (which wins
-// over basic authentication), KESTRA_TENANT and KESTRA_TIMEOUT, and from a
-// .env file in the working directory. Credentials are sent only to the
-// configured server and never appear in errors, logs or printed values.
+// [New] takes a [Config]; [LoadConfig] and [NewFromEnv] read it from the
+// environment and from a .env file in the working directory: the URL from
+// KESTRA_API_URL, else KESTRA_URL, else KESTRA_HOST (a trailing /api/v1 is
+// dropped); basic authentication from KESTRA_USERNAME (else KESTRA_USER)
+// and KESTRA_PASSWORD (else KESTRA_PASS); a bearer token, which wins over
+// them, from KESTRA_TOKEN (else KESTRA_API_TOKEN); KESTRA_TENANT (else
+// KESTRA_TENANT_ID) and KESTRA_TIMEOUT. [EnvURL] tells whether the
+// environment names a server, for programs that fall back to the emulator
+// of package kestratest. Credentials are sent only to the configured
+// server and never appear in errors, logs or printed values.
 //
 // # Errors
 //
@@ -25,7 +51,9 @@
 // Kestra's message and, for invalid flows and inputs, its violations.
 // errors.Is matches it against [ErrNotFound], [ErrInvalid], [ErrConflict],
 // [ErrUnauthorized] and the other sentinels. Input that cannot be right
-// (YAML that does not parse, an empty id) fails before any request. An
+// (YAML that does not parse, an empty id) fails before any request; a flow
+// source refused so is a [*FlowSourceError], which matches [ErrInvalid]
+// too, so that one check covers a flow refused here or by Kestra. An
 // execution that ends in failure is not an API error: [ExecutionsService.Wait]
 // returns it with an [*ExecutionError].
 //

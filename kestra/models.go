@@ -9,20 +9,37 @@ import (
 	"github.com/kestra-go/sdk/gen"
 )
 
-// Models shared by the services. Most are the generated types themselves.
+// Models shared by the services. Most are the generated types themselves,
+// so go doc lists their fields under package gen; the fields programs read
+// are named here.
 type (
-	// Flow is a flow as Kestra returns it; Source is its YAML when asked for.
+	// Flow is a flow as Kestra returns it. The fields programs read:
+	// Namespace and ID (its identity), Revision (1, then one more per
+	// change), Source (its YAML as sent, comments kept), Disabled,
+	// Deleted, Labels, Description, Inputs (the declared inputs), Tasks and
+	// Triggers, Updated.
 	Flow = gen.FlowWithSource
-	// State is an execution's or a task run's state and its history.
+	// State is an execution's or a task run's state: Current (a
+	// [StateType]), Histories (each state with its Date), StartDate, and
+	// EndDate and Duration (ISO-8601, such as PT1.5S) once it has ended or
+	// paused.
 	State = gen.State
 	// StateType is one of Kestra's states (CREATED, RUNNING, SUCCESS ...).
 	// It is an open string: a state this SDK does not know still decodes.
 	StateType = gen.StateType
-	// TaskRun is one run of a task inside an execution.
+	// TaskRun is one run of a task inside an execution. The fields programs
+	// read: ID, TaskID (the task's id in the flow), State (State.Current is
+	// its [StateType]), Outputs (what the task returned; see
+	// [Execution.TaskOutputs]), Value (the iteration value inside a loop),
+	// ParentTaskRunID (the flow-control task that ran it), Attempts (each
+	// with its State) and Iteration.
 	TaskRun = gen.TaskRun
 	// Label is a key and value attached to a flow or an execution.
 	Label = gen.Label
-	// LogEntry is one log line of an execution.
+	// LogEntry is one log line of an execution: Timestamp, Level (ERROR,
+	// WARN, INFO, DEBUG, TRACE), Message, TaskID and TaskRunID (empty for
+	// the execution's own lines), AttemptNumber, ExecutionID, Namespace,
+	// FlowID, TriggerID and Thread.
 	LogEntry = gen.LogEntry
 )
 
@@ -72,6 +89,17 @@ func IsFailedState(s StateType) bool {
 // Execution is one run of a flow. It decodes every shape Kestra sends: the
 // full execution of create and follow, and the lighter one of GET on Kestra
 // 2.0, whose task runs have no outputs.
+//
+// The fields programs read: ID; Namespace, FlowID and FlowRevision (the
+// flow that ran); State (State.Current is its [StateType], with
+// [Execution.IsTerminal] and [Execution.IsFailed]); TaskRunList (each
+// [TaskRun], with [Execution.TaskRun], [Execution.TaskOutputs] and
+// [Execution.FailedTasks]); Inputs (the inputs as Kestra read them, FILE
+// inputs as kestra:// URIs; [Execution.InputInto] decodes one); Outputs
+// (the flow's outputs); Labels ([Execution.LabelMap]); Trigger (what
+// started it; [Execution.ParentExecution]); ParentID and OriginalID
+// (restarts and replays); ScheduleDate; URL (the execution in Kestra's UI,
+// set by create).
 type Execution gen.ExecutionControllerExecutionResponse
 
 // CurrentState returns the execution's current state.

@@ -52,6 +52,11 @@ type FlowSourceError struct {
 	Message string
 }
 
+// Is reports whether target is [ErrInvalid], so that one check,
+// errors.Is(err, kestra.ErrInvalid), catches a flow refused here as well as
+// one Kestra refuses.
+func (e *FlowSourceError) Is(target error) bool { return target == ErrInvalid }
+
 // Error returns "kestra: flow source: line 3, column 5: message", with the
 // file name in place of "flow source" when there is one.
 func (e *FlowSourceError) Error() string {
@@ -79,6 +84,12 @@ func (e *FlowSourceError) Error() string {
 // namespace or tasks is missing or empty (naming the property). The
 // FlowRef returned with an error holds what could be read.
 //
+// Before parsing, the source is checked against Kestra's own limits,
+// [MaxFlowSourceCodePoints] and [MaxFlowNestingDepth], so that a source
+// Kestra would refuse costs no more than a scan. A UTF-8 byte order mark
+// at the start, which some editors write, is skipped, as Kestra skips it.
+// Errors match [ErrInvalid] with errors.Is.
+//
 // ParseFlow checks only what a request needs; [FlowsService.Validate] asks
 // Kestra for a full validation.
 func ParseFlow(source string) (ref FlowRef, err error) {
@@ -89,6 +100,10 @@ func ParseFlow(source string) (ref FlowRef, err error) {
 			err = &FlowSourceError{Message: fmt.Sprintf("YAML parser failure: %v", r)}
 		}
 	}()
+	source = strings.TrimPrefix(source, byteOrderMark)
+	if err := checkFlowLimits(source); err != nil {
+		return FlowRef{}, err
+	}
 	body, err := singleDocument(source)
 	if err != nil {
 		return FlowRef{}, err
@@ -191,9 +206,21 @@ func readFlowRef(body ast.Node) (FlowRef, error) {
 			return x
 		case map[string]any, []any:
 			errs = append(errs, fieldErr(field, fmt.Sprintf("%q must be a string", field)))
+		case []byte:
+			// !!binary: Kestra would read base64 text, not what it decodes to.
+			errs = append(errs, fieldErr(field, fmt.Sprintf("%q must be plain text, not a !!binary value", field)))
 		default:
-			// A number or a boolean: Kestra reads it as the text written.
-			if n, ok := keys[field]; ok && n.GetToken() != nil {
+			// A number or a boolean: Kestra reads it as the text written,
+			// after its tag when it has one (!!int 5).
+			n, ok := keys[field]
+			for ok {
+				tn, tagged := n.(*ast.TagNode)
+				if !tagged {
+					break
+				}
+				n, ok = tn.Value, tn.Value != nil
+			}
+			if ok && n.GetToken() != nil {
 				return n.GetToken().Value
 			}
 			return fmt.Sprint(x)

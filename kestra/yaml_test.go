@@ -219,6 +219,13 @@ func FuzzParseFlow(f *testing.F) {
 		"<<: {id: a}\nnamespace: n\ntasks: [1]\n",
 		"? [a]\n: b\n",
 		"",
+		// The limits: nesting just past MaxFlowNestingDepth, a byte order
+		// mark, a tagged id.
+		"id: a\nnamespace: b\ntasks: [1]\nx: " + strings.Repeat("[", kestra.MaxFlowNestingDepth),
+		"id: a\nnamespace: b\ntasks: [1]\nx:\n" + strings.Repeat("- ", kestra.MaxFlowNestingDepth) + "1\n",
+		"id: a\nnamespace: b\ntasks: [1]\nx: \"" + strings.Repeat("[", 2*kestra.MaxFlowNestingDepth) + "\"\n",
+		"\ufeff" + validFlow,
+		"id: !!binary YWJj\nnamespace: n\ntasks: [1]\n",
 	} {
 		f.Add(s)
 	}

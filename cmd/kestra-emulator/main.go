@@ -14,8 +14,17 @@
 //	curl -u admin@example.com:Secret123 -H 'Content-Type: application/x-yaml' \
 //	  --data-binary $'id: hello\nnamespace: demo\ntasks:\n  - id: log\n    type: io.kestra.plugin.core.log.Log\n    message: Hello\n' \
 //	  http://127.0.0.1:8080/api/v1/main/flows
-//	curl -u admin@example.com:Secret123 -F dummy= \
+//	curl -u admin@example.com:Secret123 -X POST \
 //	  'http://127.0.0.1:8080/api/v1/main/executions/demo/hello?wait=true'
+//
+// An execution without inputs needs no body: Kestra's route consumes
+// multipart/form-data, but Micronaut matches a request without a
+// Content-Type to it, and the inputs part is optional (ExecutionController
+// create, @Nullable @Body MultipartBody inputs). Inputs are form parts:
+// curl -F name=value, or -F doc=@file.csv for a FILE input.
+//
+// Build the binary and run it (make emulator does both) rather than go run:
+// stopping go run does not stop the program it started.
 package main
 
 import (
@@ -38,11 +47,39 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stderr, nil); err != nil {
+	err := run(ctx, os.Args[1:], os.Stderr, nil)
+	if err != nil && !errors.Is(err, flag.ErrHelp) {
 		fmt.Fprintln(os.Stderr, "kestra-emulator:", err)
-		os.Exit(1)
 	}
+	os.Exit(exitCode(err))
 }
+
+// exitCode is 0 for a clean end and for -help, 2 for a usage error (as the
+// flag package does), 1 otherwise.
+func exitCode(err error) int {
+	var ue usageError
+	switch {
+	case err == nil, errors.Is(err, flag.ErrHelp):
+		return 0
+	case errors.As(err, &ue):
+		return 2
+	}
+	return 1
+}
+
+// usageError is a flag the command cannot parse; the usage is printed.
+type usageError struct{ error }
+
+func (e usageError) Unwrap() error { return e.error }
+
+const usageText = `Usage: kestra-emulator [flags]
+
+Serves an in-memory emulation of the Kestra REST API (the one package
+kestratest runs in tests) until interrupted. Requests are logged to
+standard error.
+
+Flags:
+`
 
 // run parses args, serves until ctx ends, and calls ready with the
 // listening address once it accepts connections.
@@ -55,8 +92,18 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready func(addr s
 	token := fs.String("token", "", "accepted bearer token")
 	version := fs.String("version", "2.0", "Kestra API generation: 2.0 or 1.3")
 	speed := fs.Float64("speed", 1, "simulation speed: simulated durations are divided by it")
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), usageText)
+		fs.PrintDefaults()
+	}
 	if err := fs.Parse(args); err != nil {
-		return err
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return usageError{err}
+	}
+	if fs.NArg() > 0 {
+		return usageError{fmt.Errorf("unexpected argument %q", fs.Arg(0))}
 	}
 	var opts []emulator.Option
 	switch *version {

@@ -101,3 +101,39 @@ func TestRunBadFlags(t *testing.T) {
 		}
 	}
 }
+
+// -help prints the usage, ending with a newline, and ends the command
+// with status 0, without calling it an error.
+func TestHelp(t *testing.T) {
+	for _, arg := range []string{"-help", "-h", "--help"} {
+		var out syncBuffer
+		err := run(t.Context(), []string{arg}, &out, nil)
+		if code := exitCode(err); code != 0 {
+			t.Errorf("%s: exit code %d (%v), want 0", arg, code, err)
+		}
+		s := out.String()
+		if !strings.HasPrefix(s, "Usage: kestra-emulator [flags]\n") || !strings.HasSuffix(s, "\n") {
+			t.Errorf("%s: usage %q does not start with the usage line or end with a newline", arg, s)
+		}
+		for _, want := range []string{"-addr", "-password", "-speed", "-token", "-user", "-version"} {
+			if !strings.Contains(s, want) {
+				t.Errorf("%s: usage lacks %s", arg, want)
+			}
+		}
+		if strings.Contains(s, "help requested") {
+			t.Errorf("%s: usage says %q", arg, s)
+		}
+	}
+	// A wrong flag is a usage error: status 2, usage printed.
+	var out syncBuffer
+	err := run(t.Context(), []string{"-nope"}, &out, nil)
+	if code := exitCode(err); code != 2 || !strings.Contains(out.String(), "Usage: kestra-emulator") {
+		t.Errorf("-nope: exit code %d (%v), output %q", code, err, out.String())
+	}
+	if code := exitCode(run(t.Context(), []string{"extra"}, &out, nil)); code != 2 {
+		t.Errorf("an extra argument: exit code %d, want 2", code)
+	}
+	if code := exitCode(run(t.Context(), []string{"-speed", "0"}, &out, nil)); code != 1 {
+		t.Errorf("-speed 0: exit code %d, want 1", code)
+	}
+}

@@ -68,15 +68,17 @@ func main() {
 
 	query := &kestra.ExecutionSearchOptions{Namespace: "company.team", Labels: run}
 
-	// Kestra checks every execution first: the paused one refuses it all
-	// (Kestra's message for it is "execution not found").
+	// Kestra checks every execution first: the paused one, which has not
+	// ended, makes it refuse the whole deletion (its message for such an
+	// execution is "execution not found").
 	_, err = c.Executions.DeleteByQuery(ctx, query, nil)
 	var apiErr *kestra.APIError
 	if !errors.As(err, &apiErr) {
 		log.Fatalf("expected a refusal, got %v", err)
 	}
+	fmt.Println("as expected, Kestra refuses to delete executions that have not ended:")
 	for _, v := range apiErr.Violations {
-		fmt.Printf("refused: %s (%s)\n", v.Path, v.Message)
+		fmt.Printf("  %s: %s\n", v.Path, v.Message)
 	}
 
 	// Kill what has not ended, wait until it has, then delete them all.

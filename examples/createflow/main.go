@@ -1,6 +1,8 @@
 // Createflow creates a flow from its YAML source, as Kestra stores it
 // (comments and formatting kept), and shows how an invalid flow is
-// reported: Kestra's 422 becomes an *kestra.APIError with each violation.
+// reported: Kestra's 422 becomes an *kestra.APIError with each violation,
+// and YAML that does not parse a *kestra.FlowSourceError with its line;
+// errors.Is(err, kestra.ErrInvalid) holds for both.
 //
 //	go run ./examples/createflow
 package main
@@ -31,21 +33,32 @@ func main() {
 
 	flow, err := c.Flows.Create(ctx, flowYAML)
 	if errors.Is(err, kestra.ErrInvalid) {
-		// Kestra answers 422 when the flow exists already, among other things.
-		var apiErr *kestra.APIError
-		errors.As(err, &apiErr)
-		log.Fatalf("kestra refused the flow: %s %v", apiErr.Message, apiErr.Violations)
+		// Refused before any request (a *kestra.FlowSourceError, with line
+		// and column) or by Kestra (a 422 *kestra.APIError with violations;
+		// Kestra answers 422 when the flow exists already, among others).
+		log.Fatalf("invalid flow: %v", err)
 	}
 	if err != nil {
 		log.Fatal(err)
 	}
 	fmt.Printf("created %s.%s revision %d\n", flow.Namespace, flow.ID, flow.Revision)
 
-	// A flow with an unknown task type is refused with its violations.
+	// A flow with an unknown task type is refused by Kestra, which names
+	// each violation.
 	_, err = c.Flows.Create(ctx, "id: broken\nnamespace: company.team\ntasks:\n  - id: t\n    type: io.kestra.invalid\n")
 	var apiErr *kestra.APIError
 	if errors.As(err, &apiErr) {
 		fmt.Printf("invalid flow refused: %d, %d violation(s)\n", apiErr.StatusCode, len(apiErr.Violations))
+		for _, v := range apiErr.Violations {
+			fmt.Printf("  %s: %s\n", v.Path, v.Message)
+		}
+	}
+
+	// YAML that does not parse is refused before any request, at its line.
+	_, err = c.Flows.Create(ctx, "id: broken\nnamespace: company.team\ntasks:\n  - id: t\n   type: x\n")
+	var srcErr *kestra.FlowSourceError
+	if errors.As(err, &srcErr) {
+		fmt.Printf("refused before sending: line %d, column %d: %s\n", srcErr.Line, srcErr.Column, srcErr.Message)
 	}
 
 	if err := c.Flows.Delete(ctx, flow.Namespace, flow.ID); err != nil {
