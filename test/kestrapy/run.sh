@@ -17,8 +17,13 @@ pass=${KESTRA_PASSWORD:-Root!1234}
 
 work=$(mktemp -d)
 pid=
+child=
 cleanup() {
 	rc=$?
+	if [ -n "$child" ]; then
+		kill "$child" 2>/dev/null || true
+		wait "$child" 2>/dev/null || true
+	fi
 	if [ -n "$pid" ]; then
 		kill "$pid" 2>/dev/null || true
 		for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
@@ -59,8 +64,12 @@ for i in $(seq 100); do
 	sleep 0.1
 done
 
+# In the background, so that a signal runs the trap at once.
+PYTHONWARNINGS=ignore::UserWarning KESTRA_API_URL=$url KESTRA_USERNAME=$user KESTRA_PASSWORD=$pass "$python" "$here/lifecycle.py" &
+child=$!
 status=0
-PYTHONWARNINGS=ignore::UserWarning KESTRA_API_URL=$url KESTRA_USERNAME=$user KESTRA_PASSWORD=$pass "$python" "$here/lifecycle.py" || status=$?
+wait "$child" || status=$?
+child=
 if [ "$status" != 0 ]; then
 	echo "last lines of the emulator log:" >&2
 	tail -n 30 "$work/emulator.log" >&2
