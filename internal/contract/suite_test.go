@@ -471,6 +471,33 @@ func TestNamespaceFiles(t *testing.T) {
 	if !slices.ContainsFunc(names, func(n string) bool { return strings.HasSuffix(n, "dir/hello.txt") }) {
 		t.Errorf("zip holds %v", names)
 	}
+	// A .zip upload is extracted from the namespace root.
+	var zbuf bytes.Buffer
+	zw := zip.NewWriter(&zbuf)
+	w, err := zw.Create("z/one.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.WriteString(w, "one")
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Files.Upload(ctx, ns, "/upload/bundle.zip", &zbuf); err != nil {
+		t.Fatal(err)
+	}
+	rc, err = c.Files.Download(ctx, ns, "/z/one.txt")
+	if err != nil {
+		t.Fatalf("extracted file: %v", err)
+	}
+	b, err = io.ReadAll(rc)
+	rc.Close()
+	if err != nil || string(b) != "one" {
+		t.Errorf("extracted %q, %v", b, err)
+	}
+	if err := c.Files.Delete(ctx, ns, "/z"); err != nil {
+		t.Fatal(err)
+	}
+
 	if err := c.Files.Delete(ctx, ns, "/dir/hello.txt"); err != nil {
 		t.Fatal(err)
 	}

@@ -18,12 +18,14 @@ KESTRA_PASSWORD, KESTRA_TENANT (default main). Exit status 0 when every check
 holds, 1 otherwise, with one line per divergence.
 """
 
+import io
 import json
 import os
 import re
 import sys
 import time
 import uuid
+import zipfile
 
 import pydantic
 import sseclient
@@ -416,6 +418,15 @@ def main():
         chk.expect("file stats", st.size == 11, f"size {st.size}")
     zipped = chk.call("file export", client.files.export_namespace_files, ns, tenant)
     chk.expect("file export", isinstance(zipped, bytes) and zipped[:2] == b"PK", "export is not a zip")
+    # kestrapy names every upload "file": Kestra extracts by file name, so a
+    # zip sent through it is stored as it is.
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("z/one.txt", "one")
+    chk.call("zip upload", client.files.create_namespace_file, ns, "/bundle.zip", tenant, file_content=buf.getvalue())
+    kept = chk.call("zip download", client.files.file_content, ns, "/bundle.zip", tenant)
+    chk.expect("zip download", kept == buf.getvalue(), "a zip named file was not stored as it is")
+    chk.call("zip delete", client.files.delete_file_directory, ns, "/bundle.zip", tenant)
     chk.call("file delete", client.files.delete_file_directory, ns, "/dir/hello.txt", tenant)
     chk.raises("file download deleted", 404, client.files.file_content, ns, "/dir/hello.txt", tenant)
 
