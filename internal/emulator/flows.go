@@ -77,8 +77,9 @@ func flowJSON(key flowKey, rev *flowRev, withSource bool) map[string]any {
 // expression, a string, whatever YAML node it was read from: a scalar as its
 // text, a map or a list as JSON text (Kestra 2.0
 // core/src/main/java/io/kestra/core/models/property/Property.java,
-// PropertySerializer and PropertyDeserializer;
-// core/src/main/java/io/kestra/core/models/flows/Input.java). The stored
+// PropertySerializer and PropertyDeserializer); required defaults to true
+// and, never null, is always written
+// (core/src/main/java/io/kestra/core/models/flows/Input.java). The stored
 // document keeps the parsed values, which runs use.
 func inputsJSON(ins []any) []any {
 	out := make([]any, len(ins))
@@ -88,7 +89,8 @@ func inputsJSON(ins []any) []any {
 			out[i] = in
 			continue
 		}
-		c := make(map[string]any, len(decl))
+		c := make(map[string]any, len(decl)+1)
+		c["required"] = true
 		for k, v := range decl {
 			if (k == "defaults" || k == "prefill") && v != nil {
 				v = propertyString(v)

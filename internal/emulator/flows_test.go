@@ -266,8 +266,10 @@ func TestDisabledFlow(t *testing.T) {
 
 // Kestra writes an input's defaults and prefill (a Property) as a string
 // whatever YAML node they came from (Kestra 2.0
-// core/.../models/property/Property.java, PropertySerializer), while a run
-// still uses the typed default.
+// core/.../models/property/Property.java, PropertySerializer), and its
+// required flag always (true unless the source says false:
+// core/.../models/flows/Input.java), while a run still uses the typed
+// default.
 func TestFlowInputDefaultsAreWrittenAsStrings(t *testing.T) {
 	t.Parallel()
 	ts := newTestServer(t)
@@ -307,6 +309,9 @@ tasks:
 		for _, in := range f["inputs"].([]any) {
 			decl := in.(map[string]any)
 			id := decl["id"].(string)
+			if want := id != "none" && id != "hint"; decl["required"] != want {
+				t.Errorf("%s: required of %s = %#v, want %v", what, id, decl["required"], want)
+			}
 			switch id {
 			case "hint":
 				if decl["prefill"] != "7" {
