@@ -251,6 +251,9 @@ def main():
         # Input defaults are a Property: Kestra writes its expression, a string
         # (core/.../models/property/Property.java, PropertySerializer).
         for decl in rec.last.get("inputs") or []:
+            # Input.required is never null: always written (Input.java).
+            chk.expect("create flow", isinstance(decl.get("required"), bool),
+                       f"required of input {decl.get('id')} is {decl.get('required')!r}, Kestra writes a boolean")
             if "defaults" in decl:
                 chk.expect("create flow", isinstance(decl["defaults"], str),
                            f"defaults of input {decl.get('id')} is {decl['defaults']!r}, Kestra writes a string")
