@@ -24,6 +24,7 @@ import os
 import re
 import sys
 import time
+import traceback
 import uuid
 import zipfile
 
@@ -230,20 +231,21 @@ def state_of(ex):
     return getattr(cur, "value", cur)
 
 
-def main():
-    url = os.environ.get("KESTRA_API_URL", "http://127.0.0.1:8080").rstrip("/")
-    if url.endswith("/api/v1"):
-        url = url[: -len("/api/v1")]
-    tenant = os.environ.get("KESTRA_TENANT", "main")
-    user = os.environ.get("KESTRA_USERNAME") or None
-    password = os.environ.get("KESTRA_PASSWORD") or None
-    client = KestraClient(host=url, username=user, password=password, timeout=60)
-    rec = Recorder(client._session)
-    chk = Checker()
-    ns = "kestrapy.t" + uuid.uuid4().hex[:10]
-    fid = "lifecycle"
-    print(f"kestrapy {kestrapy.__version__} against {url} (tenant {tenant}, namespace {ns})", flush=True)
+def cleanup(client, tenant, ns):
+    """Delete what a failed run may have left in the namespace (best effort)."""
+    for call in (
+        lambda: [client.flows.delete_flow(ns, f.id, tenant) for f in client.flows.list_flows_by_namespace(ns, tenant)],
+        lambda: [client.kv.delete_key_value(ns, k, tenant) for k in ("s", "n", "b", "j")],
+        lambda: [client.files.delete_file_directory(ns, p, tenant) for p in ("/dir", "/bundle.zip")],
+    ):
+        try:
+            call()
+        except Exception:
+            pass
 
+
+def scenario(client, rec, chk, tenant, ns, fid, url, user, password):
+    """The calls and their checks."""
     # Flows: create, get, update.
     flow = chk.call("create flow", client.flows.create_flow, tenant, FLOW.format(id=fid, ns=ns, message="Hello"))
     chk.strict("create flow", FlowWithSource, rec.last)
@@ -511,6 +513,28 @@ tasks:
         chk.raises("wrong password", 401, bad.flows.flow, ns, fid, tenant)
         bad.close()
 
+
+
+def main():
+    url = os.environ.get("KESTRA_API_URL", "http://127.0.0.1:8080").rstrip("/")
+    if url.endswith("/api/v1"):
+        url = url[: -len("/api/v1")]
+    tenant = os.environ.get("KESTRA_TENANT", "main")
+    user = os.environ.get("KESTRA_USERNAME") or None
+    password = os.environ.get("KESTRA_PASSWORD") or None
+    client = KestraClient(host=url, username=user, password=password, timeout=60)
+    rec = Recorder(client._session)
+    chk = Checker()
+    ns = "kestrapy.t" + uuid.uuid4().hex[:10]
+    fid = "lifecycle"
+    print(f"kestrapy {kestrapy.__version__} against {url} (tenant {tenant}, namespace {ns})", flush=True)
+
+    try:
+        scenario(client, rec, chk, tenant, ns, fid, url, user, password)
+    except Exception:
+        chk.fail("script", traceback.format_exc())
+    finally:
+        cleanup(client, tenant, ns)
     client.close()
     print(f"{chk.checks} checks, {len(chk.failures)} divergences", flush=True)
     return 1 if chk.failures else 0
