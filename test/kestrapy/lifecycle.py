@@ -45,7 +45,9 @@ from kestrapy.models.flow import Flow
 from kestrapy.models.flow_with_source import FlowWithSource
 from kestrapy.models.kv_controller_kv_detail import KVControllerKvDetail
 from kestrapy.models.log_entry import LogEntry
+from kestrapy.models.api_trigger_state import ApiTriggerState
 from kestrapy.models.paged_results_api_light_execution import PagedResultsApiLightExecution
+from kestrapy.models.paged_results_api_trigger_and_state import PagedResultsApiTriggerAndState
 from kestrapy.models.paged_results_flow import PagedResultsFlow
 from kestrapy.models.paged_results_kv_entry import PagedResultsKVEntry
 from kestrapy.models.validate_constraint_violation import ValidateConstraintViolation
@@ -246,6 +248,8 @@ def cleanup(client, tenant, ns):
 
 def scenario(client, rec, chk, tenant, ns, fid, url, user, password):
     """The calls and their checks."""
+    by_ns = [{"field": "namespace", "operation": "EQUALS", "value": ns}]
+
     # Flows: create, get, update.
     flow = chk.call("create flow", client.flows.create_flow, tenant, FLOW.format(id=fid, ns=ns, message="Hello"))
     chk.strict("create flow", FlowWithSource, rec.last)
@@ -350,7 +354,6 @@ def scenario(client, rec, chk, tenant, ns, fid, url, user, password):
             chk.fail("follow ended", f"{type(e).__name__}: {e}")
 
     # Searches and lists.
-    by_ns = [{"field": "namespace", "operation": "EQUALS", "value": ns}]
     chk.call("search executions", client.executions.search_executions, tenant, filters=by_ns)
     chk.strict("search executions", PagedResultsApiLightExecution, rec.last)
     if isinstance(rec.last, dict):
@@ -446,6 +449,9 @@ triggers:
   - id: hook
     type: io.kestra.plugin.core.trigger.Webhook
     key: kestrapy-key-1
+  - id: nightly
+    type: io.kestra.plugin.core.trigger.Schedule
+    cron: "0 3 * * *"
 tasks:
   - id: branch
     type: io.kestra.plugin.core.flow.Switch
@@ -497,6 +503,29 @@ tasks:
         st = follow_until(chk, client, tenant, hooked.id, TERMINAL)
         chk.expect("webhook", st == "SUCCESS", f"state {st}, want SUCCESS")
     chk.raises("webhook wrong key", 404, client.executions.trigger_execution_by_get_webhook, tenant, ns, "actions", "nope")
+    # Triggers: the scheduler's state of the Schedule trigger, then disabled.
+    found = None
+    for _ in range(150):
+        res = chk.call("search triggers", client.triggers.search_triggers, tenant, filters=by_ns)
+        if res is None:
+            break
+        rows = [r for r in res.get("results", []) if (r.get("triggerContext") or {}).get("triggerId") == "nightly"
+                or (r.get("trigger") or {}).get("id") == "nightly"]
+        if rows:
+            found = rows[0]
+            chk.strict("search triggers", PagedResultsApiTriggerAndState, res)
+            break
+        time.sleep(0.2)
+    chk.expect("search triggers", found is not None, "the Schedule trigger never appeared")
+    if found is not None:
+        st = chk.call("disable trigger", client.triggers.disable_trigger_by_id, tenant,
+                      {"namespace": ns, "flowId": "actions", "triggerId": "nightly", "disabled": True})
+        chk.strict("disable trigger", ApiTriggerState, st)
+        if isinstance(st, dict):
+            chk.expect("disable trigger", st.get("disabled") is True, f"disabled {st.get('disabled')!r}")
+    chk.raises("disable unknown trigger", 404, client.triggers.disable_trigger_by_id, tenant,
+               {"namespace": ns, "flowId": "actions", "triggerId": "nope", "disabled": True})
+
     for ex in (sleeper, failed, paused, hooked):
         if ex is not None:
             chk.call("delete action execution", client.executions.delete_execution, ex.id, tenant)
