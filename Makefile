@@ -9,7 +9,7 @@ BENCHCOUNT ?= 1
 FUZZTIME ?= 30s
 FUZZ     ?= .
 
-.PHONY: all spec generate check-generated test test-short lint bench buildcost fuzz emulator
+.PHONY: all spec generate check-generated test test-short lint bench buildcost fuzz emulator test-kestra
 
 all: lint test
 
@@ -81,3 +81,36 @@ EMULATOR_FLAGS ?=
 emulator:
 	$(GO) build -o bin/kestra-emulator ./cmd/kestra-emulator
 	exec ./bin/kestra-emulator $(EMULATOR_FLAGS)
+
+## test-kestra: the SDK and the emulator checked against Kestra. Runs Kestra's
+## Python SDK, kestrapy (pinned below, in a virtual environment kept in
+## KESTRAPY_VENV; pip's cache stays in ~/.cache/pip), through a lifecycle
+## against cmd/kestra-emulator, then the contract suite (internal/contract) on
+## the in-process emulator. With KESTRA_API_URL (and KESTRA_USERNAME,
+## KESTRA_PASSWORD) set, it runs kestrapy and the suite against that server
+## too, and fails on any difference between the answers of the two servers
+## that internal/contract/accepted-differences.txt does not list.
+KESTRAPY_VERSION       ?= 2.0.3
+KESTRAPY_REGEX_VERSION ?= 2026.11.19
+KESTRAPY_VENV          ?= .venv-kestrapy
+PYTHON3                ?= python3
+CONTRACT_DIR           ?= .contract
+
+$(KESTRAPY_VENV)/.kestrapy-$(KESTRAPY_VERSION):
+	rm -rf '$(KESTRAPY_VENV)'
+	$(PYTHON3) -m venv '$(KESTRAPY_VENV)'
+	'$(KESTRAPY_VENV)/bin/pip' install --disable-pip-version-check -q 'kestrapy==$(KESTRAPY_VERSION)' 'regex==$(KESTRAPY_REGEX_VERSION)'
+	touch '$@'
+
+test-kestra: $(KESTRAPY_VENV)/.kestrapy-$(KESTRAPY_VERSION)
+	test/kestrapy/run.sh '$(KESTRAPY_VENV)/bin/python'
+	@mkdir -p '$(CONTRACT_DIR)'
+ifneq ($(KESTRA_API_URL),)
+	PYTHONWARNINGS=ignore::UserWarning '$(KESTRAPY_VENV)/bin/python' test/kestrapy/lifecycle.py
+	KESTRA_CONTRACT_LOG='$(abspath $(CONTRACT_DIR))/kestra.json' $(GO) test -count=1 -v ./internal/contract/
+	env -u KESTRA_API_URL KESTRA_CONTRACT_LOG='$(abspath $(CONTRACT_DIR))/emulator.json' $(GO) test -count=1 ./internal/contract/
+	$(GO) run ./internal/contract/shapediff -accepted internal/contract/accepted-differences.txt \
+	  kestra='$(CONTRACT_DIR)/kestra.json' emulator='$(CONTRACT_DIR)/emulator.json'
+else
+	KESTRA_CONTRACT_LOG='$(abspath $(CONTRACT_DIR))/emulator.json' $(GO) test -race -count=1 ./internal/contract/...
+endif

@@ -7,6 +7,7 @@ import (
 	"mime"
 	"net/http"
 	"path"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -83,6 +84,7 @@ func (s *Server) uploadFile(w http.ResponseWriter, r *http.Request) error {
 		return errBadRequest(err.Error())
 	}
 	var data []byte
+	filename := ""
 	found := false
 	for {
 		part, err := mr.NextPart()
@@ -99,39 +101,31 @@ func (s *Server) uploadFile(w http.ResponseWriter, r *http.Request) error {
 		if _, err := io.Copy(&buf, io.LimitReader(part, maxBody)); err != nil {
 			return errBadRequest(err.Error())
 		}
-		data, found = buf.Bytes(), true
+		data, filename, found = buf.Bytes(), part.FileName(), true
 	}
 	if !found {
 		return &apiError{status: http.StatusBadRequest, message: "Bad Request: Required argument [CompletedFileUpload fileContent] not specified"}
 	}
-	if strings.HasPrefix(p, "/_flows/") {
-		pf, aerr := parseFlow(string(data), s.cfg.version)
-		if aerr != nil {
-			return aerr
-		}
-		s.mu.Lock()
-		s.saveFlowLocked(tenantOf(r), pf, string(data))
-		s.mu.Unlock()
-		w.WriteHeader(http.StatusOK)
-		return nil
-	}
+	ns := r.PathValue("namespace")
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	t := s.treeLocked(r, true)
-	if strings.HasSuffix(p, ".zip") {
+	// Kestra extracts an upload whose file name (not path) ends in .zip,
+	// each file entry at its own path from the namespace root, directory
+	// entries skipped (Kestra 2.0
+	// webserver/.../controllers/api/NamespaceFileController.java,
+	// innerCreateNamespaceFile).
+	if strings.HasSuffix(strings.ToLower(filename), ".zip") {
 		zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
 		if err != nil {
 			return errIllegalArgument("Invalid zip file: " + err.Error())
 		}
-		base := path.Dir(p)
 		for _, f := range zr.File {
-			dst, err := cleanPath(path.Join(base, f.Name))
+			if f.FileInfo().IsDir() {
+				continue
+			}
+			dst, err := cleanPath("/" + f.Name)
 			if err != nil {
 				return err
-			}
-			if f.FileInfo().IsDir() {
-				t.mkdirAll(dst, now())
-				continue
 			}
 			rc, err := f.Open()
 			if err != nil {
@@ -142,18 +136,50 @@ func (s *Server) uploadFile(w http.ResponseWriter, r *http.Request) error {
 			if err != nil {
 				return errIllegalArgument("Invalid zip file: " + err.Error())
 			}
-			t.put(dst, b)
+			if aerr := s.putNamespaceFileLocked(r, ns, dst, b); aerr != nil {
+				return aerr
+			}
 		}
 		w.WriteHeader(http.StatusOK)
 		return nil
 	}
+	if aerr := s.putNamespaceFileLocked(r, ns, p, data); aerr != nil {
+		return aerr
+	}
+	w.WriteHeader(http.StatusOK)
+	return nil
+}
+
+// putNamespaceFileLocked stores one uploaded file. A file under /_flows/
+// (one level down only) is a flow imported into the namespace: the first
+// namespace line of its source is replaced by the namespace's (Kestra 2.0
+// NamespaceFileController.java, putNamespaceFile).
+func (s *Server) putNamespaceFileLocked(r *http.Request, ns, p string, data []byte) error {
+	if strings.HasPrefix(p, "/_flows/") {
+		if strings.Count(p, "/") != 2 {
+			return errIllegalArgument("Invalid flow file path: " + p)
+		}
+		src := string(data)
+		if loc := firstNamespaceLine.FindStringIndex(string(data)); loc != nil {
+			src = string(data[:loc[0]]) + "namespace: " + ns + string(data[loc[1]:])
+		}
+		pf, aerr := parseFlow(src, s.cfg.version)
+		if aerr != nil {
+			return aerr
+		}
+		s.saveFlowLocked(tenantOf(r), pf, src)
+		return nil
+	}
+	t := s.treeLocked(r, true)
 	if e := t.entries[p]; e != nil && e.dir {
 		return errIllegalArgument("Path '" + p + "' is a directory")
 	}
 	t.put(p, data)
-	w.WriteHeader(http.StatusOK)
 	return nil
 }
+
+// firstNamespaceLine is the line Kestra rewrites in an imported flow.
+var firstNamespaceLine = regexp.MustCompile(`(?m)^namespace: .*$`)
 
 func (s *Server) downloadFile(w http.ResponseWriter, r *http.Request) error {
 	p, err := cleanPath(r.URL.Query().Get("path"))

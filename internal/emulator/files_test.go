@@ -4,13 +4,23 @@ import (
 	"archive/zip"
 	"bytes"
 	"io"
+	"path"
+	"strings"
 	"testing"
 )
 
-func (ts *testServer) upload(ns, path, content string) response {
+// upload sends content to path as a file named after the path's last
+// segment, as the SDK does.
+func (ts *testServer) upload(ns, p, content string) response {
 	ts.t.Helper()
-	body, ct := multipartBody(ts.t, nil, map[string][2]string{"fileContent": {"f", content}})
-	return ts.do("POST", "/api/v1/main/namespaces/"+ns+"/files?path="+path, body, header{"Content-Type": ct})
+	return ts.uploadNamed(ns, p, path.Base(p), content)
+}
+
+// uploadNamed sends content to path as a file named filename.
+func (ts *testServer) uploadNamed(ns, p, filename, content string) response {
+	ts.t.Helper()
+	body, ct := multipartBody(ts.t, nil, map[string][2]string{"fileContent": {filename, content}})
+	return ts.do("POST", "/api/v1/main/namespaces/"+ns+"/files?path="+p, body, header{"Content-Type": ct})
 }
 
 func TestNamespaceFiles(t *testing.T) {
@@ -89,4 +99,64 @@ func TestNamespaceFiles(t *testing.T) {
 	if ts.FlowCount() != 1 {
 		t.Errorf("FlowCount = %d", ts.FlowCount())
 	}
+}
+
+func zipOf(t *testing.T, files map[string]string) string {
+	t.Helper()
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	for name, content := range files {
+		w, err := zw.Create(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = w.Write([]byte(content))
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.String()
+}
+
+// Kestra extracts an upload whose file name ends in .zip, whatever the path,
+// each entry from the namespace root, and imports entries under /_flows/
+// into the namespace; other uploads are stored as they are (Kestra 2.0
+// webserver/src/main/java/io/kestra/webserver/controllers/api/NamespaceFileController.java,
+// innerCreateNamespaceFile and putNamespaceFile).
+func TestNamespaceFileUploadZipByFileName(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t)
+	const base = "/api/v1/main/namespaces/company.team/files"
+	other := strings.Replace(helloFlow, "id: hello", "id: imported", 1)
+	other = strings.Replace(other, "namespace: company.team", "namespace: elsewhere", 1)
+	zipped := zipOf(t, map[string]string{"z/one.txt": "1", "_flows/imported.yaml": other})
+
+	// The name says zip, the path does not: extracted from the root.
+	if r := ts.uploadNamed("company.team", "/deep/dir/x.bin", "ARCHIVE.ZIP", zipped); r.status != 200 {
+		t.Fatalf("zip upload: %d %s", r.status, r.body)
+	}
+	if r := ts.get(base + "?path=/z/one.txt"); r.status != 200 || string(r.body) != "1" {
+		t.Errorf("/z/one.txt: %d %q", r.status, r.body)
+	}
+	if r := ts.get(base + "?path=/deep/dir/z/one.txt"); r.status != 404 {
+		t.Errorf("extracted under the upload path: %d", r.status)
+	}
+	f := ts.get("/api/v1/main/flows/company.team/imported?source=true")
+	if f.status != 200 {
+		t.Fatalf("flow from the zip not imported into the namespace: %d %s", f.status, f.body)
+	}
+	if src, _ := f.json(t)["source"].(string); !strings.Contains(src, "namespace: company.team\n") {
+		t.Errorf("imported source = %q", src)
+	}
+
+	// The path says zip, the name does not: stored as it is.
+	if r := ts.uploadNamed("company.team", "/kept.zip", "file", zipped); r.status != 200 {
+		t.Fatalf("upload: %d %s", r.status, r.body)
+	}
+	if r := ts.get(base + "?path=/kept.zip"); r.status != 200 || string(r.body) != zipped {
+		t.Errorf("/kept.zip: %d, %d bytes", r.status, len(r.body))
+	}
+
+	// A flow one level under /_flows/ only.
+	assertJSONError(t, ts.upload("company.team", "/_flows/a/b.yaml", helloFlow), 422, "Illegal argument: Invalid flow file path: /_flows/a/b.yaml")
 }

@@ -2,6 +2,7 @@ package emulator
 
 import (
 	"cmp"
+	"encoding/json"
 	"fmt"
 	"io"
 	"mime"
@@ -62,10 +63,61 @@ func flowJSON(key flowKey, rev *flowRev, withSource bool) map[string]any {
 	m["disabled"] = rev.pf.disabled
 	m["labels"] = rev.pf.labels
 	m["updated"] = rev.updated
+	if ins, ok := m["inputs"].([]any); ok {
+		m["inputs"] = inputsJSON(ins)
+	}
 	if withSource {
 		m["source"] = rev.source
 	}
 	return m
+}
+
+// inputsJSON renders a flow's inputs as Kestra writes them: an input's
+// defaults and prefill are a Property, which Kestra always writes as its
+// expression, a string, whatever YAML node it was read from: a scalar as its
+// text, a map or a list as JSON text (Kestra 2.0
+// core/src/main/java/io/kestra/core/models/property/Property.java,
+// PropertySerializer and PropertyDeserializer); required defaults to true
+// and, never null, is always written
+// (core/src/main/java/io/kestra/core/models/flows/Input.java). The stored
+// document keeps the parsed values, which runs use.
+func inputsJSON(ins []any) []any {
+	out := make([]any, len(ins))
+	for i, in := range ins {
+		decl, ok := in.(map[string]any)
+		if !ok {
+			out[i] = in
+			continue
+		}
+		c := make(map[string]any, len(decl)+1)
+		c["required"] = true
+		for k, v := range decl {
+			if (k == "defaults" || k == "prefill") && v != nil {
+				v = propertyString(v)
+			}
+			c[k] = v
+		}
+		out[i] = c
+	}
+	return out
+}
+
+// propertyString is the expression text of a Property read from v.
+func propertyString(v any) string {
+	switch v := v.(type) {
+	case string:
+		return v
+	case map[string]any, []any:
+		b, err := json.Marshal(v)
+		if err != nil {
+			return fmt.Sprint(v)
+		}
+		return string(b)
+	case float64:
+		return strconv.FormatFloat(v, 'f', -1, 64)
+	default:
+		return fmt.Sprint(v)
+	}
 }
 
 func flowUID(tenant, namespace, id string) string {

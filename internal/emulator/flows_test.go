@@ -263,3 +263,79 @@ func TestDisabledFlow(t *testing.T) {
 		t.Error("execution created for a disabled flow")
 	}
 }
+
+// Kestra writes an input's defaults and prefill (a Property) as a string
+// whatever YAML node they came from (Kestra 2.0
+// core/.../models/property/Property.java, PropertySerializer), and its
+// required flag always (true unless the source says false:
+// core/.../models/flows/Input.java), while a run still uses the typed
+// default.
+func TestFlowInputDefaultsAreWrittenAsStrings(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t)
+	src := `id: defaults
+namespace: company.team
+inputs:
+  - id: name
+    type: STRING
+    defaults: world
+  - id: count
+    type: INT
+    defaults: 3
+  - id: ratio
+    type: FLOAT
+    defaults: 1.5
+  - id: on
+    type: BOOL
+    defaults: true
+  - id: doc
+    type: JSON
+    defaults: {"a": [1, 2]}
+  - id: hint
+    type: STRING
+    required: false
+    prefill: 7
+  - id: none
+    type: STRING
+    required: false
+tasks:
+  - id: out
+    type: io.kestra.plugin.core.debug.Return
+    format: "{{ inputs.count + 1 }}"
+`
+	want := map[string]string{"name": "world", "count": "3", "ratio": "1.5", "on": "true", "doc": `{"a":[1,2]}`}
+	check := func(what string, f map[string]any) {
+		t.Helper()
+		for _, in := range f["inputs"].([]any) {
+			decl := in.(map[string]any)
+			id := decl["id"].(string)
+			if want := id != "none" && id != "hint"; decl["required"] != want {
+				t.Errorf("%s: required of %s = %#v, want %v", what, id, decl["required"], want)
+			}
+			switch id {
+			case "hint":
+				if decl["prefill"] != "7" {
+					t.Errorf("%s: prefill of %s = %#v, want \"7\"", what, id, decl["prefill"])
+				}
+			case "none":
+				if _, ok := decl["defaults"]; ok {
+					t.Errorf("%s: defaults of %s = %#v, want absent", what, id, decl["defaults"])
+				}
+			default:
+				if decl["defaults"] != want[id] {
+					t.Errorf("%s: defaults of %s = %#v, want %q", what, id, decl["defaults"], want[id])
+				}
+			}
+		}
+	}
+	check("create", ts.createFlow(src))
+	check("get", ts.get("/api/v1/main/flows/company.team/defaults").json(t))
+	r := ts.execute("company.team", "defaults", "wait=true", nil)
+	if r.status != 200 {
+		t.Fatalf("execute: %d %s", r.status, r.body)
+	}
+	ex := r.json(t)
+	if got := ex["inputs"].(map[string]any)["count"]; got != 3.0 {
+		t.Errorf("run input count = %#v, want the number 3", got)
+	}
+}
