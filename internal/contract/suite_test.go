@@ -112,7 +112,7 @@ func TestSeedLifecycle(t *testing.T) {
 	if doc, _ := ex.Inputs["doc"].(string); !strings.HasPrefix(doc, "kestra:///") || !strings.HasSuffix(doc, "note.txt") {
 		t.Errorf("FILE input = %v", ex.Inputs["doc"])
 	}
-	done, err := c.Executions.Wait(ctx, ex.ID)
+	done, err := c.Executions.Wait(ctx, ex.ID, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -168,7 +168,7 @@ func TestSeedLifecycle(t *testing.T) {
 		t.Fatal(err)
 	}
 	var last *kestra.Execution
-	for e, err := range c.Executions.Follow(ctx, ex2.ID) {
+	for e, err := range c.Executions.Follow(ctx, ex2.ID, nil) {
 		if err != nil {
 			t.Fatalf("follow: %v", err)
 		}
@@ -534,7 +534,7 @@ func TestBulkKillAndDelete(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, id := range ids {
-		ex, err := c.Executions.Wait(ctx, id)
+		ex, err := c.Executions.Wait(ctx, id, nil)
 		var execErr *kestra.ExecutionError
 		if !errors.As(err, &execErr) || ex.State.Current != kestra.StateKilled {
 			t.Errorf("killed execution %s: %v", id, err)
@@ -562,7 +562,7 @@ func TestBulkKillAndDelete(t *testing.T) {
 	if _, err := c.Executions.Kill(ctx, ex.ID); err != nil {
 		t.Fatal(err)
 	}
-	if ex, _ := c.Executions.Wait(ctx, ex.ID); ex == nil || ex.State.Current != kestra.StateKilled {
+	if ex, _ := c.Executions.Wait(ctx, ex.ID, nil); ex == nil || ex.State.Current != kestra.StateKilled {
 		t.Errorf("killed = %+v", ex)
 	}
 }
@@ -655,7 +655,7 @@ tasks:
 	if resp.StatusCode != 200 || !resp.Triggered || resp.Execution == nil || resp.Execution.ID == "" {
 		t.Fatalf("webhook = %+v", resp)
 	}
-	ex, err := c.Executions.Wait(ctx, resp.Execution.ID)
+	ex, err := c.Executions.Wait(ctx, resp.Execution.ID, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -695,7 +695,7 @@ tasks:
 	if err != nil {
 		t.Fatal(err)
 	}
-	for e, err := range c.Executions.Follow(ctx, ex.ID) {
+	for e, err := range c.Executions.Follow(ctx, ex.ID, nil) {
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -706,7 +706,7 @@ tasks:
 	if _, err := c.Executions.Resume(ctx, ex.ID, nil); err != nil {
 		t.Fatal(err)
 	}
-	done, err := c.Executions.Wait(ctx, ex.ID)
+	done, err := c.Executions.Wait(ctx, ex.ID, nil)
 	if err != nil || done.State.Current != kestra.StateSuccess {
 		t.Fatalf("resumed execution: %v", err)
 	}
@@ -727,7 +727,7 @@ tasks:
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = c.Executions.Wait(ctx, ex.ID)
+	_, err = c.Executions.Wait(ctx, ex.ID, nil)
 	var execErr *kestra.ExecutionError
 	if !errors.As(err, &execErr) || execErr.State != kestra.StateFailed || !slices.Contains(execErr.FailedTasks, "boom") {
 		t.Fatalf("failing flow: %v", err)
@@ -739,7 +739,7 @@ tasks:
 	if restarted.ID != ex.ID {
 		t.Errorf("restart made %s, want the same execution %s", restarted.ID, ex.ID)
 	}
-	_, err = c.Executions.Wait(ctx, ex.ID)
+	_, err = c.Executions.Wait(ctx, ex.ID, nil)
 	if !errors.As(err, &execErr) || execErr.State != kestra.StateFailed {
 		t.Errorf("restarted execution: %v", err)
 	}
