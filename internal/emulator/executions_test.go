@@ -481,6 +481,7 @@ func TestExecutionLabelsAndPauseActions(t *testing.T) {
 	ts := newTestServer(t, WithSpeed(20))
 	ts.createFlow("id: slow\nnamespace: a\ntasks:\n  - id: s1\n    type: io.kestra.plugin.core.flow.Sleep\n    duration: PT1S\n  - id: s2\n    type: io.kestra.plugin.core.log.Log\n    message: x\n")
 	id := ts.execute("a", "slow", "", nil).json(t)["id"].(string)
+	ts.waitState(id, "RUNNING")
 	r := ts.do("POST", "/api/v1/main/executions/"+id+"/actions/labels", strings.NewReader(`[{"key":"a","value":"b"}]`), header{"Content-Type": "application/json"})
 	if r.status != 200 {
 		t.Fatalf("labels: %d %s", r.status, r.body)
@@ -742,4 +743,95 @@ func TestForceRunScheduled(t *testing.T) {
 		t.Fatalf("force-run: %d %s", r.status, r.body)
 	}
 	ts.waitState(id, "FAILED")
+}
+
+// The pause action pauses a running execution at once: PAUSED while its
+// running task goes on to its end, no next task until a resume; another
+// state is refused, 1.3 with 422 and 2.0 with 409
+// (ExecutionService#pause and ExecutionController#pauseExecution, Kestra
+// 1.3.19 and 2.0.0-SNAPSHOT).
+func TestPauseActionPausesAtOnce(t *testing.T) {
+	t.Parallel()
+	for _, v := range []Version{Version20, Version13} {
+		t.Run(string(v), func(t *testing.T) {
+			t.Parallel()
+			ts := newTestServer(t, WithVersion(v), WithSpeed(1))
+			ts.createFlow("id: slow\nnamespace: a\ntasks:\n  - id: s1\n    type: io.kestra.plugin.core.flow.Sleep\n    duration: PT1H\n  - id: s2\n    type: io.kestra.plugin.core.log.Log\n    message: x\n")
+			id := ts.execute("a", "slow", "", nil).json(t)["id"].(string)
+			act := func(verb string) string {
+				if v == Version13 {
+					return "/api/v1/main/executions/" + id + "/" + verb
+				}
+				return "/api/v1/main/executions/" + id + "/actions/" + verb
+			}
+			ts.waitState(id, "RUNNING")
+			r := ts.do("POST", act("pause"), nil, nil)
+			switch {
+			case v == Version13 && r.status != 204:
+				t.Fatalf("1.3 pause: %d %s", r.status, r.body)
+			case v == Version20 && (r.status != 200 || stateOf(r.json(t)) != "PAUSED"):
+				t.Fatalf("2.0 pause: %d %s", r.status, r.body)
+			}
+			// At once, although s1 sleeps for an hour.
+			e := ts.get("/api/v1/main/executions/" + id).json(t)
+			if stateOf(e) != "PAUSED" {
+				t.Fatalf("state after pause = %s", stateOf(e))
+			}
+			if runs := e["taskRunList"].([]any); len(runs) != 1 || stateOf(runs[0].(map[string]any)) != "RUNNING" {
+				t.Errorf("task runs after pause: %v", runs)
+			}
+			if v == Version13 {
+				assertJSONError(t, ts.do("POST", act("pause"), nil, nil), 422, "Illegal argument: The execution is not running")
+			} else {
+				assertJSONError(t, ts.do("POST", act("pause"), nil, nil), 409, "Conflict: Cannot pause execution: execution is not running.")
+			}
+			body, ct := multipartBody(t, nil, nil)
+			if r := ts.do("POST", act("resume"), body, header{"Content-Type": ct}); r.status/100 != 2 {
+				t.Fatalf("resume: %d %s", r.status, r.body)
+			}
+			ts.waitState(id, "RUNNING")
+			if r := ts.do("DELETE", act("kill"), nil, nil); r.status/100 != 2 {
+				t.Fatalf("kill: %d %s", r.status, r.body)
+			}
+			ts.waitState(id, "KILLED")
+			if v == Version13 {
+				assertJSONError(t, ts.do("POST", act("pause"), nil, nil), 422, "Illegal argument: The execution is not running")
+			} else {
+				assertJSONError(t, ts.do("POST", act("pause"), nil, nil), 409, "Conflict: Cannot pause execution: execution is not running.")
+			}
+		})
+	}
+}
+
+// A pause taken while a task runs holds the next task: after the running
+// one ends, nothing starts until a resume.
+func TestPauseActionHoldsNextTask(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t, WithSpeed(20))
+	ts.createFlow("id: slow\nnamespace: a\ntasks:\n  - id: s1\n    type: io.kestra.plugin.core.flow.Sleep\n    duration: PT1S\n  - id: s2\n    type: io.kestra.plugin.core.log.Log\n    message: x\n")
+	id := ts.execute("a", "slow", "", nil).json(t)["id"].(string)
+	ts.waitState(id, "RUNNING")
+	if r := ts.do("POST", "/api/v1/main/executions/"+id+"/actions/pause", nil, nil); r.status != 200 {
+		t.Fatalf("pause: %d %s", r.status, r.body)
+	}
+	// Wait for s1 to end, then check s2 did not start.
+	var e map[string]any
+	for {
+		e = ts.get("/api/v1/main/executions/" + id).json(t)
+		runs := e["taskRunList"].([]any)
+		if stateOf(runs[0].(map[string]any)) == "SUCCESS" {
+			break
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	if stateOf(e) != "PAUSED" || len(e["taskRunList"].([]any)) != 1 {
+		t.Fatalf("after the running task ended: %s with %d task runs", stateOf(e), len(e["taskRunList"].([]any)))
+	}
+	body, ct := multipartBody(t, nil, nil)
+	if r := ts.do("POST", "/api/v1/main/executions/"+id+"/actions/resume", body, header{"Content-Type": ct}); r.status != 200 {
+		t.Fatalf("resume: %d %s", r.status, r.body)
+	}
+	if e := ts.waitState(id, "SUCCESS"); len(e["taskRunList"].([]any)) != 2 {
+		t.Errorf("task runs at the end: %v", e["taskRunList"])
+	}
 }
