@@ -70,7 +70,12 @@ type ExecuteOptions struct {
 // Bad input fails before any request: an empty namespace or flow id, an
 // input of an unsupported type, an invalid label. An unknown flow is
 // [ErrNotFound]; inputs Kestra refuses are an *APIError of status 422
-// ([ErrInvalid]) whose message names the input.
+// ([ErrInvalid]). Its message names the input for a value out of its
+// bounds or of the wrong form for a number, URI, email or choice
+// ("Invalid value for input `count`. Cause: For input string: ..."), but
+// not always otherwise: a missing required input reads "Missing required
+// input:count", and a date, time, duration, JSON or list that does not
+// parse gives only the parser's message.
 //
 // Kestra API: POST /api/v1/{tenant}/executions/{namespace}/{id}
 func (s *ExecutionsService) Create(ctx context.Context, namespace, flowID string, opts *ExecuteOptions) (*Execution, error) {
