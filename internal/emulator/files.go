@@ -89,7 +89,7 @@ func (s *Server) putNamespaceFile(r *http.Request, p string, data []byte) error 
 		if loc := namespaceLineRe.FindStringIndex(src); loc != nil {
 			src = src[:loc[0]] + "namespace: " + r.PathValue("namespace") + src[loc[1]:]
 		}
-		pf, aerr := parseFlow(src, s.cfg.version)
+		pf, aerr := s.parseFlow(src)
 		if aerr != nil {
 			return aerr
 		}

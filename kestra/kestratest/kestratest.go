@@ -104,6 +104,16 @@ func WithTenants(tenants ...string) Option {
 	return func(s *settings) { s.emu = append(s.emu, emulator.WithTenants(tenants...)) }
 }
 
+// WithPlugins declares plugin types installed on the emulated server, so
+// that flows may use them: a type ("io.kestra.plugin.scripts.shell.Commands")
+// or, ending with a dot, every type of a package ("io.kestra.plugin.jdbc.").
+// As on Kestra, a type that is neither a core type nor installed is
+// refused with 422 "Invalid type". Installed plugin tasks run as no-ops
+// that succeed.
+func WithPlugins(types ...string) Option {
+	return func(s *settings) { s.emu = append(s.emu, emulator.WithPlugins(types...)) }
+}
+
 // WithRequestLogSize bounds how many requests [Server.Requests] keeps; the
 // default is 10000.
 func WithRequestLogSize(n int) Option {
