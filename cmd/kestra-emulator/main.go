@@ -5,7 +5,7 @@
 //
 // Usage:
 //
-//	kestra-emulator [-addr 127.0.0.1:8080] [-user USER -password PASS] [-token TOKEN] [-version 2.0|1.3] [-speed 1]
+//	kestra-emulator [-addr 127.0.0.1:8080] [-user USER -password PASS] [-token TOKEN] [-version 2.0|1.3] [-speed 1] [-plugins TYPE,PKG.]
 //
 // With no credentials, every request is accepted. Requests are logged to
 // standard error. For example:
@@ -29,6 +29,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -55,6 +56,7 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready func(addr s
 	token := fs.String("token", "", "accepted bearer token")
 	version := fs.String("version", "2.0", "Kestra API generation: 2.0 or 1.3")
 	speed := fs.Float64("speed", 1, "simulation speed: simulated durations are divided by it")
+	plugins := fs.String("plugins", "", "installed plugin types, comma-separated; a type ending with a dot stands for its package (io.kestra.plugin.scripts.)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -80,6 +82,9 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready func(addr s
 		return errors.New("-speed must be positive")
 	}
 	opts = append(opts, emulator.WithSpeed(*speed))
+	if *plugins != "" {
+		opts = append(opts, emulator.WithPlugins(strings.Split(*plugins, ",")...))
+	}
 
 	logger := slog.New(slog.NewTextHandler(stderr, nil))
 	ln, err := net.Listen("tcp", *addr)

@@ -5,8 +5,9 @@
 // terminal state, stopping at breakpoints and queueing by their flow's
 // concurrency limit; follow streams framed as Kestra frames them; logs,
 // webhooks, trigger states, KV, namespace files, basic and bearer auth,
-// tenants, and the 2.0 or 1.3 API generation. Tasks of other plugins run as
-// no-ops.
+// tenants, and the 2.0 or 1.3 API generation. Tasks of the plugins declared
+// with [WithPlugins] run as no-ops; other plugin types are refused, as Kestra
+// refuses a plugin it does not have.
 //
 // Fault injection ([Server.InjectFault]) makes the server answer errors,
 // add latency, drop follow streams or reset connections; inspection
