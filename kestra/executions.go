@@ -168,6 +168,10 @@ type DeleteExecutionOptions struct {
 // (logs, metrics and storage are deleted); otherwise the three flags are
 // sent as they are.
 //
+// Kestra only purges the execution's records: a running execution is not
+// killed (a task at work runs on, but no further task starts), and those
+// following it get no end from the server. Kill it first to stop it.
+//
 // Kestra API: DELETE /api/v1/{tenant}/executions/{executionId}
 func (s *ExecutionsService) Delete(ctx context.Context, id string, opts *DeleteExecutionOptions) error {
 	if id == "" {
