@@ -187,9 +187,15 @@ func (s *Server) uploadFile(w http.ResponseWriter, r *http.Request) error {
 		w.WriteHeader(http.StatusOK)
 		return nil
 	}
+	if !bytes.HasPrefix(data, []byte("PK\x03\x04")) {
+		// ZipInputStream finds no entry in what is not a zip: nothing is
+		// stored, and the upload succeeds.
+		w.WriteHeader(http.StatusOK)
+		return nil
+	}
 	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
 	if err != nil {
-		return errIllegalArgument("Invalid zip file: " + err.Error())
+		return errInternal("Invalid zip file: " + err.Error())
 	}
 	for _, f := range zr.File {
 		if f.FileInfo().IsDir() {
@@ -201,12 +207,12 @@ func (s *Server) uploadFile(w http.ResponseWriter, r *http.Request) error {
 		}
 		rc, err := f.Open()
 		if err != nil {
-			return errIllegalArgument("Invalid zip file: " + err.Error())
+			return errInternal("Invalid zip file: " + err.Error())
 		}
 		b, err := io.ReadAll(io.LimitReader(rc, maxBody))
 		rc.Close()
 		if err != nil {
-			return errIllegalArgument("Invalid zip file: " + err.Error())
+			return errInternal("Invalid zip file: " + err.Error())
 		}
 		if err := s.putNamespaceFile(r, dst, b); err != nil {
 			return err

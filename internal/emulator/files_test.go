@@ -144,6 +144,14 @@ func TestZipUploadExtractsAtRoot(t *testing.T) {
 	if ts.FlowCount() != 1 {
 		t.Errorf("FlowCount = %d, want the zipped flow imported", ts.FlowCount())
 	}
+	// What is not a zip holds no entry: nothing is stored, and the upload
+	// succeeds (ZipInputStream#getNextEntry returns null).
+	if r := ts.upload("company.team", "/fake.zip", "not a zip"); r.status != 200 {
+		t.Fatalf("non-zip .zip upload: %d %s", r.status, r.body)
+	}
+	if r := ts.get(base + "/stats?path=/fake.zip"); r.status != 404 {
+		t.Errorf("a non-zip .zip was stored: %d", r.status)
+	}
 	// The part's file name decides, not the path.
 	if r := ts.uploadAs("company.team", "/kept.zip", "kept.bin", "not a zip"); r.status != 200 {
 		t.Fatalf("upload: %d %s", r.status, r.body)
