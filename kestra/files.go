@@ -72,13 +72,14 @@ func nsPath(p string, allowRoot bool) (string, error) {
 // in ".zip", in any case, instead of storing it: each file entry of the
 // archive is written at its own path from the namespace root, whatever
 // the directory of filePath ("/a/b.zip" holding "x/c.txt" writes
-// "/x/c.txt", not "/a/x/c.txt"), replacing any file there. A file uploaded
+// "/x/c.txt", not "/a/x/c.txt"), replacing any file there; content that
+// is not a zip archive stores nothing, without error. A file uploaded
 // as "/_flows/<name>" (or a zip entry "_flows/<name>") is imported as a
 // flow of namespace instead of stored: its first "namespace: " line is
-// rewritten to namespace; a deeper path under "/_flows/" is refused. The
-// call is bounded by ctx
-// only, not by [Config.Timeout], and is never retried (r cannot be read
-// twice).
+// rewritten to namespace; a deeper path under "/_flows/" is refused.
+//
+// The call is bounded by ctx only, not by [Config.Timeout], and is never
+// retried (r cannot be read twice).
 //
 // Kestra API: POST /api/v1/{tenant}/namespaces/{namespace}/files
 func (s *FilesService) Upload(ctx context.Context, namespace, filePath string, r io.Reader) error {
