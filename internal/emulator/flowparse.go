@@ -65,6 +65,8 @@ const (
 	typeSleep  = "io.kestra.plugin.core.flow.Sleep"
 
 	typeWebhook = "io.kestra.plugin.core.trigger.Webhook"
+
+	typeDag = "io.kestra.plugin.core.flow.Dag"
 )
 
 // typeAliases maps legacy class names to the canonical ones.
@@ -298,10 +300,12 @@ func parseFlowAs(src string, v Version, plugins []string) (*parsedFlow, *apiErro
 	}
 	seen := map[string]bool{}
 	var dups []string
-	var checkTasks func(prefix string, tasks []map[string]any)
-	checkTasks = func(prefix string, tasks []map[string]any) {
+	// checkTasks checks tasks at prefix[i]; a Dag's tasks are at
+	// prefix[i].task.
+	var checkTasks func(prefix string, tasks []map[string]any, suffix string)
+	checkTasks = func(prefix string, tasks []map[string]any, suffix string) {
 		for i, t := range tasks {
-			p := fmt.Sprintf("%s[%d]", prefix, i)
+			p := fmt.Sprintf("%s[%d]%s", prefix, i, suffix)
 			coerceString(t, "id")
 			id, _ := t["id"].(string)
 			vs = append(vs, missingProps(t, p, v)...)
@@ -316,18 +320,22 @@ func parseFlowAs(src string, v Version, plugins []string) (*parsedFlow, *apiErro
 				seen[id] = true
 			}
 			for _, sub := range []string{"tasks", "then", "else", "errors"} {
-				checkTasks(p+"."+sub, subTasks(t[sub]))
+				suffix := ""
+				if typ, _ := t["type"].(string); sub == "tasks" && typ == typeDag {
+					suffix = ".task"
+				}
+				checkTasks(p+"."+sub, subTasks(t[sub]), suffix)
 			}
 			if cases, ok := t["cases"].(map[string]any); ok {
 				for k, c := range cases {
-					checkTasks(p+".cases."+k, mapList(c))
+					checkTasks(p+".cases."+k, mapList(c), "")
 				}
 			}
 		}
 	}
-	checkTasks("tasks", pf.tasks)
-	checkTasks("errors", mapList(doc["errors"]))
-	checkTasks("finally", mapList(doc["finally"]))
+	checkTasks("tasks", pf.tasks, "")
+	checkTasks("errors", mapList(doc["errors"]), "")
+	checkTasks("finally", mapList(doc["finally"]), "")
 	if len(dups) > 0 {
 		vs = append(vs, Violation{Path: "tasks", Message: "Duplicate task id with name [" + strings.Join(dups, ", ") + "]"})
 	}

@@ -72,6 +72,9 @@ func TestRequiredTaskProperties(t *testing.T) {
 	src := "id: nested\nnamespace: company.team\ntasks:\n  - id: seq\n    type: io.kestra.plugin.core.flow.Sequential\n    tasks:\n      - id: sub\n        type: io.kestra.plugin.core.flow.Subflow\n        flowId: x\n  - id: empty\n    type: io.kestra.plugin.core.flow.Parallel\n    tasks: []\n"
 	assertJSONError(t, ts.do("POST", "/api/v1/main/flows", strings.NewReader(src), yamlHeader()), 422,
 		"Invalid entity: tasks[0].tasks[0].namespace: must not be empty, tasks[1].tasks: must not be empty")
+	dag := "id: dag\nnamespace: company.team\ntasks:\n  - id: d\n    type: io.kestra.plugin.core.flow.Dag\n    tasks:\n      - task:\n          id: a\n          type: io.kestra.plugin.core.log.Log\n"
+	assertJSONError(t, ts.do("POST", "/api/v1/main/flows", strings.NewReader(dag), yamlHeader()), 422,
+		"Invalid entity: tasks[0].tasks[0].task.message: must not be null")
 	trig := "id: trig\nnamespace: company.team\ntasks:\n  - id: t\n    type: io.kestra.plugin.core.log.Log\n    message: x\ntriggers:\n  - id: s\n    type: io.kestra.plugin.core.trigger.Schedule\n"
 	assertJSONError(t, ts.do("POST", "/api/v1/main/flows", strings.NewReader(trig), yamlHeader()), 422,
 		"Invalid entity: triggers[0].cron: must not be null")
