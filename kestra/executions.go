@@ -70,7 +70,12 @@ type ExecuteOptions struct {
 // Bad input fails before any request: an empty namespace or flow id, an
 // input of an unsupported type, an invalid label. An unknown flow is
 // [ErrNotFound]; inputs Kestra refuses are an *APIError of status 422
-// ([ErrInvalid]) whose message names the input.
+// ([ErrInvalid]). Its message names the input for a value out of its
+// bounds or of the wrong form for a number, URI, email or choice
+// ("Invalid value for input `count`. Cause: For input string: ..."), but
+// not always otherwise: a missing required input reads "Missing required
+// input:count", and a date, time, duration, JSON or list that does not
+// parse gives only the parser's message.
 //
 // Kestra API: POST /api/v1/{tenant}/executions/{namespace}/{id}
 func (s *ExecutionsService) Create(ctx context.Context, namespace, flowID string, opts *ExecuteOptions) (*Execution, error) {
@@ -162,6 +167,10 @@ type DeleteExecutionOptions struct {
 // Delete deletes the execution id. With nil opts Kestra's defaults apply
 // (logs, metrics and storage are deleted); otherwise the three flags are
 // sent as they are.
+//
+// Kestra only purges the execution's records: a running execution is not
+// killed (a task at work runs on, but no further task starts), and those
+// following it get no end from the server. Kill it first to stop it.
 //
 // Kestra API: DELETE /api/v1/{tenant}/executions/{executionId}
 func (s *ExecutionsService) Delete(ctx context.Context, id string, opts *DeleteExecutionOptions) error {

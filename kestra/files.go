@@ -22,7 +22,11 @@ import (
 // Paths holding a ".." segment, a NUL byte, or (except for directory
 // listings) no name at all are refused before any request. Paths travel
 // URL-escaped in the query, so spaces, non-ASCII letters, '&', '#' and '+'
-// are safe.
+// reach Kestra intact. Kestra 1.x then stores a space as '+' ("/a b.txt"
+// is the file "/a+b.txt", which the same path finds again and a listing
+// shows with '+'), so "/a b.txt" and "/a+b.txt" are one file there;
+// Kestra 2.0 keeps the space. Paths under "/_flows" are refused by
+// Kestra, except for an upload (see [FilesService.Upload]).
 type FilesService service
 
 // FileInfo describes a namespace file or directory.
@@ -64,10 +68,18 @@ func nsPath(p string, allowRoot bool) (string, error) {
 // longer reads r (so a Read blocked in r delays its return); an error
 // from r fails the upload.
 //
-// Kestra extracts an uploaded ".zip" file into the file's directory, and
-// imports a file under "/_flows/" as a flow. The call is bounded by ctx
-// only, not by [Config.Timeout], and is never retried (r cannot be read
-// twice).
+// Kestra extracts a file whose name (the last segment of filePath) ends
+// in ".zip", in any case, instead of storing it: each file entry of the
+// archive is written at its own path from the namespace root, whatever
+// the directory of filePath ("/a/b.zip" holding "x/c.txt" writes
+// "/x/c.txt", not "/a/x/c.txt"), replacing any file there; content that
+// is not a zip archive stores nothing, without error. A file uploaded
+// as "/_flows/<name>" (or a zip entry "_flows/<name>") is imported as a
+// flow of namespace instead of stored: its first "namespace: " line is
+// rewritten to namespace; a deeper path under "/_flows/" is refused.
+//
+// The call is bounded by ctx only, not by [Config.Timeout], and is never
+// retried (r cannot be read twice).
 //
 // Kestra API: POST /api/v1/{tenant}/namespaces/{namespace}/files
 func (s *FilesService) Upload(ctx context.Context, namespace, filePath string, r io.Reader) error {

@@ -21,15 +21,29 @@ import (
 
 // KVService reads and writes the key-value store of namespaces.
 //
-// Kestra types each value. [KVService.Set] chooses the type from the Go
-// value it is given:
+// Kestra types a value twice. When it stores one, it parses the text
+// [KVService.Set] sends (as Ion, a superset of JSON), so the Go value
+// chooses STRING, NUMBER, BOOLEAN, DATETIME or JSON. When it reads one
+// back, a stored string that matches its duration pattern (P, then
+// digits with D, then T and digits with H, M, S: upper case, no sign, no
+// fraction) becomes a DURATION, written back as java.time.Duration
+// prints it. So what [KVService.Get] returns is:
 //
-//	string                               STRING ("123" stays a STRING)
-//	bool                                 BOOLEAN
-//	int*, uint*, float*, json.Number     NUMBER
-//	time.Time                            DATETIME
-//	time.Duration                        DURATION (ISO-8601, PT1H30M)
-//	map, slice, struct, json.RawMessage  JSON
+//	Go value given to Set                stored    read back (KVValue.Type, Value)
+//	string "hello", "123", "true"        STRING    STRING, the same string
+//	string "P1D", "PT1H30M", "PT0S"      STRING    DURATION, 24h / 1h30m / 0 ("PT24H", "PT1H30M", "PT0S")
+//	string "PT1.5S", "-PT5M", "pt5m"     STRING    STRING, the same string
+//	bool                                 BOOLEAN   BOOLEAN, bool
+//	int*, uint*, float*, json.Number     NUMBER    NUMBER, json.Number
+//	time.Time                            DATETIME  DATETIME, time.Time (UTC)
+//	time.Duration, whole seconds, >= 0   STRING    DURATION, the same time.Duration
+//	time.Duration with a fraction of a   STRING    STRING, its ISO-8601 text ("PT1.5S", "-PT5M");
+//	  second, or negative                          GetInto a *time.Duration still reads it
+//	map, slice, struct, json.RawMessage  JSON      JSON, map[string]any or []any
+//
+// So a string never round-trips when it looks like a duration, and a
+// time.Duration round-trips as a DURATION only in whole, non-negative
+// seconds; [KVService.GetInto] with a *time.Duration reads both forms.
 //
 // Named types follow their kind; pointers are followed; other values
 // (structs, json.Marshaler implementations) are sent as json.Marshal
@@ -38,8 +52,8 @@ import (
 // (set by a flow) reads back as a time.Time at midnight UTC.
 //
 // Keys match [a-zA-Z0-9][a-zA-Z0-9._-]*; other keys are refused before any
-// request. A pair whose TTL has passed answers [ErrGone], not
-// [ErrNotFound], until Kestra purges it.
+// request. The first read of a pair whose TTL has passed answers
+// [ErrGone] and makes Kestra delete it; later reads answer [ErrNotFound].
 type KVService service
 
 // KVType is the type Kestra gives a stored value.
@@ -128,8 +142,11 @@ func checkKV(namespace, key string) error {
 	return nil
 }
 
-// Set stores value under key in namespace, typed as [KVService]
-// describes, replacing any previous value. opts may be nil.
+// Set stores value under key in namespace, replacing any previous value.
+// opts may be nil. Kestra types the value as [KVService] describes: a
+// string that looks like an ISO-8601 duration reads back as a DURATION,
+// and a time.Duration with a fraction of a second or a sign reads back as
+// a STRING.
 //
 // Kestra API: PUT /api/v1/{tenant}/namespaces/{namespace}/kv/{key}
 func (s *KVService) Set(ctx context.Context, namespace, key string, value any, opts *KVSetOptions) error {
@@ -177,7 +194,9 @@ func encodeKV(value any) ([]byte, error) {
 	case time.Time:
 		return []byte(x.Format(time.RFC3339Nano)), nil
 	case time.Duration:
-		return []byte(FormatISODuration(x)), nil
+		// A JSON string: stored as a string, which Kestra reads back as
+		// a DURATION when it matches its duration pattern.
+		return json.Marshal(FormatISODuration(x))
 	case json.RawMessage:
 		t := bytes.TrimSpace(x)
 		if len(t) == 0 || !json.Valid(t) {
@@ -224,8 +243,11 @@ type kvDetail struct {
 	Updated  time.Time       `json:"updated"`
 }
 
-// Get returns the value of key in namespace, typed. A missing key answers
-// [ErrNotFound]; an expired one answers [ErrGone].
+// Get returns the value of key in namespace, typed as Kestra types it
+// when it reads it (see [KVService]: a stored string that looks like a
+// duration comes back as a DURATION). A missing key answers
+// [ErrNotFound]; the first read of an expired one answers [ErrGone] and
+// deletes it, so the next one answers [ErrNotFound].
 //
 // Kestra API: GET /api/v1/{tenant}/namespaces/{namespace}/kv/{key}
 func (s *KVService) Get(ctx context.Context, namespace, key string) (*KVValue, error) {

@@ -5,7 +5,7 @@
 //
 // Usage:
 //
-//	kestra-emulator [-addr 127.0.0.1:8080] [-user USER -password PASS] [-token TOKEN] [-version 2.0|1.3] [-speed 1]
+//	kestra-emulator [-addr 127.0.0.1:8080] [-user USER -password PASS] [-token TOKEN] [-version 2.0|1.3] [-speed 1] [-plugins TYPE,PKG.]
 //
 // With no credentials, every request is accepted. Requests are logged to
 // standard error. For example:
@@ -38,6 +38,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -96,6 +97,7 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready func(addr s
 		fmt.Fprint(fs.Output(), usageText)
 		fs.PrintDefaults()
 	}
+	plugins := fs.String("plugins", "", "installed plugin types, comma-separated; a type ending with a dot stands for its package (io.kestra.plugin.scripts.)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return err
@@ -127,6 +129,9 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready func(addr s
 		return errors.New("-speed must be positive")
 	}
 	opts = append(opts, emulator.WithSpeed(*speed))
+	if *plugins != "" {
+		opts = append(opts, emulator.WithPlugins(strings.Split(*plugins, ",")...))
+	}
 
 	logger := slog.New(slog.NewTextHandler(stderr, nil))
 	ln, err := net.Listen("tcp", *addr)

@@ -182,9 +182,6 @@ func (s *Server) createExecution(w http.ResponseWriter, r *http.Request) error {
 	if wait {
 		final, ok := s.waitFinal(r.Context(), ex, sub)
 		if !ok {
-			if r.Context().Err() == nil && s.ctx.Err() == nil {
-				return errNotFound("") // deleted while waiting
-			}
 			return nil
 		}
 		snap = final
@@ -212,22 +209,18 @@ func (s *Server) unsubscribe(ex *execution, sub *execSub) {
 }
 
 // waitFinal blocks until the execution ends (as wait=true does) and returns
-// its final state; false when ctx is done, the server closes or the
-// execution is deleted.
+// its final state; false when ctx is done or the server closes. A deleted
+// execution never ends, so its waiters hold until then.
 func (s *Server) waitFinal(ctx context.Context, ex *execution, sub *execSub) (*executionJSON, bool) {
 	defer s.unsubscribe(ex, sub)
 	for {
-		snaps, gone := sub.take()
-		for _, sn := range snaps {
+		for _, sn := range sub.take() {
 			if sn.final {
 				var e executionJSON
 				if json.Unmarshal(sn.data, &e) == nil {
 					return &e, true
 				}
 			}
-		}
-		if gone {
-			return nil, false
 		}
 		select {
 		case <-sub.notify:
@@ -297,14 +290,15 @@ func (s *Server) deleteExecution(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// deleteExecutionLocked removes ex, and its logs and files if asked; its
-// followers' streams end.
+// deleteExecutionLocked removes ex, and its logs and files if asked.
+// Kestra only purges the rows (ExecutionService#delete, 1.3.19 and
+// 2.0.0-SNAPSHOT): nothing is killed, but the executor, which finds no row
+// when the next result comes (AbstractJdbcExecutionRepository#lock), moves
+// it no further. So the runner stops without a state change, and its
+// followers keep an open, silent stream: no end frame, and wait=true holds
+// until its own timeout.
 func (s *Server) deleteExecutionLocked(ex *execution, delLogs, delStorage bool) {
 	s.stopRunnerLocked(ex)
-	for sub := range ex.subs {
-		sub.drop()
-	}
-	ex.subs = nil
 	delete(s.execs, ex.e.ID)
 	s.releaseLocked(ex)
 	if delLogs {
@@ -791,6 +785,7 @@ func (s *Server) resumeFromBreakpoint(w http.ResponseWriter, r *http.Request) er
 // wakes whatever of its runner waits: every paused task of a Parallel, for
 // one.
 func (s *Server) wakeRunnerLocked(ex *execution, t time.Time) {
+	ex.pauseRequested = false // a runner that did not reach its hold yet goes on
 	ex.e.State.set(stateRunning, t)
 	s.publishLocked(ex)
 	close(ex.wake)
@@ -820,6 +815,12 @@ func findTaskDef(tasks []map[string]any, id string) map[string]any {
 	return nil
 }
 
+// pauseExecution pauses a running (RUNNING or KILLING: State#isRunning)
+// execution at once: its state becomes PAUSED while the task at work ends
+// as it would, and no further task starts until a resume
+// (ExecutionService#pause, 1.3.19 and 2.0.0-SNAPSHOT). Another state is
+// refused: 1.3 with 422 (IllegalArgumentException), 2.0 with 409
+// (ExecutionController#pauseExecution throws a ConflictException).
 func (s *Server) pauseExecution(w http.ResponseWriter, r *http.Request) error {
 	s.mu.Lock()
 	ex, err := s.lookupExecution(r)
@@ -827,11 +828,16 @@ func (s *Server) pauseExecution(w http.ResponseWriter, r *http.Request) error {
 		s.mu.Unlock()
 		return err
 	}
-	if ex.e.State.Current != stateRunning && ex.e.State.Current != stateCreated {
+	if st := ex.e.State.Current; st != stateRunning && st != stateKilling {
 		s.mu.Unlock()
-		return errIllegalState("Execution '" + ex.e.ID + "' is not running, can't pause it")
+		if s.cfg.version == Version13 {
+			return errIllegalArgument("The execution is not running")
+		}
+		return errConflict("Cannot pause execution: execution is not running.")
 	}
 	ex.pauseRequested = true
+	ex.e.State.set(statePaused, now())
+	s.publishLocked(ex)
 	out := ex.e.render(viewFull)
 	s.mu.Unlock()
 	s.writeActionResult(w, out, http.StatusNoContent, "application/json")

@@ -221,11 +221,13 @@ func TestExecutionInputs(t *testing.T) {
 		fields map[string]string
 		msg    string
 	}{
-		{map[string]string{}, "Invalid entity: Invalid value for input `s`. Cause: missing required input"},
+		// FlowInputOutput#resolveInputValue and #parseType (Kestra 1.3.19 and
+		// 2.0.0-SNAPSHOT): a missing input and a parse failure other than
+		// an IllegalArgumentException do not name the input in a Cause.
+		{map[string]string{}, "Invalid entity: Missing required input:s"},
 		{map[string]string{"s": "x", "i": "abc"}, "Invalid entity: Invalid value for input `i`. Cause: For input string: \"abc\""},
-		{map[string]string{"s": "x", "dt": "yesterday"}, "Invalid entity: Invalid value for input `dt`. Cause: "},
-		{map[string]string{"s": "x", "sel": "z"}, "Invalid entity: Invalid value for input `sel`. Cause: "},
-		{map[string]string{"s": "x", "j": "{nope"}, "Invalid entity: Invalid value for input `j`. Cause: "},
+		{map[string]string{"s": "x", "dt": "yesterday"}, "Invalid entity:  errors:\n```\nText 'yesterday' could not be parsed at index 0\n```"},
+		{map[string]string{"s": "x", "j": "{nope"}, "Invalid entity:  errors:\n```\n"},
 	}
 	for _, tt := range errs {
 		assertJSONError(t, ts.execute("company.team", "typed", "", tt.fields), 422, tt.msg)
@@ -481,6 +483,7 @@ func TestExecutionLabelsAndPauseActions(t *testing.T) {
 	ts := newTestServer(t, WithSpeed(20))
 	ts.createFlow("id: slow\nnamespace: a\ntasks:\n  - id: s1\n    type: io.kestra.plugin.core.flow.Sleep\n    duration: PT1S\n  - id: s2\n    type: io.kestra.plugin.core.log.Log\n    message: x\n")
 	id := ts.execute("a", "slow", "", nil).json(t)["id"].(string)
+	ts.waitState(id, "RUNNING")
 	r := ts.do("POST", "/api/v1/main/executions/"+id+"/actions/labels", strings.NewReader(`[{"key":"a","value":"b"}]`), header{"Content-Type": "application/json"})
 	if r.status != 200 {
 		t.Fatalf("labels: %d %s", r.status, r.body)
@@ -742,4 +745,216 @@ func TestForceRunScheduled(t *testing.T) {
 		t.Fatalf("force-run: %d %s", r.status, r.body)
 	}
 	ts.waitState(id, "FAILED")
+}
+
+// The pause action pauses a running execution at once: PAUSED while its
+// running task goes on to its end, no next task until a resume; another
+// state is refused, 1.3 with 422 and 2.0 with 409
+// (ExecutionService#pause and ExecutionController#pauseExecution, Kestra
+// 1.3.19 and 2.0.0-SNAPSHOT).
+func TestPauseActionPausesAtOnce(t *testing.T) {
+	t.Parallel()
+	for _, v := range []Version{Version20, Version13} {
+		t.Run(string(v), func(t *testing.T) {
+			t.Parallel()
+			ts := newTestServer(t, WithVersion(v), WithSpeed(1))
+			ts.createFlow("id: slow\nnamespace: a\ntasks:\n  - id: s1\n    type: io.kestra.plugin.core.flow.Sleep\n    duration: PT1H\n  - id: s2\n    type: io.kestra.plugin.core.log.Log\n    message: x\n")
+			id := ts.execute("a", "slow", "", nil).json(t)["id"].(string)
+			act := func(verb string) string {
+				if v == Version13 {
+					return "/api/v1/main/executions/" + id + "/" + verb
+				}
+				return "/api/v1/main/executions/" + id + "/actions/" + verb
+			}
+			ts.waitState(id, "RUNNING")
+			r := ts.do("POST", act("pause"), nil, nil)
+			switch {
+			case v == Version13 && r.status != 204:
+				t.Fatalf("1.3 pause: %d %s", r.status, r.body)
+			case v == Version20 && (r.status != 200 || stateOf(r.json(t)) != "PAUSED"):
+				t.Fatalf("2.0 pause: %d %s", r.status, r.body)
+			}
+			// At once, although s1 sleeps for an hour.
+			e := ts.get("/api/v1/main/executions/" + id).json(t)
+			if stateOf(e) != "PAUSED" {
+				t.Fatalf("state after pause = %s", stateOf(e))
+			}
+			if runs := e["taskRunList"].([]any); len(runs) != 1 || stateOf(runs[0].(map[string]any)) != "RUNNING" {
+				t.Errorf("task runs after pause: %v", runs)
+			}
+			if v == Version13 {
+				assertJSONError(t, ts.do("POST", act("pause"), nil, nil), 422, "Illegal argument: The execution is not running")
+			} else {
+				assertJSONError(t, ts.do("POST", act("pause"), nil, nil), 409, "Conflict: Cannot pause execution: execution is not running.")
+			}
+			body, ct := multipartBody(t, nil, nil)
+			if r := ts.do("POST", act("resume"), body, header{"Content-Type": ct}); r.status/100 != 2 {
+				t.Fatalf("resume: %d %s", r.status, r.body)
+			}
+			ts.waitState(id, "RUNNING")
+			if r := ts.do("DELETE", act("kill"), nil, nil); r.status/100 != 2 {
+				t.Fatalf("kill: %d %s", r.status, r.body)
+			}
+			ts.waitState(id, "KILLED")
+			if v == Version13 {
+				assertJSONError(t, ts.do("POST", act("pause"), nil, nil), 422, "Illegal argument: The execution is not running")
+			} else {
+				assertJSONError(t, ts.do("POST", act("pause"), nil, nil), 409, "Conflict: Cannot pause execution: execution is not running.")
+			}
+		})
+	}
+}
+
+// A pause taken while a task runs holds the next task: after the running
+// one ends, nothing starts until a resume.
+func TestPauseActionHoldsNextTask(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t, WithSpeed(20))
+	ts.createFlow("id: slow\nnamespace: a\ntasks:\n  - id: s1\n    type: io.kestra.plugin.core.flow.Sleep\n    duration: PT1S\n  - id: s2\n    type: io.kestra.plugin.core.log.Log\n    message: x\n")
+	id := ts.execute("a", "slow", "", nil).json(t)["id"].(string)
+	ts.waitState(id, "RUNNING")
+	if r := ts.do("POST", "/api/v1/main/executions/"+id+"/actions/pause", nil, nil); r.status != 200 {
+		t.Fatalf("pause: %d %s", r.status, r.body)
+	}
+	// Wait for s1 to end, then check s2 did not start.
+	var e map[string]any
+	for {
+		e = ts.get("/api/v1/main/executions/" + id).json(t)
+		runs := e["taskRunList"].([]any)
+		if stateOf(runs[0].(map[string]any)) == "SUCCESS" {
+			break
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	if stateOf(e) != "PAUSED" || len(e["taskRunList"].([]any)) != 1 {
+		t.Fatalf("after the running task ended: %s with %d task runs", stateOf(e), len(e["taskRunList"].([]any)))
+	}
+	body, ct := multipartBody(t, nil, nil)
+	if r := ts.do("POST", "/api/v1/main/executions/"+id+"/actions/resume", body, header{"Content-Type": ct}); r.status != 200 {
+		t.Fatalf("resume: %d %s", r.status, r.body)
+	}
+	if e := ts.waitState(id, "SUCCESS"); len(e["taskRunList"].([]any)) != 2 {
+		t.Errorf("task runs at the end: %v", e["taskRunList"])
+	}
+}
+
+const validatedFlow = `id: validated
+namespace: company.team
+inputs:
+  - id: i
+    type: INT
+    required: false
+    min: 1
+    max: 10
+  - id: f
+    type: FLOAT
+    required: false
+    max: 2.5
+  - id: s
+    type: STRING
+    required: false
+    validator: "[a-z]+"
+  - id: mail
+    type: EMAIL
+    required: false
+  - id: u
+    type: URI
+    required: false
+  - id: ms
+    type: MULTISELECT
+    required: false
+    values: [a, b]
+  - id: sel
+    type: SELECT
+    values: [x, y]
+  - id: custom
+    type: SELECT
+    values: [x, y]
+    allowCustomValue: true
+    required: false
+  - id: loose
+    type: SELECT
+    values: [x, y]
+    required: false
+  - id: dt
+    type: DATETIME
+    required: false
+    after: "2024-01-01T00:00:00Z"
+  - id: day
+    type: DATE
+    required: false
+    before: "2024-12-31"
+  - id: tm
+    type: TIME
+    required: false
+  - id: dur
+    type: DURATION
+    required: false
+    max: PT1H
+  - id: secret
+    type: SECRET
+    required: false
+tasks:
+  - id: t
+    type: io.kestra.plugin.core.log.Log
+    message: hi
+`
+
+// Inputs are parsed by FlowInputOutput#parseType and checked by the
+// validate method of each input class (IntInput, FloatInput, StringInput,
+// EmailInput, MultiselectInput, SelectInput, DateTimeInput, DateInput,
+// DurationInput; Kestra 1.3.19 and 2.0.0-SNAPSHOT).
+func TestInputValidationAsKestra(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t)
+	ts.createFlow(validatedFlow)
+	refused := []struct {
+		fields map[string]string
+		msg    string
+	}{
+		{map[string]string{"i": "1099511627776"}, "Invalid entity: Invalid value for input `i`. Cause: For input string: \"1099511627776\""},
+		{map[string]string{"i": "-2147483649"}, "Invalid entity: Invalid value for input `i`. Cause: For input string: \"-2147483649\""},
+		{map[string]string{"i": " 5"}, "Invalid entity: Invalid value for input `i`. Cause: For input string: \" 5\""},
+		{map[string]string{"i": "0"}, "Invalid entity: Invalid value for input `i`. Cause: it must be more than `1`"},
+		{map[string]string{"i": "11"}, "Invalid entity: Invalid value for input `i`. Cause: it must be less than `10`"},
+		{map[string]string{"f": "3"}, "Invalid entity: Invalid value for input `f`. Cause: it must be less than `2.5`"},
+		{map[string]string{"s": "abc1"}, "Invalid entity: Invalid value for input `s`. Cause: it must match the pattern `[a-z]+`"},
+		{map[string]string{"mail": "nope"}, "Invalid entity: Invalid value for input `mail`. Cause: The input must be a valid email"},
+		{map[string]string{"u": "example.com/x"}, "Invalid entity: Invalid value for input `u`. Cause: Invalid URI format."},
+		{map[string]string{"u": "http://h/a b"}, "Invalid entity: Invalid value for input `u`. Cause: Illegal character in path at index 10: http://h/a b"},
+		{map[string]string{"ms": "a,b"}, "Invalid entity:  errors:\n```\n"},
+		{map[string]string{"ms": `["a","c"]`}, "Invalid entity: Invalid value for input `ms`. Cause: value `c` doesn't match the values `[a, b]`"},
+		{map[string]string{"sel": "z"}, "Invalid entity: Invalid value for input `sel`. Cause: it must match the values `[x, y]`"},
+		{map[string]string{"dt": "2023-06-01T00:00:00Z"}, "Invalid entity: Invalid value for input `dt`. Cause: it must be after `2024-01-01T00:00:00Z`"},
+		{map[string]string{"day": "2025-01-01"}, "Invalid entity: Invalid value for input `day`. Cause: it must be before `2024-12-31`"},
+		{map[string]string{"dur": "PT2H"}, "Invalid entity: Invalid value for input `dur`. Cause: It must be less than `PT1H`"},
+		{map[string]string{"secret": "s3cr3t"}, "Invalid entity:  errors:\n```\nUnable to use a `SECRET` input/output as encryption is not configured\n```"},
+	}
+	for _, tt := range refused {
+		fields := map[string]string{"sel": "x"}
+		for k, v := range tt.fields {
+			fields[k] = v
+		}
+		m := assertJSONError(t, ts.execute("company.team", "validated", "", fields), 422, tt.msg)
+		if !strings.HasSuffix(tt.msg, "```\n") && m["message"] != tt.msg {
+			t.Errorf("%v: message %q, want exactly %q", tt.fields, m["message"], tt.msg)
+		}
+	}
+	accepted := map[string]string{
+		"i": "7", "f": "1.1", "s": "abc", "mail": "a.b@example.com", "u": "s3://bucket/key",
+		"ms": `["a","b"]`, "sel": "x", "custom": "z", "loose": "z",
+		"dt": "2024-06-01T10:00:00.5+02:00", "day": "2024-01-01", "tm": "10:15:30.25", "dur": "PT30M",
+	}
+	r := ts.execute("company.team", "validated", "", accepted)
+	if r.status != 200 {
+		t.Fatalf("valid inputs refused: %d %s", r.status, r.body)
+	}
+	in := r.json(t)["inputs"].(map[string]any)
+	for k, want := range map[string]any{
+		"i": 7.0, "f": 1.1, "custom": "z", "loose": "z", "dt": "2024-06-01T08:00:00.500Z", "tm": "10:15:30.250",
+	} {
+		if in[k] != want {
+			t.Errorf("input %s = %v, want %v", k, in[k], want)
+		}
+	}
 }

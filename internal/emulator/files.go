@@ -42,6 +42,75 @@ func cleanPath(p string) (string, error) {
 	return c, nil
 }
 
+// storedPath is the path Kestra stores a file under for the path a client
+// sent: 1.3 runs the path through URLEncoder and reads it back with
+// URI#getPath, which turns a space into '+' and keeps the rest
+// (NamespaceFileController, 1.3.19); 2.0 builds the URI from the path as
+// is (toFileUri, 2.0.0-SNAPSHOT).
+func (s *Server) storedPath(raw string) (string, error) {
+	p, err := cleanPath(raw)
+	if err != nil {
+		return "", err
+	}
+	if s.cfg.version == Version13 {
+		p = strings.ReplaceAll(p, " ", "+")
+	}
+	return p, nil
+}
+
+// filePath is the stored path of a file operation's path; /_flows and
+// what is under it are refused (forbiddenPathsGuard,
+// NamespaceFileController, 1.3.19 and 2.0.0-SNAPSHOT).
+func (s *Server) filePath(raw string) (string, error) {
+	p, err := s.storedPath(raw)
+	if err != nil {
+		return "", err
+	}
+	if p == "/_flows" || strings.HasPrefix(p, "/_flows/") {
+		return "", errIllegalArgument("Forbidden path: " + p)
+	}
+	return p, nil
+}
+
+// namespaceLineRe is the first "namespace: " line Kestra rewrites in a
+// flow imported through /_flows/ (Java's "." stops at \r as at \n).
+var namespaceLineRe = regexp.MustCompile(`(?m)^namespace: [^\r\n]*$`)
+
+// putNamespaceFile stores one uploaded file at p, or imports it as a flow
+// of the namespace when p is /_flows/<file>: exactly one segment under
+// /_flows, its first "namespace: " line rewritten to the target namespace
+// (NamespaceFileController#putNamespaceFile, 1.3.19 and 2.0.0-SNAPSHOT).
+func (s *Server) putNamespaceFile(r *http.Request, p string, data []byte) error {
+	if strings.HasPrefix(p, "/_flows/") {
+		if strings.Count(strings.TrimSuffix(p, "/"), "/") != 2 {
+			return errIllegalArgument("Invalid flow file path: " + p)
+		}
+		src := string(data)
+		if loc := namespaceLineRe.FindStringIndex(src); loc != nil {
+			src = src[:loc[0]] + "namespace: " + r.PathValue("namespace") + src[loc[1]:]
+		}
+		pf, aerr := s.parseFlow(src)
+		if aerr != nil {
+			return aerr
+		}
+		s.mu.Lock()
+		s.saveFlowLocked(tenantOf(r), pf, src)
+		s.mu.Unlock()
+		return nil
+	}
+	if p == "/_flows" {
+		return errIllegalArgument("Forbidden path: " + p)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t := s.treeLocked(r, true)
+	if e := t.entries[p]; e != nil && e.dir {
+		return errIllegalArgument("Path '" + p + "' is a directory")
+	}
+	t.put(p, data)
+	return nil
+}
+
 func (s *Server) treeLocked(r *http.Request, create bool) *nsTree {
 	k := nsKey{tenantOf(r), r.PathValue("namespace")}
 	t := s.nsFiles[k]
@@ -70,8 +139,13 @@ func (t *nsTree) put(p string, data []byte) {
 	t.entries[p] = &nsFile{data: data, created: at, modified: at}
 }
 
+// uploadFile stores an uploaded file. A part whose file name ends in
+// ".zip" (any case) is extracted entry by entry at the namespace root,
+// whatever the path, directory entries skipped; each entry is stored as
+// an upload of its own (NamespaceFileController#innerCreateNamespaceFile,
+// 1.3.19 and 2.0.0-SNAPSHOT).
 func (s *Server) uploadFile(w http.ResponseWriter, r *http.Request) error {
-	p, err := cleanPath(r.URL.Query().Get("path"))
+	p, err := s.storedPath(r.URL.Query().Get("path"))
 	if err != nil {
 		return err
 	}
@@ -84,7 +158,7 @@ func (s *Server) uploadFile(w http.ResponseWriter, r *http.Request) error {
 		return errBadRequest(err.Error())
 	}
 	var data []byte
-	filename := ""
+	var filename string
 	found := false
 	for {
 		part, err := mr.NextPart()
@@ -106,83 +180,50 @@ func (s *Server) uploadFile(w http.ResponseWriter, r *http.Request) error {
 	if !found {
 		return &apiError{status: http.StatusBadRequest, message: "Bad Request: Required argument [CompletedFileUpload fileContent] not specified"}
 	}
-	ns := r.PathValue("namespace")
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	// Kestra extracts an upload whose file name (not path) ends in .zip,
-	// each file entry at its own path from the namespace root, directory
-	// entries skipped (Kestra 2.0
-	// webserver/.../controllers/api/NamespaceFileController.java,
-	// innerCreateNamespaceFile).
-	if strings.HasSuffix(strings.ToLower(filename), ".zip") {
-		zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
-		if err != nil {
-			return errIllegalArgument("Invalid zip file: " + err.Error())
-		}
-		for _, f := range zr.File {
-			if f.FileInfo().IsDir() {
-				continue
-			}
-			dst, err := cleanPath("/" + f.Name)
-			if err != nil {
-				return err
-			}
-			rc, err := f.Open()
-			if err != nil {
-				return errIllegalArgument("Invalid zip file: " + err.Error())
-			}
-			b, err := io.ReadAll(io.LimitReader(rc, maxBody))
-			rc.Close()
-			if err != nil {
-				return errIllegalArgument("Invalid zip file: " + err.Error())
-			}
-			if aerr := s.putNamespaceFileLocked(r, ns, dst, b); aerr != nil {
-				return aerr
-			}
+	if !strings.HasSuffix(strings.ToLower(filename), ".zip") {
+		if err := s.putNamespaceFile(r, p, data); err != nil {
+			return err
 		}
 		w.WriteHeader(http.StatusOK)
 		return nil
 	}
-	if aerr := s.putNamespaceFileLocked(r, ns, p, data); aerr != nil {
-		return aerr
+	if !bytes.HasPrefix(data, []byte("PK\x03\x04")) {
+		// ZipInputStream finds no entry in what is not a zip: nothing is
+		// stored, and the upload succeeds.
+		w.WriteHeader(http.StatusOK)
+		return nil
+	}
+	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
+	if err != nil {
+		return errInternal("Invalid zip file: " + err.Error())
+	}
+	for _, f := range zr.File {
+		if f.FileInfo().IsDir() {
+			continue
+		}
+		dst, err := cleanPath("/" + f.Name)
+		if err != nil {
+			return err
+		}
+		rc, err := f.Open()
+		if err != nil {
+			return errInternal("Invalid zip file: " + err.Error())
+		}
+		b, err := io.ReadAll(io.LimitReader(rc, maxBody))
+		rc.Close()
+		if err != nil {
+			return errInternal("Invalid zip file: " + err.Error())
+		}
+		if err := s.putNamespaceFile(r, dst, b); err != nil {
+			return err
+		}
 	}
 	w.WriteHeader(http.StatusOK)
 	return nil
 }
 
-// putNamespaceFileLocked stores one uploaded file. A file under /_flows/
-// (one level down only) is a flow imported into the namespace: the first
-// namespace line of its source is replaced by the namespace's (Kestra 2.0
-// NamespaceFileController.java, putNamespaceFile).
-func (s *Server) putNamespaceFileLocked(r *http.Request, ns, p string, data []byte) error {
-	if strings.HasPrefix(p, "/_flows/") {
-		if strings.Count(p, "/") != 2 {
-			return errIllegalArgument("Invalid flow file path: " + p)
-		}
-		src := string(data)
-		if loc := firstNamespaceLine.FindStringIndex(string(data)); loc != nil {
-			src = string(data[:loc[0]]) + "namespace: " + ns + string(data[loc[1]:])
-		}
-		pf, aerr := parseFlow(src, s.cfg.version)
-		if aerr != nil {
-			return aerr
-		}
-		s.saveFlowLocked(tenantOf(r), pf, src)
-		return nil
-	}
-	t := s.treeLocked(r, true)
-	if e := t.entries[p]; e != nil && e.dir {
-		return errIllegalArgument("Path '" + p + "' is a directory")
-	}
-	t.put(p, data)
-	return nil
-}
-
-// firstNamespaceLine is the line Kestra rewrites in an imported flow.
-var firstNamespaceLine = regexp.MustCompile(`(?m)^namespace: .*$`)
-
 func (s *Server) downloadFile(w http.ResponseWriter, r *http.Request) error {
-	p, err := cleanPath(r.URL.Query().Get("path"))
+	p, err := s.filePath(r.URL.Query().Get("path"))
 	if err != nil {
 		return err
 	}
@@ -222,16 +263,16 @@ func attrsOf(p string, e *nsFile) fileAttrs {
 
 // dirPathParam reads the path query parameter of a directory operation,
 // where an absent path means the root.
-func dirPathParam(r *http.Request) (string, error) {
+func (s *Server) dirPathParam(r *http.Request) (string, error) {
 	p := r.URL.Query().Get("path")
 	if p == "" {
 		p = "/"
 	}
-	return cleanPath(p)
+	return s.filePath(p)
 }
 
 func (s *Server) listDirectory(w http.ResponseWriter, r *http.Request) error {
-	p, err := dirPathParam(r)
+	p, err := s.dirPathParam(r)
 	if err != nil {
 		return err
 	}
@@ -256,7 +297,7 @@ func (s *Server) listDirectory(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) createDirectory(w http.ResponseWriter, r *http.Request) error {
-	p, err := cleanPath(r.URL.Query().Get("path"))
+	p, err := s.filePath(r.URL.Query().Get("path"))
 	if err != nil {
 		return err
 	}
@@ -272,7 +313,7 @@ func (s *Server) createDirectory(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) fileStats(w http.ResponseWriter, r *http.Request) error {
-	p, err := dirPathParam(r)
+	p, err := s.dirPathParam(r)
 	if err != nil {
 		return err
 	}
@@ -292,11 +333,11 @@ func (s *Server) fileStats(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) moveFile(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
-	from, err := cleanPath(q.Get("from"))
+	from, err := s.filePath(q.Get("from"))
 	if err != nil {
 		return err
 	}
-	to, err := cleanPath(q.Get("to"))
+	to, err := s.filePath(q.Get("to"))
 	if err != nil {
 		return err
 	}
@@ -322,7 +363,7 @@ func (s *Server) moveFile(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) deleteFile(w http.ResponseWriter, r *http.Request) error {
-	p, err := cleanPath(r.URL.Query().Get("path"))
+	p, err := s.filePath(r.URL.Query().Get("path"))
 	if err != nil {
 		return err
 	}

@@ -4,23 +4,24 @@ import (
 	"archive/zip"
 	"bytes"
 	"io"
+	"net/url"
 	"path"
 	"strings"
 	"testing"
 )
 
-// upload sends content to path as a file named after the path's last
-// segment, as the SDK does.
+// upload sends content as the file p of ns, its part named after the
+// file, as the UI and the SDK do.
 func (ts *testServer) upload(ns, p, content string) response {
 	ts.t.Helper()
-	return ts.uploadNamed(ns, p, path.Base(p), content)
+	return ts.uploadAs(ns, p, path.Base(p), content)
 }
 
-// uploadNamed sends content to path as a file named filename.
-func (ts *testServer) uploadNamed(ns, p, filename, content string) response {
+// uploadAs is upload with the part's file name given.
+func (ts *testServer) uploadAs(ns, p, filename, content string) response {
 	ts.t.Helper()
 	body, ct := multipartBody(ts.t, nil, map[string][2]string{"fileContent": {filename, content}})
-	return ts.do("POST", "/api/v1/main/namespaces/"+ns+"/files?path="+p, body, header{"Content-Type": ct})
+	return ts.do("POST", "/api/v1/main/namespaces/"+ns+"/files?path="+url.QueryEscape(p), body, header{"Content-Type": ct})
 }
 
 func TestNamespaceFiles(t *testing.T) {
@@ -118,6 +119,100 @@ func zipOf(t *testing.T, files map[string]string) string {
 	return buf.String()
 }
 
+// A part whose file name ends in .zip is extracted at the namespace root,
+// entry by entry, whatever the path; a /_flows/ entry is imported as a
+// flow (NamespaceFileController#innerCreateNamespaceFile, Kestra 1.3.19
+// and 2.0.0-SNAPSHOT).
+func TestZipUploadExtractsAtRoot(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t)
+	const base = "/api/v1/main/namespaces/company.team/files"
+	z := zipOf(t, map[string]string{"z/one.txt": "1", "top.txt": "2", "_flows/hello.yml": helloFlow})
+	if r := ts.upload("company.team", "/deep/dir/bundle.ZIP", z); r.status != 200 {
+		t.Fatalf("zip upload: %d %s", r.status, r.body)
+	}
+	for p, want := range map[string]string{"/z/one.txt": "1", "/top.txt": "2"} {
+		if r := ts.get(base + "?path=" + p); r.status != 200 || string(r.body) != want {
+			t.Errorf("%s: %d %q", p, r.status, r.body)
+		}
+	}
+	for _, p := range []string{"/deep/dir/z/one.txt", "/deep", "/deep/dir/bundle.ZIP"} {
+		if r := ts.get(base + "/stats?path=" + p); r.status != 404 {
+			t.Errorf("%s exists: %d %s", p, r.status, r.body)
+		}
+	}
+	if ts.FlowCount() != 1 {
+		t.Errorf("FlowCount = %d, want the zipped flow imported", ts.FlowCount())
+	}
+	// What is not a zip holds no entry: nothing is stored, and the upload
+	// succeeds (ZipInputStream#getNextEntry returns null).
+	if r := ts.upload("company.team", "/fake.zip", "not a zip"); r.status != 200 {
+		t.Fatalf("non-zip .zip upload: %d %s", r.status, r.body)
+	}
+	if r := ts.get(base + "/stats?path=/fake.zip"); r.status != 404 {
+		t.Errorf("a non-zip .zip was stored: %d", r.status)
+	}
+	// The part's file name decides, not the path.
+	if r := ts.uploadAs("company.team", "/kept.zip", "kept.bin", "not a zip"); r.status != 200 {
+		t.Fatalf("upload: %d %s", r.status, r.body)
+	}
+	if r := ts.get(base + "?path=/kept.zip"); string(r.body) != "not a zip" {
+		t.Errorf("a part not named .zip was not stored as is: %d %q", r.status, r.body)
+	}
+}
+
+// A file under /_flows/ is imported as a flow of the target namespace:
+// its first "namespace: " line is rewritten, and only /_flows/<file> is
+// accepted (NamespaceFileController#putNamespaceFile, Kestra 1.3.19 and
+// 2.0.0-SNAPSHOT).
+func TestFlowsFolderImport(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t)
+	src := strings.Replace(helloFlow, "namespace: company.team", "namespace: elsewhere", 1)
+	if r := ts.upload("company.team", "/_flows/hello.yml", src); r.status != 200 {
+		t.Fatalf("import: %d %s", r.status, r.body)
+	}
+	f := ts.get("/api/v1/main/flows/company.team/hello?source=true")
+	if f.status != 200 || !strings.Contains(f.json(t)["source"].(string), "namespace: company.team\n") {
+		t.Fatalf("imported flow: %d %s", f.status, f.body)
+	}
+	if r := ts.get("/api/v1/main/flows/elsewhere/hello"); r.status != 404 {
+		t.Errorf("flow kept its namespace: %d", r.status)
+	}
+	assertJSONError(t, ts.upload("company.team", "/_flows/sub/hello.yml", helloFlow), 422,
+		"Illegal argument: Invalid flow file path: /_flows/sub/hello.yml")
+	assertJSONError(t, ts.get("/api/v1/main/namespaces/company.team/files?path=/_flows/hello.yml"), 422,
+		"Illegal argument: Forbidden path: /_flows/hello.yml")
+}
+
+// 1.3 stores "a b.txt" as "a+b.txt" (URLEncoder then URI#getPath,
+// NamespaceFileController 1.3.19) for every call, so the same path finds
+// it again; 2.0 keeps the space (toFileUri, 2.0.0-SNAPSHOT).
+func TestFileNameWithSpace(t *testing.T) {
+	t.Parallel()
+	for _, v := range []Version{Version13, Version20} {
+		t.Run(string(v), func(t *testing.T) {
+			t.Parallel()
+			ts := newTestServer(t, WithVersion(v))
+			const base = "/api/v1/main/namespaces/company.team/files"
+			if r := ts.upload("company.team", "/a b.txt", "x"); r.status != 200 {
+				t.Fatalf("upload: %d %s", r.status, r.body)
+			}
+			want := "a b.txt"
+			if v == Version13 {
+				want = "a+b.txt"
+			}
+			dir := ts.get(base + "/directory?path=/").jsonArray(t)
+			if len(dir) != 1 || dir[0].(map[string]any)["fileName"] != want {
+				t.Errorf("listing = %v, want %s", dir, want)
+			}
+			if r := ts.get(base + "?path=" + url.QueryEscape("/a b.txt")); r.status != 200 || string(r.body) != "x" {
+				t.Errorf("download by the same path: %d %q", r.status, r.body)
+			}
+		})
+	}
+}
+
 // Kestra extracts an upload whose file name ends in .zip, whatever the path,
 // each entry from the namespace root, and imports entries under /_flows/
 // into the namespace; other uploads are stored as they are (Kestra 2.0
@@ -132,7 +227,7 @@ func TestNamespaceFileUploadZipByFileName(t *testing.T) {
 	zipped := zipOf(t, map[string]string{"z/one.txt": "1", "_flows/imported.yaml": other})
 
 	// The name says zip, the path does not: extracted from the root.
-	if r := ts.uploadNamed("company.team", "/deep/dir/x.bin", "ARCHIVE.ZIP", zipped); r.status != 200 {
+	if r := ts.uploadAs("company.team", "/deep/dir/x.bin", "ARCHIVE.ZIP", zipped); r.status != 200 {
 		t.Fatalf("zip upload: %d %s", r.status, r.body)
 	}
 	if r := ts.get(base + "?path=/z/one.txt"); r.status != 200 || string(r.body) != "1" {
@@ -150,7 +245,7 @@ func TestNamespaceFileUploadZipByFileName(t *testing.T) {
 	}
 
 	// The path says zip, the name does not: stored as it is.
-	if r := ts.uploadNamed("company.team", "/kept.zip", "file", zipped); r.status != 200 {
+	if r := ts.uploadAs("company.team", "/kept.zip", "file", zipped); r.status != 200 {
 		t.Fatalf("upload: %d %s", r.status, r.body)
 	}
 	if r := ts.get(base + "?path=/kept.zip"); r.status != 200 || string(r.body) != zipped {

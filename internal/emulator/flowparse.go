@@ -65,6 +65,8 @@ const (
 	typeSleep  = "io.kestra.plugin.core.flow.Sleep"
 
 	typeWebhook = "io.kestra.plugin.core.trigger.Webhook"
+
+	typeDag = "io.kestra.plugin.core.flow.Dag"
 )
 
 // typeAliases maps legacy class names to the canonical ones.
@@ -112,15 +114,6 @@ var typeAliases = map[string]string{
 	"io.kestra.plugin.core.condition.ExecutionStatus": "io.kestra.plugin.core.condition.ExecutionStatus",
 }
 
-// pluginPrefixes are plugin groups whose types are all accepted (and run
-// as no-ops).
-var pluginPrefixes = []string{
-	"io.kestra.plugin.scripts.", "io.kestra.plugin.jdbc.", "io.kestra.plugin.aws.",
-	"io.kestra.plugin.gcp.", "io.kestra.plugin.azure.", "io.kestra.plugin.notifications.",
-	"io.kestra.plugin.docker.", "io.kestra.plugin.git.", "io.kestra.plugin.kubernetes.",
-	"io.kestra.plugin.fs.", "io.kestra.plugin.serdes.", "io.kestra.plugin.transform.",
-}
-
 // inputTypes are the input types: Kestra's Type enum as the 2.0 spec lists
 // it. The older BOOLEAN and ENUM are accepted by 1.3 only: the 2.0 spec,
 // generated from the server's own enum, no longer lists them.
@@ -133,12 +126,10 @@ var inputTypes = map[string]bool{
 
 var legacyInputTypes = map[string]bool{"BOOLEAN": true, "ENUM": true}
 
-// canonicalType returns the canonical class of a known task or trigger
-// type, and false for an unknown one.
+// canonicalType returns the class the runner simulates for a task or
+// trigger type (an alias resolved), and whether it is one the emulator
+// knows by name; any other type is returned as is.
 func canonicalType(t string) (string, bool) {
-	if strings.HasPrefix(t, "io.kestra.invalid") {
-		return "", false
-	}
 	switch t {
 	case typeLog, typeReturn, typeFail, typePause, typeSleep, typeWebhook:
 		return t, true
@@ -146,17 +137,57 @@ func canonicalType(t string) (string, bool) {
 	if c, ok := typeAliases[t]; ok {
 		return c, true
 	}
-	for _, p := range pluginPrefixes {
-		if strings.HasPrefix(t, p) {
-			return t, true
-		}
-	}
-	return "", false
+	return t, false
 }
 
+// typeSets are the core types of each version, as sets.
+var typeSets = map[Version]map[string]bool{
+	Version13: setOf(coreTypesBoth, coreTypes13Only),
+	// 2.0.0-SNAPSHOT removed ForEach (develop commit e03e3de9e, in favour
+	// of Loop); the emulator keeps running it in 2.0 mode until a 2.0
+	// release settles it (see FACTS.md).
+	Version20: setOf(coreTypesBoth, coreTypes20Only, []string{typeForEach}),
+}
+
+func setOf(lists ...[]string) map[string]bool {
+	m := map[string]bool{}
+	for _, l := range lists {
+		for _, t := range l {
+			m[t] = true
+		}
+	}
+	return m
+}
+
+// typeKnown reports whether Kestra v with the plugins installed accepts
+// the type t: a core type (or core alias) of v, or an installed plugin's.
+// Kestra refuses any other type, as it cannot resolve its class ("Invalid
+// type").
+func typeKnown(t string, v Version, plugins []string) bool {
+	if typeSets[v][t] {
+		return true
+	}
+	for _, p := range plugins {
+		if t == p || (strings.HasSuffix(p, ".") && strings.HasPrefix(t, p)) {
+			return true
+		}
+	}
+	return false
+}
+
+// parseFlow parses and validates a flow source as this server's Kestra
+// version, with its installed plugins, would.
+func (s *Server) parseFlow(src string) (*parsedFlow, *apiError) {
+	return parseFlowAs(src, s.cfg.version, s.cfg.plugins)
+}
+
+// yamlError is the refusal of a source that does not parse: the
+// exception's message says "Illegal genericflow source: ", its one
+// violation (path yaml) does not (YamlParser#toConstraintViolationException,
+// 1.3.19 and 2.0.0-SNAPSHOT).
 func yamlError(msg string, line int) *apiError {
-	m := fmt.Sprintf("Illegal genericflow source: YAML parsing error: %s (at line %d)", msg, line)
-	return errInvalidEntityMsg(m, Violation{Path: "yaml", Message: m})
+	m := fmt.Sprintf("YAML parsing error: %s (at line %d)", msg, line)
+	return errInvalidEntityMsg("Illegal genericflow source: "+m, Violation{Path: "yaml", Message: m})
 }
 
 // parseYAML parses one YAML document into a map.
@@ -185,10 +216,10 @@ func parseYAML(src string) (map[string]any, *apiError) {
 
 const flowClass = "io.kestra.core.models.flows.FlowWithSource"
 
-// parseFlow parses and validates a flow source the way Kestra's create
-// endpoint does: YAML syntax, then unknown properties and types, then bean
-// validation.
-func parseFlow(src string, v Version) (*parsedFlow, *apiError) {
+// parseFlowAs parses and validates a flow source the way the create
+// endpoint of Kestra v with plugins installed does: YAML syntax, then
+// unknown properties and types, then bean validation.
+func parseFlowAs(src string, v Version, plugins []string) (*parsedFlow, *apiError) {
 	doc, aerr := parseYAML(src)
 	if aerr != nil {
 		return nil, aerr
@@ -204,6 +235,9 @@ func parseFlow(src string, v Version) (*parsedFlow, *apiError) {
 			return nil, errInvalidEntityMsg(m, Violation{Path: fmt.Sprintf(`%s["%s"]`, flowClass, k), Message: m})
 		}
 	}
+	// Jackson coerces a scalar to a String property: id: 2024 is "2024".
+	coerceString(doc, "id")
+	coerceString(doc, "namespace")
 	pf := &parsedFlow{doc: doc}
 	pf.id, _ = doc["id"].(string)
 	pf.namespace, _ = doc["namespace"].(string)
@@ -225,7 +259,7 @@ func parseFlow(src string, v Version) (*parsedFlow, *apiError) {
 
 	// Jackson's polymorphic type resolution fails first.
 	for _, list := range []string{"tasks", "errors", "finally", "afterExecution", "triggers"} {
-		if aerr := checkTypes(mapList(doc[list]), fmt.Sprintf(`%s["%s"]`, flowClass, list)); aerr != nil {
+		if aerr := checkTypes(mapList(doc[list]), fmt.Sprintf(`%s["%s"]`, flowClass, list), v, plugins); aerr != nil {
 			return nil, aerr
 		}
 	}
@@ -258,18 +292,23 @@ func parseFlow(src string, v Version) (*parsedFlow, *apiError) {
 	case !namespaceRe.MatchString(pf.namespace):
 		vs = append(vs, Violation{Path: "namespace", Message: fmt.Sprintf("must match %q", nsPattern)})
 	case len(pf.namespace) > 150:
-		vs = append(vs, Violation{Path: "namespace", Message: "size must be between 0 and 150"})
+		// @Size(min = 1, max = 150) (AbstractFlow, 1.3.19 and 2.0.0-SNAPSHOT).
+		vs = append(vs, Violation{Path: "namespace", Message: "size must be between 1 and 150"})
 	}
 	if len(pf.tasks) == 0 {
 		vs = append(vs, Violation{Path: "tasks", Message: "must not be empty"})
 	}
 	seen := map[string]bool{}
 	var dups []string
-	var checkTasks func(prefix string, tasks []map[string]any)
-	checkTasks = func(prefix string, tasks []map[string]any) {
+	// checkTasks checks tasks at prefix[i]; a Dag's tasks are at
+	// prefix[i].task.
+	var checkTasks func(prefix string, tasks []map[string]any, suffix string)
+	checkTasks = func(prefix string, tasks []map[string]any, suffix string) {
 		for i, t := range tasks {
-			p := fmt.Sprintf("%s[%d]", prefix, i)
+			p := fmt.Sprintf("%s[%d]%s", prefix, i, suffix)
+			coerceString(t, "id")
 			id, _ := t["id"].(string)
+			vs = append(vs, missingProps(t, p, v)...)
 			switch {
 			case t["id"] == nil:
 				vs = append(vs, Violation{Path: p + ".id", Message: "must not be null"})
@@ -281,18 +320,22 @@ func parseFlow(src string, v Version) (*parsedFlow, *apiError) {
 				seen[id] = true
 			}
 			for _, sub := range []string{"tasks", "then", "else", "errors"} {
-				checkTasks(p+"."+sub, mapList(t[sub]))
+				suffix := ""
+				if typ, _ := t["type"].(string); sub == "tasks" && typ == typeDag {
+					suffix = ".task"
+				}
+				checkTasks(p+"."+sub, subTasks(t[sub]), suffix)
 			}
 			if cases, ok := t["cases"].(map[string]any); ok {
 				for k, c := range cases {
-					checkTasks(p+".cases."+k, mapList(c))
+					checkTasks(p+".cases."+k, mapList(c), "")
 				}
 			}
 		}
 	}
-	checkTasks("tasks", pf.tasks)
-	checkTasks("errors", mapList(doc["errors"]))
-	checkTasks("finally", mapList(doc["finally"]))
+	checkTasks("tasks", pf.tasks, "")
+	checkTasks("errors", mapList(doc["errors"]), "")
+	checkTasks("finally", mapList(doc["finally"]), "")
 	if len(dups) > 0 {
 		vs = append(vs, Violation{Path: "tasks", Message: "Duplicate task id with name [" + strings.Join(dups, ", ") + "]"})
 	}
@@ -309,9 +352,12 @@ func parseFlow(src string, v Version) (*parsedFlow, *apiError) {
 		}
 	}
 	for i, tr := range pf.triggers {
+		p := fmt.Sprintf("triggers[%d]", i)
+		coerceString(tr, "id")
 		if tr["id"] == nil {
-			vs = append(vs, Violation{Path: fmt.Sprintf("triggers[%d].id", i), Message: "must not be null"})
+			vs = append(vs, Violation{Path: p + ".id", Message: "must not be null"})
 		}
+		vs = append(vs, missingProps(tr, p, v)...)
 	}
 	if len(vs) > 0 {
 		return nil, errInvalidEntity(vs...)
@@ -319,12 +365,75 @@ func parseFlow(src string, v Version) (*parsedFlow, *apiError) {
 	return pf, nil
 }
 
-// checkTypes reports the first task (recursively) whose type is unknown.
-func checkTypes(tasks []map[string]any, path string) *apiError {
+// revisionLineRe is FlowInterface's YAML_REVISION_MATCHER (1.3.19 and
+// 2.0.0-SNAPSHOT).
+var revisionLineRe = regexp.MustCompile(`(?m)^revision: \d+\n?`)
+
+// sourceWithoutRevision drops the first "revision: N" line of a source,
+// as Kestra does before it compares an update with the stored source
+// (FlowInterface#isSameWithSource).
+func sourceWithoutRevision(src string) string {
+	if loc := revisionLineRe.FindStringIndex(src); loc != nil {
+		return src[:loc[0]] + src[loc[1]:]
+	}
+	return src
+}
+
+// coerceString turns a scalar property into its text, as Jackson does
+// for a String property given a number or a boolean.
+func coerceString(m map[string]any, key string) {
+	switch x := m[key].(type) {
+	case int, int64, uint64, float64, bool:
+		m[key] = fmt.Sprint(x)
+	}
+}
+
+// missingProps reports the required properties of a core task or
+// trigger t (at path p) that are absent, null or, for @NotEmpty, empty.
+func missingProps(t map[string]any, p string, v Version) []Violation {
+	typ, _ := t["type"].(string)
+	typ, _ = canonicalType(typ)
+	req := requiredProps20
+	if v == Version13 {
+		req = requiredProps13
+	}
+	var vs []Violation
+	for _, rp := range req[typ] {
+		val, ok := t[rp.name]
+		switch {
+		case !ok || val == nil:
+			msg := "must not be null"
+			if rp.nonEmpty {
+				msg = "must not be empty"
+			}
+			vs = append(vs, Violation{Path: p + "." + rp.name, Message: msg})
+		case rp.nonEmpty && isEmptyValue(val):
+			vs = append(vs, Violation{Path: p + "." + rp.name, Message: "must not be empty"})
+		}
+	}
+	return vs
+}
+
+func isEmptyValue(v any) bool {
+	switch x := v.(type) {
+	case string:
+		return x == ""
+	case []any:
+		return len(x) == 0
+	case map[string]any:
+		return len(x) == 0
+	}
+	return false
+}
+
+// checkTypes reports the first task (recursively) whose type Kestra v
+// with plugins installed cannot resolve.
+func checkTypes(tasks []map[string]any, path string, v Version, plugins []string) *apiError {
 	for i, t := range tasks {
 		p := fmt.Sprintf("%s->java.util.ArrayList[%d]", path, i)
 		typ, _ := t["type"].(string)
-		if _, ok := canonicalType(typ); !ok {
+		if !typeKnown(typ, v, plugins) {
+
 			if t["type"] == nil {
 				typ = "null"
 			}
@@ -334,19 +443,31 @@ func checkTypes(tasks []map[string]any, path string) *apiError {
 			)
 		}
 		for _, sub := range []string{"tasks", "then", "else", "errors"} {
-			if aerr := checkTypes(mapList(t[sub]), fmt.Sprintf(`%s->%s["%s"]`, p, typ, sub)); aerr != nil {
+			if aerr := checkTypes(subTasks(t[sub]), fmt.Sprintf(`%s->%s["%s"]`, p, typ, sub), v, plugins); aerr != nil {
 				return aerr
 			}
 		}
 		if cases, ok := t["cases"].(map[string]any); ok {
 			for k, c := range cases {
-				if aerr := checkTypes(mapList(c), fmt.Sprintf(`%s->%s["cases"]["%s"]`, p, typ, k)); aerr != nil {
+				if aerr := checkTypes(mapList(c), fmt.Sprintf(`%s->%s["cases"]["%s"]`, p, typ, k), v, plugins); aerr != nil {
 					return aerr
 				}
 			}
 		}
 	}
 	return nil
+}
+
+// subTasks reads a list of child tasks; a Dag's items ({task, dependsOn})
+// give their task.
+func subTasks(v any) []map[string]any {
+	l := mapList(v)
+	for i, m := range l {
+		if t, ok := m["task"].(map[string]any); ok && m["type"] == nil {
+			l[i] = t
+		}
+	}
+	return l
 }
 
 func mapList(v any) []map[string]any {

@@ -135,7 +135,7 @@ func (s *Server) saveFlowLocked(tenant string, pf *parsedFlow, src string) (flow
 	}
 	if len(fe.revs) > 0 {
 		cur := fe.current()
-		if !cur.deleted && cur.source == src {
+		if !cur.deleted && sourceWithoutRevision(cur.source) == sourceWithoutRevision(src) {
 			return key, cur
 		}
 	}
@@ -170,7 +170,7 @@ func (s *Server) createFlow(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	pf, aerr := parseFlow(src, s.cfg.version)
+	pf, aerr := s.parseFlow(src)
 	if aerr != nil {
 		return aerr
 	}
@@ -234,7 +234,7 @@ func (s *Server) updateFlow(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	pf, aerr := parseFlow(src, s.cfg.version)
+	pf, aerr := s.parseFlow(src)
 	if aerr != nil {
 		return aerr
 	}
@@ -441,7 +441,7 @@ func (s *Server) validateFlows(w http.ResponseWriter, r *http.Request) error {
 	s.mu.Lock()
 	for i, d := range docs {
 		res := validationResult{Index: i, Filename: d.filename, DeprecationPaths: []string{}, Warnings: []string{}, Infos: []string{}}
-		pf, aerr := parseFlow(d.source, s.cfg.version)
+		pf, aerr := s.parseFlow(d.source)
 		if aerr != nil {
 			res.Constraints = strings.TrimPrefix(aerr.message, "Invalid entity: ")
 			if doc, perr := parseYAML(d.source); perr == nil {
@@ -537,7 +537,7 @@ func (s *Server) bulkUpdate(w http.ResponseWriter, r *http.Request, namespace st
 		if override != "" {
 			src = replaceNamespace(src, override)
 		}
-		pf, aerr := parseFlow(src, s.cfg.version)
+		pf, aerr := s.parseFlow(src)
 		if aerr != nil {
 			return aerr
 		}

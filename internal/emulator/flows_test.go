@@ -46,8 +46,8 @@ func TestCreateFlowErrors(t *testing.T) {
 			`Invalid entity: Unrecognized field "unknown" (class io.kestra.core.models.flows.FlowWithSource), not marked as ignorable`,
 			[]string{`io.kestra.core.models.flows.FlowWithSource["unknown"]`}},
 		{"missing everything", "description: x\n", "Invalid entity: id: must not be null, namespace: must not be null, tasks: must not be empty", []string{"id", "namespace", "tasks"}},
-		{"bad id", "id: -a\nnamespace: b\ntasks:\n  - id: t\n    type: io.kestra.plugin.core.log.Log\n", `Invalid entity: id: must match "^[a-zA-Z0-9][a-zA-Z0-9._-]*"`, []string{"id"}},
-		{"bad namespace", "id: a\nnamespace: B\ntasks:\n  - id: t\n    type: io.kestra.plugin.core.log.Log\n", "Invalid entity: namespace: must match", []string{"namespace"}},
+		{"bad id", "id: -a\nnamespace: b\ntasks:\n  - id: t\n    type: io.kestra.plugin.core.log.Log\n    message: m\n", `Invalid entity: id: must match "^[a-zA-Z0-9][a-zA-Z0-9._-]*"`, []string{"id"}},
+		{"bad namespace", "id: a\nnamespace: B\ntasks:\n  - id: t\n    type: io.kestra.plugin.core.log.Log\n    message: m\n", "Invalid entity: namespace: must match", []string{"namespace"}},
 		{"duplicate", helloFlow, "Invalid entity: flow.id: Flow id already exists", []string{"flow.id"}},
 	}
 	for _, tt := range tests {

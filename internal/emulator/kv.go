@@ -34,10 +34,25 @@ func checkKVKey(key string) error {
 var (
 	dateRe     = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}$`)
 	dateTimeRe = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}T`)
+	// ionSymbolRe is an Ion identifier symbol, which Kestra's Ion parse
+	// reads as a string.
+	ionSymbolRe = regexp.MustCompile(`^[A-Za-z_$][A-Za-z0-9_$]*$`)
+	// kvDurationRe with the checks of isKVDuration is the DURATION_PATTERN
+	// of InternalKVStore (Kestra 1.3.19 and 2.0.0-SNAPSHOT), whose
+	// lookaheads Go's regexp lacks.
+	kvDurationRe = regexp.MustCompile(`^P(?:\d*D)?(?:T(?:\d*H)?(?:\d*M)?(?:\d*S)?)?$`)
 )
 
-// typeKV types a KV body as Kestra's Ion/JSON parse does; text that does
-// not parse is a raw string.
+// isKVDuration reports whether a stored string reads back as a DURATION:
+// upper case, no sign, no fraction, at least one part after P and after T.
+func isKVDuration(v string) bool {
+	return len(v) > 1 && !strings.HasSuffix(v, "T") && kvDurationRe.MatchString(v)
+}
+
+// typeKV types a KV body as Kestra's Ion parse of it does
+// (KVController#setKeyValue); text that does not parse is a raw string.
+// Nothing becomes a DURATION here: Kestra decides that when the value is
+// read (see kvRead).
 func typeKV(body string) (string, any) {
 	trimmed := strings.TrimSpace(body)
 	var v any
@@ -62,12 +77,26 @@ func typeKV(body string) (string, any) {
 		if t, err := time.Parse(time.RFC3339Nano, trimmed); err == nil {
 			return "DATETIME", t.UTC().Format(time.RFC3339Nano)
 		}
-	case strings.HasPrefix(strings.ToUpper(trimmed), "P"):
-		if d, err := parseISODuration(trimmed); err == nil {
-			return "DURATION", formatISODuration(d)
-		}
+	case ionSymbolRe.MatchString(trimmed):
+		return "STRING", trimmed
 	}
 	return "STRING", body
+}
+
+// kvRead is the type and value a GET answers for a stored entry: a string
+// matching Kestra's duration pattern is read as a java.time.Duration and
+// written back as one ("P1D" is "PT24H"); a string that matches but does
+// not parse ("PD") fails as Duration.parse does, with a 500
+// (InternalKVStore#getValue, Kestra 1.3.19 and 2.0.0-SNAPSHOT).
+func kvRead(e *kvEntry) (string, any, error) {
+	if str, ok := e.value.(string); ok && e.typ == "STRING" && isKVDuration(str) {
+		d, err := parseISODuration(str)
+		if err != nil {
+			return "", nil, errInternal("Text cannot be parsed to a Duration")
+		}
+		return "DURATION", formatISODuration(d), nil
+	}
+	return e.typ, e.value, nil
 }
 
 func (e *kvEntry) expired() bool {
@@ -113,14 +142,25 @@ func (s *Server) getKV(w http.ResponseWriter, r *http.Request) error {
 	}
 	s.mu.Lock()
 	e := s.kv[k]
+	expired := e != nil && e.expired()
+	if expired {
+		// The first read of an expired pair deletes it and answers 410;
+		// later reads find nothing (InternalKVStore#getRawValue, Kestra
+		// 1.3.19 and 2.0.0-SNAPSHOT).
+		delete(s.kv, k)
+	}
 	s.mu.Unlock()
 	if e == nil {
 		return errNotFound("No value found for key '" + k.key + "' in namespace '" + k.namespace + "'")
 	}
-	if e.expired() {
+	if expired {
 		return &apiError{status: http.StatusGone, message: "Resource has expired: The requested value has expired"}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"type": e.typ, "value": e.value, "revision": e.revision, "updated": e.updated})
+	typ, val, err := kvRead(e)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"type": typ, "value": val, "revision": e.revision, "updated": e.updated})
 	return nil
 }
 

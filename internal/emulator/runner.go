@@ -41,7 +41,6 @@ type execSub struct {
 	mu     sync.Mutex
 	queue  []snapshot
 	notify chan struct{}
-	gone   bool
 }
 
 type snapshot struct {
@@ -59,22 +58,12 @@ func (sub *execSub) push(sn snapshot) {
 	}
 }
 
-func (sub *execSub) drop() {
-	sub.mu.Lock()
-	sub.gone = true
-	sub.mu.Unlock()
-	select {
-	case sub.notify <- struct{}{}:
-	default:
-	}
-}
-
-func (sub *execSub) take() ([]snapshot, bool) {
+func (sub *execSub) take() []snapshot {
 	sub.mu.Lock()
 	defer sub.mu.Unlock()
 	q := sub.queue
 	sub.queue = nil
-	return q, sub.gone
+	return q
 }
 
 // publishLocked records a change of the execution and hands its snapshot
@@ -110,6 +99,7 @@ func (s *Server) startRunnerLocked(ex *execution, from int, resumePaused bool) {
 		ex.cancel()
 	}
 	ex.gen++
+	ex.pauseRequested = false
 	gen := ex.gen
 	ctx, cancel := context.WithCancel(s.ctx)
 	ex.cancel = cancel
@@ -219,6 +209,9 @@ func (rn *runner) run(from int, resumePaused bool) {
 	if !rn.step() || !rn.lock() {
 		return
 	}
+	if !rn.holdWhilePausedLocked() {
+		return
+	}
 	defer rn.s.mu.Unlock()
 	// The execution's state is guessed from its top-level task runs; a
 	// flowable's state already sums up its children
@@ -298,18 +291,8 @@ func (rn *runner) runTask(task map[string]any, sc scope, resumePaused bool) outc
 	if !rn.lock() {
 		return outStopped
 	}
-	if ex.pauseRequested {
-		ex.pauseRequested = false
-		ex.e.State.set(statePaused, now())
-		rn.s.publishLocked(ex)
-		wake := ex.wake
-		rn.s.mu.Unlock()
-		if !rn.waitResume(wake) {
-			return outStopped
-		}
-		if !rn.lock() {
-			return outStopped
-		}
+	if !rn.holdWhilePausedLocked() {
+		return outStopped
 	}
 	tr := rn.findTaskRunLocked(taskID, sc)
 	switch {
@@ -553,6 +536,20 @@ func (rn *runner) atBreakpointLocked(tr *taskRunJSON) bool {
 		}
 	}
 	return false
+}
+
+// holdWhilePausedLocked waits, when the pause action paused the
+// execution, for a resume before the next task starts (or the execution
+// ends). Called and returning with the lock held; false (lock released)
+// when the runner was stopped.
+func (rn *runner) holdWhilePausedLocked() bool {
+	if !rn.ex.pauseRequested {
+		return true
+	}
+	rn.ex.pauseRequested = false
+	wake := rn.ex.wake
+	rn.s.mu.Unlock()
+	return rn.waitResume(wake) && rn.lock()
 }
 
 // waitResume waits for a resume of an execution paused by the pause

@@ -47,6 +47,7 @@ type config struct {
 	logger    *slog.Logger
 	maxReqLog int
 	taskTime  time.Duration
+	plugins   []string // installed plugin types (WithPlugins)
 }
 
 // WithBasicAuth adds a user accepted with HTTP basic auth. Once any user or

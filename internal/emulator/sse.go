@@ -97,8 +97,7 @@ func (s *Server) followExecution(w http.ResponseWriter, r *http.Request) error {
 	}
 	defer s.unsubscribe(ex, sub)
 	for {
-		snaps, gone := sub.take()
-		for _, sn := range snaps {
+		for _, sn := range sub.take() {
 			if sn.final {
 				sw.frame("end", sn.data)
 				return nil
@@ -106,10 +105,6 @@ func (s *Server) followExecution(w http.ResponseWriter, r *http.Request) error {
 			if !sw.frame("progress", sn.data) {
 				return nil
 			}
-		}
-		if gone {
-			dropConn(w)
-			return nil
 		}
 		select {
 		case <-sub.notify:

@@ -229,12 +229,17 @@ func TestFollowLogs13(t *testing.T) {
 	}
 }
 
-func TestFollowCutWhenDeleted(t *testing.T) {
+// Deleting a running execution only purges its rows (ExecutionService#delete,
+// Kestra 1.3.19 and 2.0.0-SNAPSHOT); the executor then finds no row and
+// moves it no further (AbstractJdbcExecutionRepository#lock), so a
+// follower gets no end frame and wait=true holds: both stay open until the
+// client or the server goes.
+func TestDeleteRunningExecutionLeavesFollowersOpen(t *testing.T) {
 	t.Parallel()
-	ts := newTestServer(t)
-	ts.createFlow(pauseFlow)
-	id := ts.execute("company.team", "pausing", "", nil).json(t)["id"].(string)
-	ts.waitState(id, "PAUSED")
+	ts := newTestServer(t, WithSpeed(1))
+	ts.createFlow("id: slow\nnamespace: a\ntasks:\n  - id: s\n    type: io.kestra.plugin.core.flow.Sleep\n    duration: PT1H\n")
+	id := ts.execute("a", "slow", "", nil).json(t)["id"].(string)
+	ts.waitState(id, "RUNNING")
 	resp := ts.openStream(t.Context(), "/api/v1/main/executions/"+id+"/follow")
 	br := bufio.NewReader(resp.Body)
 	for _, want := range []string{"start", "progress"} {
@@ -242,10 +247,66 @@ func TestFollowCutWhenDeleted(t *testing.T) {
 			t.Fatalf("frame %q: %v %v", want, f.id, err)
 		}
 	}
-	if r := ts.do("DELETE", "/api/v1/main/executions/"+id, nil, nil); r.status != 204 {
-		t.Fatalf("delete: %d", r.status)
+	waitCtx, cancelWait := context.WithCancel(t.Context())
+	waited := make(chan error, 1)
+	go func() {
+		body, ct := multipartBody(t, nil, nil)
+		req, _ := http.NewRequestWithContext(waitCtx, "POST", ts.url+"/api/v1/main/executions/a/slow?wait=true", body)
+		req.Header.Set("Content-Type", ct)
+		r, err := http.DefaultClient.Do(req)
+		if err == nil {
+			r.Body.Close()
+			err = errors.New("wait=true answered " + r.Status)
+		}
+		waited <- err
+	}()
+	for ts.ExecutionCount() < 2 {
+		time.Sleep(time.Millisecond)
 	}
-	if _, err := io.ReadAll(br); !errors.Is(err, io.ErrUnexpectedEOF) {
-		t.Errorf("follow of a deleted execution ended with %v, want a cut", err)
+	ts.mu.Lock()
+	var waiting *execution
+	for _, ex := range ts.execs {
+		if ex.e.ID != id {
+			waiting = ex
+		}
 	}
+	ts.mu.Unlock()
+	for ts.followers(waiting) == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	for _, del := range []string{id, waiting.e.ID} {
+		if r := ts.do("DELETE", "/api/v1/main/executions/"+del, nil, nil); r.status != 204 {
+			t.Fatalf("delete: %d", r.status)
+		}
+	}
+	assertJSONError(t, ts.get("/api/v1/main/executions/"+id), 404, "Not Found")
+	// The followers are still there, not told anything.
+	ts.mu.Lock()
+	ex := ts.execs[id]
+	ts.mu.Unlock()
+	if ex != nil {
+		t.Fatal("deleted execution still listed")
+	}
+	if n := ts.followers(waiting); n != 1 {
+		t.Errorf("%d wait=true followers after delete, want 1 still waiting", n)
+	}
+	cancelWait()
+	if err := <-waited; !errors.Is(err, context.Canceled) {
+		t.Errorf("wait=true on a deleted execution: %v, want it held until the client gave up", err)
+	}
+	// Closing the server ends the follow stream cleanly, with no end frame
+	// and no cut before.
+	ts.Close()
+	rest, err := io.ReadAll(br)
+	if err != nil || len(rest) != 0 {
+		t.Errorf("follow of a deleted execution: %q, %v; want silence then a clean close", rest, err)
+	}
+}
+
+// followers returns how many followers (follow streams, wait=true
+// requests) ex has.
+func (s *Server) followers(ex *execution) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(ex.subs)
 }

@@ -5,8 +5,9 @@
 // terminal state, stopping at breakpoints and queueing by their flow's
 // concurrency limit; follow streams framed as Kestra frames them; logs,
 // webhooks, trigger states, KV, namespace files, basic and bearer auth,
-// tenants, and the 2.0 or 1.3 API generation. Tasks of other plugins run as
-// no-ops.
+// tenants, and the 2.0 or 1.3 API generation. Tasks of the plugins declared
+// with [WithPlugins] run as no-ops; other plugin types are refused, as Kestra
+// refuses a plugin it does not have.
 //
 // Fault injection ([Server.InjectFault]) makes the server answer errors,
 // add latency, drop follow streams or reset connections; inspection
@@ -102,6 +103,16 @@ func WithTaskDuration(d time.Duration) Option {
 // Kestra OSS (any other tenant gets 400).
 func WithTenants(tenants ...string) Option {
 	return func(s *settings) { s.emu = append(s.emu, emulator.WithTenants(tenants...)) }
+}
+
+// WithPlugins declares plugin types installed on the emulated server, so
+// that flows may use them: a type ("io.kestra.plugin.scripts.shell.Commands")
+// or, ending with a dot, every type of a package ("io.kestra.plugin.jdbc.").
+// As on Kestra, a type that is neither a core type nor installed is
+// refused with 422 "Invalid type". Installed plugin tasks run as no-ops
+// that succeed.
+func WithPlugins(types ...string) Option {
+	return func(s *settings) { s.emu = append(s.emu, emulator.WithPlugins(types...)) }
 }
 
 // WithRequestLogSize bounds how many requests [Server.Requests] keeps; the

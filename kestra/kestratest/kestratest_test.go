@@ -116,3 +116,18 @@ func TestVersion13AndOptions(t *testing.T) {
 		t.Errorf("request log size %d", n)
 	}
 }
+
+// A plugin type is refused unless its plugin is declared installed, as a
+// Kestra server without the plugin refuses it.
+func TestWithPlugins(t *testing.T) {
+	t.Parallel()
+	const shell = "id: sh\nnamespace: company.team\ntasks:\n  - id: run\n    type: io.kestra.plugin.scripts.shell.Commands\n    commands: [echo hi]\n"
+	bare := kestratest.Start(t)
+	if code, body := do(t, bare, "POST", "/api/v1/main/flows", "application/x-yaml", strings.NewReader(shell)); code != 422 || !strings.Contains(string(body), "Invalid type: io.kestra.plugin.scripts.shell.Commands") {
+		t.Errorf("plugin not installed: %d %s", code, body)
+	}
+	srv := kestratest.Start(t, kestratest.WithPlugins("io.kestra.plugin.scripts."))
+	if code, body := do(t, srv, "POST", "/api/v1/main/flows", "application/x-yaml", strings.NewReader(shell)); code != 200 {
+		t.Errorf("installed plugin: %d %s", code, body)
+	}
+}
