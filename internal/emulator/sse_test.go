@@ -25,6 +25,7 @@ func (ts *testServer) openStream(ctx context.Context, path string) *http.Respons
 	if err != nil {
 		ts.t.Fatal(err)
 	}
+	ts.authorize(req)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		ts.t.Fatal(err)

@@ -4,17 +4,23 @@
 // ForEach and AllowFailure, and Subflow) through CREATED, RUNNING and a
 // terminal state, stopping at breakpoints and queueing by their flow's
 // concurrency limit; follow streams framed as Kestra frames them; logs,
-// webhooks, trigger states, KV, namespace files, basic and bearer auth,
-// tenants, and the 2.0 or 1.3 API generation. Tasks of other plugins run as
-// no-ops.
+// webhooks, trigger states, KV, namespace files, basic auth (bearer tokens
+// in an Enterprise mode), tenants, and the 2.0 or 1.3 API generation. Tasks
+// of other plugins run as no-ops unless the test says what they do
+// ([Server.HandleTask]).
+//
+// Like Kestra OSS, the server answers 401 to every /api/v1 call without
+// basic credentials. Unless told otherwise ([WithBasicAuth]) its user is
+// [DefaultUsername] / [DefaultPassword], the credentials of Kestra's own
+// documentation; [Server.Client] and [Server.Config] carry them.
 //
 // Fault injection ([Server.InjectFault]) makes the server answer errors,
 // add latency, drop follow streams or reset connections; inspection
 // ([Server.Requests], [Server.ExecutionCount]) lets tests assert what the
 // server saw.
 //
-//	srv := kestratest.Start(t, kestratest.WithBasicAuth("admin@example.com", "Secret123"))
-//	// point a client at srv.URL with srv.Username / srv.Password
+//	srv := kestratest.Start(t)
+//	c := srv.Client() // or point a client at srv.URL with srv.Username / srv.Password
 package kestratest
 
 import (
@@ -47,20 +53,27 @@ type Request = emulator.Request
 type Option func(*settings)
 
 type settings struct {
-	emu      []emulator.Option
-	username string
-	password string
-	token    string
+	emu        []emulator.Option
+	username   string
+	password   string
+	token      string
+	enterprise bool
 }
+
+// The basic-auth user of a server given no [WithBasicAuth] option, as in
+// Kestra's documentation.
+const (
+	DefaultUsername = emulator.DefaultUsername
+	DefaultPassword = emulator.DefaultPassword
+)
 
 // DefaultSpeed is the simulation speed of a kestratest server unless
 // [WithSpeed] says otherwise: a task that takes 100ms in the simulation
 // takes 1ms, a Sleep of PT1S takes 10ms.
 const DefaultSpeed = 100
 
-// WithBasicAuth adds a basic-auth user; once a user or token exists,
-// requests need credentials. The first user is kept in [Server.Username]
-// and [Server.Password].
+// WithBasicAuth adds a basic-auth user; the first one replaces the default
+// user and is kept in [Server.Username] and [Server.Password].
 func WithBasicAuth(username, password string) Option {
 	return func(s *settings) {
 		if s.username == "" {
@@ -70,14 +83,26 @@ func WithBasicAuth(username, password string) Option {
 	}
 }
 
-// WithToken adds an accepted bearer token (as Kestra EE does); the first
-// one is kept in [Server.Token].
+// WithToken adds a bearer token the server accepts in Enterprise mode; the
+// first one is kept in [Server.Token] and [Server.Client] sends it instead
+// of basic credentials. It needs [WithEnterprise]: Kestra OSS refuses
+// bearer tokens, and [NewServer] panics on a token without it.
 func WithToken(token string) Option {
 	return func(s *settings) {
 		if s.token == "" {
 			s.token = token
 		}
 		s.emu = append(s.emu, emulator.WithToken(token))
+	}
+}
+
+// WithEnterprise makes the server accept bearer tokens ([WithToken]) as
+// Kestra Enterprise Edition does, and report the EE edition in
+// /api/v1/configs. No other Enterprise feature is emulated.
+func WithEnterprise() Option {
+	return func(s *settings) {
+		s.enterprise = true
+		s.emu = append(s.emu, emulator.WithEnterprise())
 	}
 }
 
@@ -115,10 +140,10 @@ type Server struct {
 	// URL is the base URL, such as http://127.0.0.1:41234, without the
 	// /api/v1 prefix.
 	URL string
-	// Username and Password are the first basic-auth user configured, if
-	// any.
+	// Username and Password are the first basic-auth user configured, or
+	// the default user.
 	Username, Password string
-	// Token is the first bearer token configured, if any.
+	// Token is the first bearer token configured, if any (Enterprise mode).
 	Token string
 	// Tenant is the tenant clients should use: "main".
 	Tenant string
@@ -127,11 +152,18 @@ type Server struct {
 	ts  *httptest.Server
 }
 
-// NewServer starts a server; Close it when done (or use [Start]).
+// NewServer starts a server; Close it when done (or use [Start]). It
+// panics when a token is given without [WithEnterprise].
 func NewServer(opts ...Option) *Server {
 	st := settings{emu: []emulator.Option{emulator.WithSpeed(DefaultSpeed)}}
 	for _, o := range opts {
 		o(&st)
+	}
+	if st.token != "" && !st.enterprise {
+		panic("kestratest: WithToken needs WithEnterprise: Kestra OSS refuses bearer tokens")
+	}
+	if st.username == "" {
+		st.username, st.password = DefaultUsername, DefaultPassword
 	}
 	emu := emulator.New(st.emu...)
 	ts := httptest.NewServer(emu)

@@ -52,7 +52,7 @@ func do(t *testing.T, srv *kestratest.Server, method, path, ct string, body io.R
 
 func TestServer(t *testing.T) {
 	t.Parallel()
-	srv := kestratest.Start(t, kestratest.WithBasicAuth("admin@example.com", "Secret123"), kestratest.WithToken("tok"))
+	srv := kestratest.Start(t, kestratest.WithBasicAuth("admin@example.com", "Secret123"), kestratest.WithToken("tok"), kestratest.WithEnterprise())
 	if srv.Username != "admin@example.com" || srv.Password != "Secret123" || srv.Token != "tok" || srv.Tenant != "main" || srv.Version() != kestratest.Version20 {
 		t.Fatalf("server = %+v", srv)
 	}
@@ -115,4 +115,44 @@ func TestVersion13AndOptions(t *testing.T) {
 	if n := len(srv.Requests()); n != 1 {
 		t.Errorf("request log size %d", n)
 	}
+}
+
+// Kestra OSS 1.3.25 and 2.0 answer 401 to /api/v1/** without basic
+// credentials and refuse bearer tokens
+// (webserver/.../filter/AuthenticationFilter.java): the server has a
+// default user, which Client carries, and takes tokens in Enterprise mode
+// only.
+func TestDefaultUserAndEnterpriseTokens_AuthenticationFilter(t *testing.T) {
+	t.Parallel()
+	srv := kestratest.Start(t)
+	if srv.Username != "root@root.com" || srv.Password != "Root!1234" {
+		t.Fatalf("default user = %q / %q", srv.Username, srv.Password)
+	}
+	req, _ := http.NewRequestWithContext(t.Context(), "GET", srv.URL+"/api/v1/main/flows/search", nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 401 {
+		t.Errorf("no credentials: %d, want 401", resp.StatusCode)
+	}
+	if _, err := srv.Client().Flows.List(t.Context(), nil); err != nil {
+		t.Errorf("Client() without credentials? %v", err)
+	}
+
+	ee := kestratest.Start(t, kestratest.WithEnterprise(), kestratest.WithToken("tok"))
+	if c := ee.Config(); c.Token != "tok" {
+		t.Errorf("Config().Token = %q", c.Token)
+	}
+	if _, err := ee.Client().Flows.List(t.Context(), nil); err != nil {
+		t.Errorf("enterprise token refused: %v", err)
+	}
+
+	defer func() {
+		if recover() == nil {
+			t.Error("WithToken without WithEnterprise did not panic")
+		}
+	}()
+	kestratest.NewServer(kestratest.WithToken("tok")).Close()
 }
