@@ -160,6 +160,8 @@ type Server struct {
 	closed   bool
 	requests []Request
 	faults   []*faultEntry
+
+	taskHandlers map[string]TaskHandler
 }
 
 // New returns a Server configured by opts.

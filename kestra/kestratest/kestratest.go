@@ -6,8 +6,8 @@
 // concurrency limit; follow streams framed as Kestra frames them; logs,
 // webhooks, trigger states, KV, namespace files, basic auth (bearer tokens
 // in an Enterprise mode), tenants, and the 2.0 or 1.3 API generation. Tasks
-// of other plugins run as no-ops unless the test says what they do
-// ([Server.HandleTask]).
+// of other plugins run as no-ops, with a WARN log line saying they were not
+// run, unless the test says what they do ([Server.HandleTask]).
 //
 // Like Kestra OSS, the server answers 401 to every /api/v1 call without
 // basic credentials. Unless told otherwise ([WithBasicAuth]) its user is
@@ -48,6 +48,17 @@ type Fault = emulator.Fault
 
 // Request is what the server saw of one request (everything but the body).
 type Request = emulator.Request
+
+// Task is what a task handler is given of one run of a task; see
+// [Server.HandleTask].
+type Task = emulator.Task
+
+// TaskResult is what a handled task did: outputs, logs, simulated
+// duration, failure.
+type TaskResult = emulator.TaskResult
+
+// TaskLog is one log line of a handled task.
+type TaskLog = emulator.TaskLog
 
 // Option configures a [Server].
 type Option func(*settings)
@@ -226,6 +237,28 @@ func (s *Server) LogCount(executionID string) int { return s.emu.LogCount(execut
 
 // Version reports the API generation the server speaks.
 func (s *Server) Version() Version { return s.emu.Version() }
+
+// HandleTask says what tasks of type typ do, for tasks the emulator does
+// not run itself (plugin tasks such as
+// io.kestra.plugin.scripts.shell.Commands, which otherwise succeed as
+// no-ops with a WARN log line saying they were not run) or to replace the
+// behaviour of a core task. fn runs once per task run, in the execution's
+// goroutine; its result gives the task run's outputs, its log lines, how
+// long it takes in simulated time and whether it fails:
+//
+//	srv.HandleTask("io.kestra.plugin.scripts.shell.Commands", func(t kestratest.Task) kestratest.TaskResult {
+//		if t.Inputs["fail"] == true {
+//			return kestratest.TaskResult{Err: errors.New("Command failed with exit code 1")}
+//		}
+//		return kestratest.TaskResult{
+//			Outputs: map[string]any{"exitCode": 0},
+//			Logs:    []kestratest.TaskLog{{Message: "done"}},
+//		}
+//	})
+//
+// Flow-control tasks, Subflow and Pause cannot be handled. A nil fn
+// removes the handler.
+func (s *Server) HandleTask(typ string, fn func(Task) TaskResult) { s.emu.HandleTask(typ, fn) }
 
 // LockTrigger makes the trigger triggerID of the flow namespace/flowID look
 // held by the execution executionID, as when Kestra's scheduler is stuck

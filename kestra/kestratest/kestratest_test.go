@@ -3,6 +3,7 @@ package kestratest_test
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"io"
 	"mime/multipart"
 	"net/http"
@@ -12,6 +13,7 @@ import (
 
 	"go.uber.org/goleak"
 
+	"github.com/kestra-go/sdk/kestra"
 	"github.com/kestra-go/sdk/kestra/kestratest"
 )
 
@@ -155,4 +157,42 @@ func TestDefaultUserAndEnterpriseTokens_AuthenticationFilter(t *testing.T) {
 		}
 	}()
 	kestratest.NewServer(kestratest.WithToken("tok")).Close()
+}
+
+// A test says what a plugin task does: here a shell task that reads an
+// input, logs, returns an exit code, and fails on demand.
+func TestHandleTask(t *testing.T) {
+	t.Parallel()
+	srv := kestratest.Start(t)
+	srv.HandleTask("io.kestra.plugin.scripts.shell.Commands", func(tk kestratest.Task) kestratest.TaskResult {
+		if tk.Inputs["code"] == "1" {
+			return kestratest.TaskResult{Err: errors.New("Command failed with exit code 1")}
+		}
+		return kestratest.TaskResult{
+			Outputs: map[string]any{"exitCode": 0},
+			Logs:    []kestratest.TaskLog{{Message: "hello from " + tk.TaskID}},
+		}
+	})
+	c := srv.Client()
+	ctx := t.Context()
+	src := "id: sh\nnamespace: company.team\ninputs:\n  - id: code\n    type: STRING\n    defaults: \"0\"\ntasks:\n  - id: run\n    type: io.kestra.plugin.scripts.shell.Commands\n    commands: [\"exit {{ inputs.code }}\"]\n"
+	if _, err := c.Flows.Create(ctx, src); err != nil {
+		t.Fatal(err)
+	}
+	ex, err := c.Executions.Create(ctx, "company.team", "sh", &kestra.ExecuteOptions{Wait: true})
+	if err != nil || ex.CurrentState() != kestra.StateSuccess {
+		t.Fatalf("run: %v %v", ex, err)
+	}
+	var out struct{ ExitCode int }
+	if err := ex.TaskOutputs("run", &out); err != nil || out.ExitCode != 0 {
+		t.Errorf("outputs: %+v %v", out, err)
+	}
+	logs, err := c.Logs.List(ctx, ex.ID, nil)
+	if err != nil || len(logs) != 1 || logs[0].Message != "hello from run" {
+		t.Errorf("logs: %+v %v", logs, err)
+	}
+	ex, err = c.Executions.Create(ctx, "company.team", "sh", &kestra.ExecuteOptions{Wait: true, Inputs: map[string]any{"code": "1"}})
+	if err != nil || ex.CurrentState() != kestra.StateFailed {
+		t.Fatalf("failing run: %v %v", ex, err)
+	}
 }
