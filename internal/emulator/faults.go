@@ -270,6 +270,9 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 			u.Path, u.RawPath = path, ""
 			r2.URL = &u
 		}
+		if s.notEmulated(w, r2) {
+			return
+		}
 		next.ServeHTTP(w, r2)
 	})
 }

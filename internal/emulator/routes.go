@@ -10,6 +10,7 @@ import (
 type handlerFunc func(w http.ResponseWriter, r *http.Request) error
 
 func (s *Server) handle(pattern string, h handlerFunc) {
+	s.patterns = append(s.patterns, pattern)
 	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
 		if err := h(w, r); err != nil {
 			writeError(w, r, err)
@@ -190,6 +191,8 @@ func (s *Server) rewriteTenant(path string) (string, *apiError) {
 	switch {
 	case first == "configs" || first == "":
 		return path, nil
+	case s.specRoots[first]:
+		return path, nil // a route without tenant, such as /api/v1/users
 	case legacyRoots[first]:
 		return "/api/v1/main/" + rest, nil
 	case !s.cfg.tenants[first]:

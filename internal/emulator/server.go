@@ -162,6 +162,10 @@ type Server struct {
 	faults   []*faultEntry
 
 	taskHandlers map[string]TaskHandler
+
+	patterns   []string                // the routes registered, as ServeMux patterns
+	specRoutes map[string][]*specRoute // operations of openapi.yaml by method
+	specRoots  map[string]bool         // first segments after /api/v1/ of routes without tenant
 }
 
 // New returns a Server configured by opts.
@@ -197,6 +201,7 @@ func New(opts ...Option) *Server {
 	}
 	s.mux = http.NewServeMux()
 	s.routes()
+	s.buildSpecRoutes()
 	s.handler = s.middleware(s.mux)
 	return s
 }
