@@ -726,7 +726,7 @@ func (s *Server) resumeExecution(w http.ResponseWriter, r *http.Request) error {
 			}
 		}
 	}
-	if pauseTask != nil {
+	if pauseTask != nil && r.Context().Value(ctxBulkAction) == nil { // a bulk resume sends no inputs
 		decl := &parsedFlow{inputs: mapList(pauseTask["onResume"])}
 		inputs, err := convertInputs(decl, raw, storagePrefix(ex.e.Namespace, ex.e.FlowID, ex.e.ID), map[string]any{}, ex.files)
 		if err != nil {

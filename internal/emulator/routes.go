@@ -41,6 +41,9 @@ func (s *Server) routes() {
 	s.handle("GET "+p+"/flows/search", s.searchFlows)
 	s.handle("POST "+p+"/flows/validate", s.validateFlows)
 	s.handle("POST "+p+"/flows/bulk", s.bulkFlows)
+	s.handle("POST "+p+"/flows/import", s.importFlows)
+	s.handle("GET "+p+"/flows/distinct-namespaces", s.distinctNamespaces)
+	s.handle("GET "+p+"/flows/{namespace}/{id}/dependencies", s.flowDependencies)
 	s.handle("GET "+p+"/flows/{namespace}", s.listFlows)
 	s.handle("POST "+p+"/flows/{namespace}", s.bulkNamespaceFlows)
 	s.handle("GET "+p+"/flows/{namespace}/{id}", s.getFlow)
@@ -56,6 +59,10 @@ func (s *Server) routes() {
 	s.handle("DELETE "+p+"/executions/by-query", s.deleteExecutionsByQuery)
 	s.handle("DELETE "+p+"/executions/kill/by-ids", s.killExecutionsByIDs)
 	s.handle("DELETE "+p+"/executions/kill/by-query", s.killExecutionsByQuery)
+	for name := range bulkActions {
+		s.handle("POST "+p+"/executions/"+name+"/by-ids", s.bulkActionHandler(name, false))
+		s.handle("POST "+p+"/executions/"+name+"/by-query", s.bulkActionHandler(name, true))
+	}
 	s.handle("GET "+p+"/executions/{executionId}", s.getExecution)
 	s.handle("DELETE "+p+"/executions/{executionId}", s.deleteExecution)
 	s.handle("GET "+p+"/executions/{executionId}/follow", s.followExecution)
