@@ -51,8 +51,14 @@ func readBody(r *http.Request) (string, error) {
 // flowJSON renders a flow revision as Kestra's Flow / FlowWithSource JSON.
 func flowJSON(key flowKey, rev *flowRev, withSource bool) map[string]any {
 	m := make(map[string]any, len(rev.pf.doc)+6)
+	// Kestra's mapper writes no null (JacksonMapper: NON_NULL inclusion;
+	// application.yml jackson.serialization-inclusion), and a property the
+	// source leaves out is null in the model (AbstractFlow): neither is
+	// written. So a flow without labels has no "labels" field.
 	for k, v := range rev.pf.doc {
-		m[k] = v
+		if v != nil {
+			m[k] = v
+		}
 	}
 	m["id"] = key.id
 	m["namespace"] = key.namespace
@@ -60,7 +66,9 @@ func flowJSON(key flowKey, rev *flowRev, withSource bool) map[string]any {
 	m["revision"] = rev.revision
 	m["deleted"] = rev.deleted
 	m["disabled"] = rev.pf.disabled
-	m["labels"] = rev.pf.labels
+	if rev.pf.doc["labels"] != nil {
+		m["labels"] = rev.pf.labels
+	}
 	m["updated"] = rev.updated
 	if withSource {
 		m["source"] = rev.source
