@@ -122,7 +122,7 @@ func (s *Server) liveFlowLocked(key flowKey) *flowEntry {
 }
 
 func (s *Server) createFlow(w http.ResponseWriter, r *http.Request) error {
-	src, err := readBody(r)
+	src, fromJSON, err := flowBody(r)
 	if err != nil {
 		return err
 	}
@@ -138,7 +138,7 @@ func (s *Server) createFlow(w http.ResponseWriter, r *http.Request) error {
 		return errInvalidEntity(Violation{Path: "flow.id", Message: "Flow id already exists"})
 	}
 	key, rev := s.saveFlowLocked(tenant, pf, src)
-	out := flowJSON(key, rev, true)
+	out := flowJSON(key, rev, !fromJSON) // the JSON endpoint answers a Flow
 	s.mu.Unlock()
 	writeJSON(w, http.StatusOK, out)
 	return nil
@@ -186,7 +186,7 @@ func (s *Server) updateFlow(w http.ResponseWriter, r *http.Request) error {
 	if !exists {
 		return errNotFound("")
 	}
-	src, err := readBody(r)
+	src, fromJSON, err := flowBody(r)
 	if err != nil {
 		return err
 	}
@@ -210,7 +210,7 @@ func (s *Server) updateFlow(w http.ResponseWriter, r *http.Request) error {
 		return errNotFound("")
 	}
 	_, rev := s.saveFlowLocked(key.tenant, pf, src)
-	out := flowJSON(key, rev, true)
+	out := flowJSON(key, rev, !fromJSON)
 	s.mu.Unlock()
 	writeJSON(w, http.StatusOK, out)
 	return nil

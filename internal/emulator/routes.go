@@ -132,7 +132,7 @@ func (s *Server) routes() {
 
 	// KV (§5).
 	s.handle("GET "+p+"/kv", s.listKV)
-	s.handle("PUT "+p+"/namespaces/{namespace}/kv/{key}", s.putKV)
+	s.handle("PUT "+p+"/namespaces/{namespace}/kv/{key}", consumes("text/plain", s.putKV))
 	s.handle("GET "+p+"/namespaces/{namespace}/kv/{key}", s.getKV)
 	s.handle("DELETE "+p+"/namespaces/{namespace}/kv/{key}", s.deleteKV)
 	s.handle("DELETE "+p+"/namespaces/{namespace}/kv", s.bulkDeleteKV)
