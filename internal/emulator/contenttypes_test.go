@@ -56,3 +56,18 @@ func TestKVPutTextPlainOnly_KVController(t *testing.T) {
 		t.Errorf("text/plain: %d %s", r.status, r.body)
 	}
 }
+
+// A schedule date that does not parse is a ConversionErrorException:
+// ErrorController (1.3.25 and 2.0) answers 422 "Internal server error: "
+// and Micronaut's "Failed to convert argument [...] for value [...] due
+// to: " with java.time's cause.
+func TestScheduleDateRefusal_ErrorControllerConversionError(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t)
+	ts.createFlow(helloFlow)
+	r := ts.execute("company.team", "hello", "scheduleDate=2024-13", nil)
+	m := assertJSONError(t, r, 422, "Internal server error: ")
+	if want := "Internal server error: Failed to convert argument [scheduleDate] for value [2024-13] due to: Text '2024-13' could not be parsed at index 7"; m["message"] != want {
+		t.Errorf("message = %q, want %q", m["message"], want)
+	}
+}

@@ -114,7 +114,7 @@ func (s *Server) createExecution(w http.ResponseWriter, r *http.Request) error {
 	if v := q.Get("scheduleDate"); v != "" {
 		t, err := time.Parse(time.RFC3339Nano, v)
 		if err != nil {
-			return conversionError("scheduleDate", v)
+			return conversionErrorDueTo("scheduleDate", v, dateTimeParseCause(v))
 		}
 		t = t.UTC()
 		schedule = &t
