@@ -3,7 +3,9 @@ package emulator
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 )
@@ -86,5 +88,21 @@ func TestNoOperationFallsIntoAVariable(t *testing.T) {
 	m := assertJSONError(t, r, 404, "Not Found")
 	if m["message"] != "Not Found" {
 		t.Errorf("message %q", m["message"])
+	}
+}
+
+// The README states how many operations are emulated.
+func TestREADMEStatesEmulatedCount(t *testing.T) {
+	t.Parallel()
+	s := New()
+	defer s.Close()
+	ids, total := s.EmulatedOperations()
+	b, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := fmt.Sprintf("%d of the %d operations of `openapi.yaml` are emulated", len(ids), total)
+	if !strings.Contains(strings.Join(strings.Fields(string(b)), " "), want) {
+		t.Errorf("README.md does not say %q", want)
 	}
 }
