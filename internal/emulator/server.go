@@ -164,7 +164,7 @@ type Server struct {
 	taskHandlers map[string]TaskHandler
 
 	patterns   []string                // the routes registered, as ServeMux patterns
-	specRoutes map[string][]*specRoute // operations of openapi.yaml by method
+	specRoutes map[string][]*specRoute // operations of openapi.yaml by specKey
 	specRoots  map[string]bool         // first segments after /api/v1/ of routes without tenant
 }
 

@@ -4,6 +4,7 @@ package emulator
 
 import (
 	"net/http"
+	"strconv"
 	"strings"
 )
 
@@ -78,11 +79,17 @@ func (s *Server) buildSpecRoutes() {
 		if combinedRoutes[op.id] && s.cfg.version == Version20 {
 			sr.emulated = true
 		}
-		s.specRoutes[op.method] = append(s.specRoutes[op.method], sr)
+		k := specKey(op.method, len(segs))
+		s.specRoutes[k] = append(s.specRoutes[k], sr)
 		if len(segs) > 2 && segs[2] != "" {
 			s.specRoots[segs[2]] = true
 		}
 	}
+}
+
+// specKey indexes the operations by method and number of path segments.
+func specKey(method string, segments int) string {
+	return method + " " + strconv.Itoa(segments)
 }
 
 // matchSpec returns the operation of openapi.yaml a request goes to, as
@@ -91,10 +98,7 @@ func (s *Server) buildSpecRoutes() {
 func (s *Server) matchSpec(method, path string) *specRoute {
 	segs := strings.Split(strings.Trim(path, "/"), "/")
 	var best *specRoute
-	for _, sr := range s.specRoutes[method] {
-		if len(sr.segs) != len(segs) {
-			continue
-		}
+	for _, sr := range s.specRoutes[specKey(method, len(segs))] {
 		ok := true
 		for i, x := range sr.segs {
 			if x != "" && x != segs[i] || x == "" && segs[i] == "" {
@@ -148,7 +152,8 @@ type notEmulatedBody struct {
 // emulates, and how many operations the document has.
 func (s *Server) EmulatedOperations() (ids []string, total int) {
 	for _, op := range specOperations {
-		for _, sr := range s.specRoutes[op.method] {
+		segs, _ := splitPattern(op.path)
+		for _, sr := range s.specRoutes[specKey(op.method, len(segs))] {
 			if sr.op.id == op.id && sr.emulated {
 				ids = append(ids, op.id)
 			}
