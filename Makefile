@@ -18,13 +18,14 @@ all: lint test
 spec:
 	$(GO) run ./api/normalize -in '$(SPEC)' -out openapi.yaml -overlay api/overlay.yaml
 
-## generate: regenerate gen/ from openapi.yaml.
+## generate: regenerate gen/ (and the emulator's table of operations) from openapi.yaml.
 generate:
 	$(GO) generate ./gen
+	$(GO) generate ./internal/emulator
 
 ## check-generated: fail when gen/ is not what openapi.yaml generates.
 check-generated: generate
-	@git diff --exit-code --stat -- gen openapi.yaml || { echo "gen/ is stale: run 'make generate' and commit the result"; exit 1; }
+	@git diff --exit-code --stat -- gen openapi.yaml internal/emulator/specops.gen.go || { echo "gen/ is stale: run 'make generate' and commit the result"; exit 1; }
 
 ## test: the whole suite with the race detector, then the generated-code check.
 test:
