@@ -21,7 +21,8 @@ type Task struct {
 	// Value is the value of the ForEach iteration the task runs in, if any.
 	Value string
 	// Properties are the task's properties as the flow writes them
-	// (expressions not rendered; see Render), without id and type.
+	// (expressions not rendered; see Render), without id and type. They
+	// are shared with the flow: read them, do not modify them.
 	Properties map[string]any
 	// Inputs are the execution's inputs.
 	Inputs map[string]any
