@@ -60,3 +60,55 @@ func consumes(mediaType string, h handlerFunc) handlerFunc {
 		return h(w, r)
 	}
 }
+
+// withoutNulls returns m without null properties, at every depth, as
+// Kestra's NON_NULL mapper writes an object (JacksonMapper; 1.3.25 and
+// 2.0); a null element of a list stays. m is not modified: what holds no
+// null is shared, not copied.
+func withoutNulls(m map[string]any) map[string]any {
+	out, _ := stripNulls(m)
+	return out.(map[string]any)
+}
+
+// stripNulls returns v without null properties and whether it changed.
+func stripNulls(v any) (any, bool) {
+	switch x := v.(type) {
+	case map[string]any:
+		var out map[string]any
+		for k, e := range x {
+			ne, changed := stripNulls(e)
+			if e == nil || changed {
+				if out == nil {
+					out = make(map[string]any, len(x))
+					for k2, e2 := range x {
+						out[k2] = e2
+					}
+				}
+				if e == nil {
+					delete(out, k)
+				} else {
+					out[k] = ne
+				}
+			}
+		}
+		if out == nil {
+			return x, false
+		}
+		return out, true
+	case []any:
+		var out []any
+		for i, e := range x {
+			if ne, changed := stripNulls(e); changed {
+				if out == nil {
+					out = append([]any(nil), x...)
+				}
+				out[i] = ne
+			}
+		}
+		if out == nil {
+			return x, false
+		}
+		return out, true
+	}
+	return v, false
+}

@@ -55,10 +55,8 @@ func flowJSON(key flowKey, rev *flowRev, withSource bool) map[string]any {
 	// application.yml jackson.serialization-inclusion), and a property the
 	// source leaves out is null in the model (AbstractFlow): neither is
 	// written. So a flow without labels has no "labels" field.
-	for k, v := range rev.pf.doc {
-		if v != nil {
-			m[k] = v
-		}
+	for k, v := range withoutNulls(rev.pf.doc) {
+		m[k] = v
 	}
 	m["id"] = key.id
 	m["namespace"] = key.namespace
