@@ -18,21 +18,26 @@ all: lint test
 spec:
 	$(GO) run ./api/normalize -in '$(SPEC)' -out openapi.yaml -overlay api/overlay.yaml
 
-## generate: regenerate gen/ from openapi.yaml.
+## generate: regenerate gen/ (and the emulator's table of operations) from openapi.yaml.
 generate:
 	$(GO) generate ./gen
+	$(GO) generate ./internal/emulator
 
-## check-generated: fail when gen/ is not what openapi.yaml generates. It
+## check-generated: fail when gen/ (or the emulator's table of operations) is
+## not what openapi.yaml generates. It
 ## generates into a temporary folder and compares, so it changes nothing
 ## and works without git (a release tarball).
 check-generated:
 	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
 	  $(GO) build -o "$$tmp/oapi-codegen" github.com/oapi-codegen/oapi-codegen/v2/cmd/oapi-codegen && \
 	  (cd "$$tmp" && ./oapi-codegen -config "$(CURDIR)/oapi-codegen.yaml" "$(CURDIR)/openapi.yaml") && \
-	  if ! cmp -s "$$tmp/kestra.gen.go" gen/kestra.gen.go; then \
-	    diff -u gen/kestra.gen.go "$$tmp/kestra.gen.go" | head -n 40; \
-	    echo "gen/ is stale: run 'make generate' and commit the result"; exit 1; \
-	  fi
+	  $(GO) run ./internal/emulator/specops openapi.yaml "$$tmp/specops.gen.go" && \
+	  for f in gen/kestra.gen.go internal/emulator/specops.gen.go; do \
+	    if ! cmp -s "$$tmp/$$(basename $$f)" $$f; then \
+	      diff -u $$f "$$tmp/$$(basename $$f)" | head -n 40; \
+	      echo "$$f is stale: run 'make generate' and commit the result"; exit 1; \
+	    fi; \
+	  done
 
 ## test: the whole suite with the race detector, then the generated-code check.
 test:

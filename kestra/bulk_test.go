@@ -183,7 +183,7 @@ func TestExecutionsBulkNotRetried(t *testing.T) {
 	t.Parallel()
 	env := newExecEnv(t, nil, nil, flowHello)
 	ctx := t.Context()
-	c, err := kestra.New(kestra.Config{URL: env.srv.URL},
+	c, err := kestra.New(emuAuth(kestra.Config{URL: env.srv.URL}),
 		kestra.WithRetry(kestra.RetryPolicy{MaxAttempts: 3, MinDelay: time.Millisecond, MaxDelay: time.Millisecond}))
 	if err != nil {
 		t.Fatal(err)

@@ -41,6 +41,10 @@ func newEmuEnv(t testing.TB, s emuSetup) *emuEnv {
 	})
 	cfg := s.cfg
 	cfg.URL = srv.URL
+	if cfg.Username == "" && cfg.Token == "" {
+		// Like Kestra OSS, the emulator needs basic auth: its default user.
+		cfg.Username, cfg.Password = emulator.DefaultUsername, emulator.DefaultPassword
+	}
 	c, err := kestra.New(cfg, s.client...)
 	if err != nil {
 		t.Fatal(err)
@@ -57,4 +61,11 @@ func (e *emuEnv) requestsWhere(keep func(emulator.Request) bool) []emulator.Requ
 		}
 	}
 	return out
+}
+
+// emuAuth adds the emulator's default user to cfg: like Kestra OSS, the
+// emulator answers 401 without basic credentials.
+func emuAuth(cfg kestra.Config) kestra.Config {
+	cfg.Username, cfg.Password = emulator.DefaultUsername, emulator.DefaultPassword
+	return cfg
 }

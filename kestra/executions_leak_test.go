@@ -34,7 +34,7 @@ func TestExecutionsFileUploadLeavesNoGoroutine(t *testing.T) {
 		emu.Close()
 		srv.Close()
 	}()
-	c, err := kestra.New(kestra.Config{URL: srv.URL}, kestra.WithRetry(kestra.NoRetry), kestra.WithHTTPClient(&http.Client{Transport: tr}))
+	c, err := kestra.New(kestra.Config{URL: srv.URL, Username: emulator.DefaultUsername, Password: emulator.DefaultPassword}, kestra.WithRetry(kestra.NoRetry), kestra.WithHTTPClient(&http.Client{Transport: tr}))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -433,7 +433,7 @@ func TestExecutionsCreateWait(t *testing.T) {
 	// A client whose Config.Timeout is shorter than the execution: Wait is
 	// bounded by ctx only.
 	slow := newExecEnv(t, nil, []emulator.Option{emulator.WithSpeed(1), emulator.WithTaskDuration(150 * time.Millisecond)}, flowHello)
-	short, err := kestra.New(kestra.Config{URL: slow.srv.URL, Timeout: 100 * time.Millisecond}, kestra.WithRetry(kestra.NoRetry))
+	short, err := kestra.New(emuAuth(kestra.Config{URL: slow.srv.URL, Timeout: 100 * time.Millisecond}), kestra.WithRetry(kestra.NoRetry))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -607,7 +607,7 @@ func ExampleFlowsService_Sync() {
 	srv := httptest.NewServer(emu)
 	defer emu.Close()
 	defer srv.Close()
-	c, err := kestra.New(kestra.Config{URL: srv.URL})
+	c, err := kestra.New(kestra.Config{URL: srv.URL, Username: emulator.DefaultUsername, Password: emulator.DefaultPassword})
 	if err != nil {
 		panic(err)
 	}

@@ -335,7 +335,7 @@ func TestFollowStatusErrors(t *testing.T) {
 // connection, so that the goroutines of a test can be counted.
 func newLeakEnv(t *testing.T) *streamEnv {
 	env := newStreamEnv(t, emulator.WithSpeed(10))
-	c, err := kestra.New(kestra.Config{URL: env.srv.URL},
+	c, err := kestra.New(emuAuth(kestra.Config{URL: env.srv.URL}),
 		kestra.WithHTTPClient(&http.Client{Transport: &http.Transport{DisableKeepAlives: true}}))
 	if err != nil {
 		t.Fatal(err)

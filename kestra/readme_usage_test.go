@@ -3,6 +3,7 @@ package kestra_test
 import (
 	"testing"
 
+	"github.com/kestra-go/sdk/kestra"
 	"github.com/kestra-go/sdk/kestra/kestratest"
 )
 
@@ -34,5 +35,30 @@ func TestReadmeKestratest(t *testing.T) {
 	}
 	if gets != 3 {
 		t.Fatalf("server saw %d GETs of the flow, want 3 (two 503s, then success)", gets)
+	}
+}
+
+// TestReadmeHandleTask is the HandleTask snippet of the README: a plugin
+// task's outputs come from the test.
+func TestReadmeHandleTask(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	srv := kestratest.Start(t)
+	c := srv.Client()
+
+	srv.HandleTask("io.kestra.plugin.scripts.shell.Commands", func(t kestratest.Task) kestratest.TaskResult {
+		return kestratest.TaskResult{Outputs: map[string]any{"exitCode": 0}, Logs: []kestratest.TaskLog{{Message: "done"}}}
+	})
+
+	if _, err := c.Flows.Create(ctx, "id: sh\nnamespace: company.team\ntasks:\n  - id: run\n    type: io.kestra.plugin.scripts.shell.Commands\n    commands: [\"true\"]\n"); err != nil {
+		t.Fatal(err)
+	}
+	ex, err := c.Executions.Create(ctx, "company.team", "sh", &kestra.ExecuteOptions{Wait: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out struct{ ExitCode *int }
+	if err := ex.TaskOutputs("run", &out); err != nil || out.ExitCode == nil || *out.ExitCode != 0 {
+		t.Fatalf("outputs: %+v, %v", out, err)
 	}
 }

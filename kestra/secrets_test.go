@@ -120,7 +120,7 @@ func checkPrints(t *testing.T, log *slog.Logger, what string, v any, verbs ...st
 
 func TestSecretsStayOut(t *testing.T) {
 	t.Parallel()
-	srv := kestratest.Start(t, kestratest.WithBasicAuth(secUser, secPassword), kestratest.WithToken(secToken))
+	srv := kestratest.Start(t, kestratest.WithBasicAuth(secUser, secPassword), kestratest.WithToken(secToken), kestratest.WithEnterprise())
 	var sink secretLog
 	log := sink.logger()
 	retry := kestra.WithRetry(kestra.RetryPolicy{MaxAttempts: 2, MinDelay: time.Millisecond, MaxDelay: time.Millisecond})

@@ -5,16 +5,20 @@
 //
 // Usage:
 //
-//	kestra-emulator [-addr 127.0.0.1:8080] [-user USER -password PASS] [-token TOKEN] [-version 2.0|1.3] [-speed 1] [-plugins TYPE,PKG.]
+//	kestra-emulator [-addr 127.0.0.1:8080] [-user USER -password PASS] [-enterprise -token TOKEN] [-version 2.0|1.3] [-speed 1] [-plugins TYPE,PKG.]
 //
-// With no credentials, every request is accepted. Requests are logged to
-// standard error. For example:
+// Like Kestra OSS, every /api/v1 call but /api/v1/configs and webhooks
+// needs basic auth, and bearer tokens are refused. Without -user the user
+// is root@root.com with password Root!1234, as in Kestra's documentation.
+// -enterprise plays Kestra Enterprise Edition as far as authentication
+// goes: bearer tokens given with -token are accepted too. Requests are
+// logged to standard error. For example:
 //
-//	kestra-emulator -user admin@example.com -password Secret123 &
-//	curl -u admin@example.com:Secret123 -H 'Content-Type: application/x-yaml' \
+//	kestra-emulator &
+//	curl -u 'root@root.com:Root!1234' -H 'Content-Type: application/x-yaml' \
 //	  --data-binary $'id: hello\nnamespace: demo\ntasks:\n  - id: log\n    type: io.kestra.plugin.core.log.Log\n    message: Hello\n' \
 //	  http://127.0.0.1:8080/api/v1/main/flows
-//	curl -u admin@example.com:Secret123 -X POST \
+//	curl -u 'root@root.com:Root!1234' -X POST \
 //	  'http://127.0.0.1:8080/api/v1/main/executions/demo/hello?wait=true'
 //
 // An execution without inputs needs no body: Kestra's route consumes
@@ -88,9 +92,10 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready func(addr s
 	fs := flag.NewFlagSet("kestra-emulator", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on")
-	user := fs.String("user", "", "basic-auth user name (requires -password)")
-	password := fs.String("password", "", "basic-auth password")
-	token := fs.String("token", "", "accepted bearer token")
+	user := fs.String("user", "", "basic-auth user name (requires -password; default "+emulator.DefaultUsername+")")
+	password := fs.String("password", "", "basic-auth password (default "+emulator.DefaultPassword+")")
+	enterprise := fs.Bool("enterprise", false, "play Kestra Enterprise Edition: accept the bearer token of -token")
+	token := fs.String("token", "", "accepted bearer token (requires -enterprise: Kestra OSS refuses tokens)")
 	version := fs.String("version", "2.0", "Kestra API generation: 2.0 or 1.3")
 	speed := fs.Float64("speed", 1, "simulation speed: simulated durations are divided by it")
 	fs.Usage = func() {
@@ -122,6 +127,12 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready func(addr s
 	if *user != "" {
 		opts = append(opts, emulator.WithBasicAuth(*user, *password))
 	}
+	if *token != "" && !*enterprise {
+		return errors.New("-token needs -enterprise: Kestra OSS accepts basic auth only")
+	}
+	if *enterprise {
+		opts = append(opts, emulator.WithEnterprise())
+	}
 	if *token != "" {
 		opts = append(opts, emulator.WithToken(*token))
 	}
@@ -141,7 +152,11 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready func(addr s
 	url := "http://" + ln.Addr().String()
 	emu := emulator.New(append(opts, emulator.WithURL(url), emulator.WithLogger(logger))...)
 	srv := &http.Server{Handler: logRequests(logger, emu), ReadHeaderTimeout: 10 * time.Second}
-	logger.Info("kestra emulator listening", "url", url, "version", *version, "auth", *user != "" || *token != "")
+	username := *user
+	if username == "" {
+		username = emulator.DefaultUsername
+	}
+	logger.Info("kestra emulator listening", "url", url, "version", *version, "user", username, "enterprise", *enterprise)
 	if ready != nil {
 		ready(ln.Addr().String())
 	}

@@ -94,8 +94,58 @@ func TestRun(t *testing.T) {
 	http.DefaultClient.CloseIdleConnections()
 }
 
+// Without -user, the user is Kestra's documented default; bearer tokens
+// only with -enterprise (Kestra OSS 1.3.25 and 2.0 take basic auth only:
+// webserver/.../filter/AuthenticationFilter.java).
+func TestRunDefaultUserAndEnterprise(t *testing.T) {
+	for _, tc := range []struct {
+		args                []string
+		basic, bearer, none int
+	}{
+		{nil, 200, 401, 401},
+		{[]string{"-enterprise", "-token", "tok"}, 200, 200, 401},
+	} {
+		ctx, cancel := context.WithCancel(t.Context())
+		addrc := make(chan string, 1)
+		done := make(chan error, 1)
+		go func() {
+			done <- run(ctx, append([]string{"-addr", "127.0.0.1:0"}, tc.args...), io.Discard, func(a string) { addrc <- a })
+		}()
+		var addr string
+		select {
+		case addr = <-addrc:
+		case err := <-done:
+			t.Fatalf("run: %v", err)
+		}
+		status := func(auth func(*http.Request)) int {
+			req, _ := http.NewRequestWithContext(t.Context(), "GET", "http://"+addr+"/api/v1/main/flows/search", nil)
+			auth(req)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			return resp.StatusCode
+		}
+		if got := status(func(r *http.Request) { r.SetBasicAuth("root@root.com", "Root!1234") }); got != tc.basic {
+			t.Errorf("%v basic: %d, want %d", tc.args, got, tc.basic)
+		}
+		if got := status(func(r *http.Request) { r.Header.Set("Authorization", "Bearer tok") }); got != tc.bearer {
+			t.Errorf("%v bearer: %d, want %d", tc.args, got, tc.bearer)
+		}
+		if got := status(func(*http.Request) {}); got != tc.none {
+			t.Errorf("%v none: %d, want %d", tc.args, got, tc.none)
+		}
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("run: %v", err)
+		}
+	}
+	http.DefaultClient.CloseIdleConnections()
+}
+
 func TestRunBadFlags(t *testing.T) {
-	for _, args := range [][]string{{"-version", "3"}, {"-user", "u"}, {"-speed", "0"}, {"-nope"}} {
+	for _, args := range [][]string{{"-version", "3"}, {"-user", "u"}, {"-speed", "0"}, {"-nope"}, {"-token", "t"}} {
 		if err := run(t.Context(), args, io.Discard, nil); err == nil {
 			t.Errorf("%v: no error", args)
 		}

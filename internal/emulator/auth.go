@@ -7,12 +7,6 @@ import (
 	"strings"
 )
 
-// authRequired reports whether at least one credential is configured. With
-// none, the emulator is open (a convenience; real Kestra then answers 401).
-func (s *Server) authRequired() bool {
-	return len(s.cfg.users) > 0 || len(s.cfg.tokens) > 0
-}
-
 // isOpenPath reports the paths Kestra serves without credentials.
 func isOpenPath(path string) bool {
 	if !strings.HasPrefix(path, "/api/v1/") {
@@ -24,7 +18,9 @@ func isOpenPath(path string) bool {
 }
 
 // authorized checks the Authorization header against the configured users
-// and tokens.
+// (webserver/.../services/BasicAuthService.java: the scheme is compared
+// without case) and, in Enterprise mode only, the bearer tokens: Kestra OSS
+// 1.3.25 and 2.0 take nothing but Basic.
 func (s *Server) authorized(r *http.Request) bool {
 	h := r.Header.Get("Authorization")
 	scheme, cred, ok := strings.Cut(h, " ")
@@ -45,6 +41,9 @@ func (s *Server) authorized(r *http.Request) bool {
 		want, found := s.cfg.users[user]
 		return found && subtle.ConstantTimeCompare([]byte(want), []byte(pass)) == 1
 	case "bearer":
+		if !s.cfg.enterprise {
+			return false
+		}
 		for t := range s.cfg.tokens {
 			if subtle.ConstantTimeCompare([]byte(t), []byte(cred)) == 1 {
 				return true
@@ -65,6 +64,10 @@ func unauthorized(w http.ResponseWriter, r *http.Request) {
 
 // getConfigs serves GET /api/v1/configs.
 func (s *Server) getConfigs(w http.ResponseWriter, r *http.Request) error {
+	edition := "OSS"
+	if s.cfg.enterprise {
+		edition = "EE"
+	}
 	version := "2.0.0"
 	if s.cfg.version == Version13 {
 		version = "1.3.25"
@@ -72,9 +75,9 @@ func (s *Server) getConfigs(w http.ResponseWriter, r *http.Request) error {
 	writeJSON(w, http.StatusOK, map[string]any{
 		"uuid":                      "00000000-0000-0000-0000-000000000000",
 		"version":                   version,
-		"edition":                   "OSS",
+		"edition":                   edition,
 		"commitId":                  "emulator",
-		"isBasicAuthInitialized":    len(s.cfg.users) > 0,
+		"isBasicAuthInitialized":    true,
 		"url":                       s.publicURL(),
 		"isTaskRunEnabled":          false,
 		"isAnonymousUsageEnabled":   false,

@@ -114,7 +114,7 @@ func (s *Server) createExecution(w http.ResponseWriter, r *http.Request) error {
 	if v := q.Get("scheduleDate"); v != "" {
 		t, err := time.Parse(time.RFC3339Nano, v)
 		if err != nil {
-			return conversionError("scheduleDate", v)
+			return conversionErrorDueTo("scheduleDate", v, dateTimeParseCause(v))
 		}
 		t = t.UTC()
 		schedule = &t
@@ -720,7 +720,7 @@ func (s *Server) resumeExecution(w http.ResponseWriter, r *http.Request) error {
 			}
 		}
 	}
-	if pauseTask != nil {
+	if pauseTask != nil && r.Context().Value(ctxBulkAction) == nil { // a bulk resume sends no inputs
 		decl := &parsedFlow{inputs: mapList(pauseTask["onResume"])}
 		inputs, err := convertInputs(decl, raw, storagePrefix(ex.e.Namespace, ex.e.FlowID, ex.e.ID), map[string]any{}, ex.files)
 		if err != nil {

@@ -681,7 +681,10 @@ func TestChangeStatusForceRunEval(t *testing.T) {
 			}
 			assertJSONError(t, ts.do("POST", act(id, "change-status")+"?status=RUNNING", nil, nil), 422,
 				"Illegal argument: You can only change the state of an execution to a terminal state.")
-			assertJSONError(t, ts.do("POST", act(id, "change-status")+"?status=NOPE", nil, nil), 422, "Invalid type")
+			// A query value that does not convert: ErrorController's
+			// ConversionErrorException branch, "Internal server error" (still
+			// 422); "Invalid type" is only for a JSON type id.
+			assertJSONError(t, ts.do("POST", act(id, "change-status")+"?status=NOPE", nil, nil), 422, "Internal server error: Failed to convert argument [status] for value [NOPE]")
 			paused := ts.execute("company.team", "holdon", "", nil).json(t)["id"].(string)
 			ts.waitState(paused, "PAUSED")
 			if v13 {

@@ -255,7 +255,7 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 			writeJSONError(w, r, http.StatusServiceUnavailable, "Service Unavailable: server closed", nil)
 			return
 		}
-		if s.authRequired() && !isOpenPath(r.URL.Path) && !s.authorized(r) {
+		if !isOpenPath(r.URL.Path) && !s.authorized(r) {
 			unauthorized(w, r)
 			return
 		}
@@ -269,6 +269,9 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 			u := *r.URL
 			u.Path, u.RawPath = path, ""
 			r2.URL = &u
+		}
+		if s.notEmulated(w, r2) {
+			return
 		}
 		next.ServeHTTP(w, r2)
 	})

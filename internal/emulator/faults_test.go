@@ -80,6 +80,7 @@ func TestFaultReset(t *testing.T) {
 	// Mid-response.
 	ts.InjectFault(Fault{Path: "*/flows/search", Reset: true, ResetAfterBytes: 10, Times: 1})
 	req, _ = http.NewRequestWithContext(t.Context(), "GET", ts.url+"/api/v1/main/flows/search", nil)
+	ts.authorize(req)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatalf("reset mid-response: headers lost: %v", err)

@@ -52,7 +52,11 @@ func readBody(r *http.Request) (string, error) {
 // flowJSON renders a flow revision as Kestra's Flow / FlowWithSource JSON.
 func flowJSON(key flowKey, rev *flowRev, withSource bool) map[string]any {
 	m := make(map[string]any, len(rev.pf.doc)+6)
-	for k, v := range rev.pf.doc {
+	// Kestra's mapper writes no null (JacksonMapper: NON_NULL inclusion;
+	// application.yml jackson.serialization-inclusion), and a property the
+	// source leaves out is null in the model (AbstractFlow): neither is
+	// written. So a flow without labels has no "labels" field.
+	for k, v := range withoutNulls(rev.pf.doc) {
 		m[k] = v
 	}
 	m["id"] = key.id
@@ -61,7 +65,9 @@ func flowJSON(key flowKey, rev *flowRev, withSource bool) map[string]any {
 	m["revision"] = rev.revision
 	m["deleted"] = rev.deleted
 	m["disabled"] = rev.pf.disabled
-	m["labels"] = rev.pf.labels
+	if rev.pf.doc["labels"] != nil {
+		m["labels"] = rev.pf.labels
+	}
 	m["updated"] = rev.updated
 	if ins, ok := m["inputs"].([]any); ok {
 		m["inputs"] = inputsJSON(ins)
@@ -166,7 +172,7 @@ func (s *Server) liveFlowLocked(key flowKey) *flowEntry {
 }
 
 func (s *Server) createFlow(w http.ResponseWriter, r *http.Request) error {
-	src, err := readBody(r)
+	src, fromJSON, err := flowBody(r)
 	if err != nil {
 		return err
 	}
@@ -182,7 +188,7 @@ func (s *Server) createFlow(w http.ResponseWriter, r *http.Request) error {
 		return errInvalidEntity(Violation{Path: "flow.id", Message: "Flow id already exists"})
 	}
 	key, rev := s.saveFlowLocked(tenant, pf, src)
-	out := flowJSON(key, rev, true)
+	out := flowJSON(key, rev, !fromJSON) // the JSON endpoint answers a Flow
 	s.mu.Unlock()
 	writeJSON(w, http.StatusOK, out)
 	return nil
@@ -230,7 +236,7 @@ func (s *Server) updateFlow(w http.ResponseWriter, r *http.Request) error {
 	if !exists {
 		return errNotFound("")
 	}
-	src, err := readBody(r)
+	src, fromJSON, err := flowBody(r)
 	if err != nil {
 		return err
 	}
@@ -254,7 +260,7 @@ func (s *Server) updateFlow(w http.ResponseWriter, r *http.Request) error {
 		return errNotFound("")
 	}
 	_, rev := s.saveFlowLocked(key.tenant, pf, src)
-	out := flowJSON(key, rev, true)
+	out := flowJSON(key, rev, !fromJSON)
 	s.mu.Unlock()
 	writeJSON(w, http.StatusOK, out)
 	return nil

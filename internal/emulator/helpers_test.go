@@ -5,10 +5,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -92,8 +94,12 @@ func (ts *testServer) do(method, path string, body io.Reader, h header) response
 	if err != nil {
 		ts.t.Fatal(err)
 	}
+	ts.authorize(req)
 	for k, v := range h {
 		req.Header.Set(k, v)
+	}
+	if req.Header.Get("Authorization") == "" {
+		req.Header.Del("Authorization")
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -105,6 +111,19 @@ func (ts *testServer) do(method, path string, body io.Reader, h header) response
 		ts.t.Fatalf("%s %s: reading body: %v", method, path, err)
 	}
 	return response{status: resp.StatusCode, header: resp.Header, body: b}
+}
+
+// authorize sets basic credentials of one of the server's users (the
+// default user unless the test configured others): like Kestra OSS, the
+// emulator answers 401 to /api/v1 calls without them. A test that wants no
+// credentials passes an empty Authorization header to do.
+func (ts *testServer) authorize(req *http.Request) {
+	user, pass := DefaultUsername, DefaultPassword
+	if _, ok := ts.cfg.users[user]; !ok {
+		keys := slices.Sorted(maps.Keys(ts.cfg.users))
+		user, pass = keys[0], ts.cfg.users[keys[0]]
+	}
+	req.SetBasicAuth(user, pass)
 }
 
 func (ts *testServer) get(path string) response { return ts.do("GET", path, nil, nil) }

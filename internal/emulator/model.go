@@ -142,6 +142,10 @@ var falseValue = false
 func (e *executionJSON) render(v view) *executionJSON {
 	out := *e
 	out.State = e.State.clone()
+	if e.Metadata != nil {
+		m := *e.Metadata // restart increments the attempt number in place
+		out.Metadata = &m
+	}
 	switch v {
 	case viewFull:
 		out.Deleted = &falseValue

@@ -68,8 +68,37 @@ func parsePage(q url.Values, allowed map[string]bool) (pageParams, error) {
 
 // conversionError is Micronaut's ConversionErrorException for a query
 // parameter of the wrong type (422).
+//
+// A query value of the wrong type is a Micronaut ConversionErrorException
+// whose cause is not a JSON mapping error: ErrorController (1.3.25 and
+// 2.0) answers it 422 with the reason "Internal server error" and the
+// exception's message, "Failed to convert argument [name] for value
+// [value]" followed by " due to: " and the cause.
 func conversionError(name, value string) error {
-	return &apiError{status: 422, message: fmt.Sprintf("Invalid type: Failed to convert argument [%s] for value [%s]", name, value)}
+	return conversionErrorDueTo(name, value, "")
+}
+
+// conversionErrorDueTo is conversionError with the cause's message.
+func conversionErrorDueTo(name, value, cause string) error {
+	msg := fmt.Sprintf("Internal server error: Failed to convert argument [%s] for value [%s]", name, value)
+	if cause != "" {
+		msg += " due to: " + cause
+	}
+	return &apiError{status: 422, message: msg}
+}
+
+// dateTimeParseCause is java.time's DateTimeParseException message for a
+// text ISO_ZONED_DATE_TIME does not parse: the index is where the text
+// leaves the yyyy-MM-ddTHH:mm shape (an approximation past the minutes).
+func dateTimeParseCause(v string) string {
+	const shape = "dddd-dd-ddTdd:dd"
+	i := 0
+	for ; i < len(v) && i < len(shape); i++ {
+		if c := v[i]; shape[i] == 'd' && (c < '0' || c > '9') || shape[i] != 'd' && c != shape[i] {
+			break
+		}
+	}
+	return fmt.Sprintf("Text '%s' could not be parsed at index %d", v, i)
 }
 
 // paginate sorts items with the sort keys (cmps maps a field to its

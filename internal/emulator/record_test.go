@@ -120,7 +120,7 @@ func recordResponses(t *testing.T, h *Server) http.Handler {
 		probe.Body = nil
 		faulted := new(bool)
 		h.ServeHTTP(rw, r.WithContext(context.WithValue(r.Context(), ctxFaultMark, faulted)))
-		if *faulted || rw.stream || rw.status == 0 || rw.status == http.StatusUnauthorized {
+		if *faulted || rw.stream || rw.status == 0 || rw.status == http.StatusUnauthorized || rw.status == http.StatusNotImplemented {
 			return
 		}
 		recordMu.Lock()

@@ -10,6 +10,7 @@ import (
 type handlerFunc func(w http.ResponseWriter, r *http.Request) error
 
 func (s *Server) handle(pattern string, h handlerFunc) {
+	s.patterns = append(s.patterns, pattern)
 	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
 		if err := h(w, r); err != nil {
 			writeError(w, r, err)
@@ -40,6 +41,9 @@ func (s *Server) routes() {
 	s.handle("GET "+p+"/flows/search", s.searchFlows)
 	s.handle("POST "+p+"/flows/validate", s.validateFlows)
 	s.handle("POST "+p+"/flows/bulk", s.bulkFlows)
+	s.handle("POST "+p+"/flows/import", s.importFlows)
+	s.handle("GET "+p+"/flows/distinct-namespaces", s.distinctNamespaces)
+	s.handle("GET "+p+"/flows/{namespace}/{id}/dependencies", s.flowDependencies)
 	s.handle("GET "+p+"/flows/{namespace}", s.listFlows)
 	s.handle("POST "+p+"/flows/{namespace}", s.bulkNamespaceFlows)
 	s.handle("GET "+p+"/flows/{namespace}/{id}", s.getFlow)
@@ -55,6 +59,10 @@ func (s *Server) routes() {
 	s.handle("DELETE "+p+"/executions/by-query", s.deleteExecutionsByQuery)
 	s.handle("DELETE "+p+"/executions/kill/by-ids", s.killExecutionsByIDs)
 	s.handle("DELETE "+p+"/executions/kill/by-query", s.killExecutionsByQuery)
+	for name := range bulkActions {
+		s.handle("POST "+p+"/executions/"+name+"/by-ids", s.bulkActionHandler(name, false))
+		s.handle("POST "+p+"/executions/"+name+"/by-query", s.bulkActionHandler(name, true))
+	}
 	s.handle("GET "+p+"/executions/{executionId}", s.getExecution)
 	s.handle("DELETE "+p+"/executions/{executionId}", s.deleteExecution)
 	s.handle("GET "+p+"/executions/{executionId}/follow", s.followExecution)
@@ -124,7 +132,7 @@ func (s *Server) routes() {
 
 	// KV (§5).
 	s.handle("GET "+p+"/kv", s.listKV)
-	s.handle("PUT "+p+"/namespaces/{namespace}/kv/{key}", s.putKV)
+	s.handle("PUT "+p+"/namespaces/{namespace}/kv/{key}", consumes("text/plain", s.putKV))
 	s.handle("GET "+p+"/namespaces/{namespace}/kv/{key}", s.getKV)
 	s.handle("DELETE "+p+"/namespaces/{namespace}/kv/{key}", s.deleteKV)
 	s.handle("DELETE "+p+"/namespaces/{namespace}/kv", s.bulkDeleteKV)
@@ -190,6 +198,8 @@ func (s *Server) rewriteTenant(path string) (string, *apiError) {
 	switch {
 	case first == "configs" || first == "":
 		return path, nil
+	case s.specRoots[first]:
+		return path, nil // a route without tenant, such as /api/v1/users
 	case legacyRoots[first]:
 		return "/api/v1/main/" + rest, nil
 	case !s.cfg.tenants[first]:

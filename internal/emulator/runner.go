@@ -372,6 +372,19 @@ func (rn *runner) runTask(task map[string]any, sc scope, resumePaused bool) outc
 // execute does the work of one task outside the lock; it returns the final
 // task state ("" when stopped) and a failure message.
 func (rn *runner) execute(task map[string]any, typ string, tr *taskRunJSON, vars map[string]any) (string, string) {
+	if typ != typePause {
+		if h := rn.s.taskHandler(typ); h != nil {
+			return rn.runHandler(h, task, typ, tr, vars)
+		}
+	}
+	if !runnableTypes[typ] {
+		// Not run: succeeds as a no-op, and says so in the execution.
+		if !rn.lock() {
+			return "", ""
+		}
+		rn.logLocked(tr, "WARN", notRunMessage(typ))
+		rn.s.mu.Unlock()
+	}
 	switch typ {
 	case typeLog:
 		var msgs []string

@@ -38,29 +38,48 @@ const (
 type Option func(*config)
 
 type config struct {
-	users     map[string]string
-	tokens    map[string]bool
-	version   Version
-	speed     float64
-	tenants   map[string]bool
-	url       string
-	logger    *slog.Logger
-	maxReqLog int
-	taskTime  time.Duration
-	plugins   []string // installed plugin types (WithPlugins)
+	users      map[string]string
+	tokens     map[string]bool
+	enterprise bool
+	version    Version
+	speed      float64
+	tenants    map[string]bool
+	url        string
+	logger     *slog.Logger
+	maxReqLog  int
+	taskTime   time.Duration
+	plugins    []string // installed plugin types (WithPlugins)
 }
 
-// WithBasicAuth adds a user accepted with HTTP basic auth. Once any user or
-// token is configured, every /api/v1 call except the open ones needs
-// credentials.
+// The basic-auth user of a server given no [WithBasicAuth] option: the
+// credentials Kestra's own documentation uses.
+const (
+	DefaultUsername = "root@root.com"
+	DefaultPassword = "Root!1234"
+)
+
+// WithBasicAuth adds a user accepted with HTTP basic auth; the first one
+// replaces the default user ([DefaultUsername]). As Kestra OSS does
+// (webserver/.../filter/AuthenticationFilter.java, 1.3.25 and 2.0), every
+// /api/v1 call except the open ones (/api/v1/configs, webhooks) needs
+// credentials: without them the answer is 401.
 func WithBasicAuth(username, password string) Option {
 	return func(c *config) { c.users[username] = password }
 }
 
-// WithToken adds a bearer token the server accepts (Kestra EE style; OSS
-// Kestra accepts basic auth only).
+// WithToken adds a bearer token accepted in Enterprise mode
+// ([WithEnterprise]) only: Kestra OSS refuses bearer tokens with 401, and so
+// does the emulator unless it plays Kestra EE.
 func WithToken(token string) Option {
 	return func(c *config) { c.tokens[token] = true }
+}
+
+// WithEnterprise makes the server play Kestra Enterprise Edition as far as
+// authentication goes: bearer tokens given with [WithToken] are accepted
+// besides basic auth, and /api/v1/configs reports the EE edition. Nothing
+// else of EE is emulated.
+func WithEnterprise() Option {
+	return func(c *config) { c.enterprise = true }
 }
 
 // WithVersion selects the API generation; the default is [Version20]. Only
@@ -130,6 +149,8 @@ type Server struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 
+	pluginsMu sync.RWMutex // guards cfg.plugins, which HandleTask extends
+
 	mu       sync.Mutex
 	flows    map[flowKey]*flowEntry
 	execs    map[string]*execution
@@ -142,6 +163,12 @@ type Server struct {
 	closed   bool
 	requests []Request
 	faults   []*faultEntry
+
+	taskHandlers map[string]TaskHandler
+
+	patterns   []string                // the routes registered, as ServeMux patterns
+	specRoutes map[string][]*specRoute // operations of openapi.yaml by specKey
+	specRoots  map[string]bool         // first segments after /api/v1/ of routes without tenant
 }
 
 // New returns a Server configured by opts.
@@ -159,6 +186,9 @@ func New(opts ...Option) *Server {
 	for _, o := range opts {
 		o(&cfg)
 	}
+	if len(cfg.users) == 0 {
+		cfg.users[DefaultUsername] = DefaultPassword
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &Server{
 		cfg:      cfg,
@@ -174,6 +204,7 @@ func New(opts ...Option) *Server {
 	}
 	s.mux = http.NewServeMux()
 	s.routes()
+	s.buildSpecRoutes()
 	s.handler = s.middleware(s.mux)
 	return s
 }

@@ -9,7 +9,7 @@ import (
 
 func TestAuth(t *testing.T) {
 	t.Parallel()
-	ts := newTestServer(t, WithBasicAuth("admin@example.com", "Secret123"), WithToken("tok"))
+	ts := newTestServer(t, WithBasicAuth("admin@example.com", "Secret123"), WithToken("tok"), WithEnterprise())
 	basic := "Basic " + base64.StdEncoding.EncodeToString([]byte("admin@example.com:Secret123"))
 	wrong := "Basic " + base64.StdEncoding.EncodeToString([]byte("admin@example.com:nope"))
 	tests := []struct {
@@ -43,17 +43,46 @@ func TestAuth(t *testing.T) {
 			}
 		})
 	}
-	r := ts.do("GET", "/api/v1/main/flows/search", nil, header{"Referer": "http://x/ui/login"})
+	r := ts.do("GET", "/api/v1/main/flows/search", nil, header{"Referer": "http://x/ui/login", "Authorization": ""})
 	if r.status != 401 || r.header.Get("WWW-Authenticate") != "" {
 		t.Errorf("login referer: %d %q", r.status, r.header.Get("WWW-Authenticate"))
 	}
 }
 
-func TestNoAuthConfiguredIsOpen(t *testing.T) {
+// Kestra OSS takes basic auth only, on every /api/v1/** route but the open
+// ones (webserver/.../filter/AuthenticationFilter.java and
+// services/BasicAuthService.java, 1.3.25 and 2.0.0-SNAPSHOT): a server given
+// no user has the default one, and a bearer token is refused unless the
+// server plays Enterprise.
+func TestAuthOSSDefaultUserAndNoBearer_AuthenticationFilter(t *testing.T) {
 	t.Parallel()
-	ts := newTestServer(t)
-	if r := ts.get("/api/v1/main/flows/search"); r.status != 200 {
-		t.Fatalf("status %d", r.status)
+	for _, v := range []Version{Version20, Version13} {
+		ts := newTestServer(t, WithVersion(v), WithToken("tok"))
+		def := "Basic " + base64.StdEncoding.EncodeToString([]byte(DefaultUsername+":"+DefaultPassword))
+		for _, tc := range []struct {
+			auth string
+			want int
+		}{{"", 401}, {def, 200}, {"Bearer tok", 401}} {
+			if r := ts.do("GET", "/api/v1/main/flows/search", nil, header{"Authorization": tc.auth}); r.status != tc.want {
+				t.Errorf("%s %q: status %d, want %d", v, tc.auth, r.status, tc.want)
+			}
+		}
+		if m := ts.get("/api/v1/configs").json(t); m["edition"] != "OSS" {
+			t.Errorf("edition %v", m["edition"])
+		}
+	}
+	ee := newTestServer(t, WithToken("tok"), WithEnterprise())
+	if r := ee.do("GET", "/api/v1/main/flows/search", nil, header{"Authorization": "Bearer tok"}); r.status != 200 {
+		t.Errorf("EE bearer: %d", r.status)
+	}
+	if m := ee.get("/api/v1/configs").json(t); m["edition"] != "EE" {
+		t.Errorf("EE edition %v", m["edition"])
+	}
+	// A configured user replaces the default one.
+	own := newTestServer(t, WithBasicAuth("a@b.c", "Secret123"))
+	def := "Basic " + base64.StdEncoding.EncodeToString([]byte(DefaultUsername+":"+DefaultPassword))
+	if r := own.do("GET", "/api/v1/main/flows/search", nil, header{"Authorization": def}); r.status != 401 {
+		t.Errorf("default user still accepted: %d", r.status)
 	}
 }
 

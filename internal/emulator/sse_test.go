@@ -25,6 +25,7 @@ func (ts *testServer) openStream(ctx context.Context, path string) *http.Respons
 	if err != nil {
 		ts.t.Fatal(err)
 	}
+	ts.authorize(req)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		ts.t.Fatal(err)
@@ -253,6 +254,7 @@ func TestDeleteRunningExecutionLeavesFollowersOpen(t *testing.T) {
 		body, ct := multipartBody(t, nil, nil)
 		req, _ := http.NewRequestWithContext(waitCtx, "POST", ts.url+"/api/v1/main/executions/a/slow?wait=true", body)
 		req.Header.Set("Content-Type", ct)
+		ts.authorize(req)
 		r, err := http.DefaultClient.Do(req)
 		if err == nil {
 			r.Body.Close()

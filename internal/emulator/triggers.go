@@ -113,10 +113,11 @@ func (s *Server) findTriggerLocked(k triggerKey) (triggerRow, error) {
 // view renders the row as 2.0's {trigger, state} or 1.3's {abstractTrigger,
 // triggerContext}.
 func (row triggerRow) view(v13 bool) map[string]any {
+	def := withoutNulls(row.def)
 	if v13 {
-		return map[string]any{"abstractTrigger": row.def, "triggerContext": row.context()}
+		return map[string]any{"abstractTrigger": def, "triggerContext": row.context()}
 	}
-	return map[string]any{"trigger": row.def, "state": row.state()}
+	return map[string]any{"trigger": def, "state": row.state()}
 }
 
 // state is 2.0's ApiTriggerState.

@@ -4,8 +4,8 @@ import (
 	"github.com/kestra-go/sdk/kestra"
 )
 
-// Client returns a client for the server, with its first token or basic-auth
-// user as credentials. Options are applied after the server's own; the
+// Client returns a client for the server, with its basic-auth user (or, in
+// Enterprise mode, its first token) as credentials. Options are applied after the server's own; the
 // client has no per-call timeout beyond the default and keeps the default
 // retry policy.
 func (s *Server) Client(opts ...kestra.Option) *kestra.Client {

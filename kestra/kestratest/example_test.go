@@ -11,13 +11,23 @@ import (
 )
 
 // ExampleNewServer creates a flow on an emulated Kestra and runs it to the
-// end with plain net/http.
+// end with plain net/http. Like Kestra OSS, the server wants basic auth:
+// its default user is root@root.com / Root!1234.
 func ExampleNewServer() {
 	srv := kestratest.NewServer()
 	defer srv.Close()
+	post := func(path, contentType string, body string) (*http.Response, error) {
+		req, err := http.NewRequest("POST", srv.URL+path, strings.NewReader(body))
+		if err != nil {
+			return nil, err
+		}
+		req.Header.Set("Content-Type", contentType)
+		req.SetBasicAuth(srv.Username, srv.Password)
+		return http.DefaultClient.Do(req)
+	}
 
 	flow := "id: hello\nnamespace: demo\ntasks:\n  - id: ret\n    type: io.kestra.plugin.core.debug.Return\n    format: \"hi {{ inputs.who }}\"\ninputs:\n  - id: who\n    type: STRING\n"
-	resp, err := http.Post(srv.URL+"/api/v1/main/flows", "application/x-yaml", strings.NewReader(flow))
+	resp, err := post("/api/v1/main/flows", "application/x-yaml", flow)
 	if err != nil {
 		panic(err)
 	}
@@ -27,7 +37,7 @@ func ExampleNewServer() {
 	mw := multipart.NewWriter(&body)
 	_ = mw.WriteField("who", "gopher")
 	_ = mw.Close()
-	resp, err = http.Post(srv.URL+"/api/v1/main/executions/demo/hello?wait=true", mw.FormDataContentType(), strings.NewReader(body.String()))
+	resp, err = post("/api/v1/main/executions/demo/hello?wait=true", mw.FormDataContentType(), body.String())
 	if err != nil {
 		panic(err)
 	}

@@ -4,18 +4,26 @@
 // ForEach and AllowFailure, and Subflow) through CREATED, RUNNING and a
 // terminal state, stopping at breakpoints and queueing by their flow's
 // concurrency limit; follow streams framed as Kestra frames them; logs,
-// webhooks, trigger states, KV, namespace files, basic and bearer auth,
-// tenants, and the 2.0 or 1.3 API generation. Tasks of the plugins declared
-// with [WithPlugins] run as no-ops; other plugin types are refused, as Kestra
-// refuses a plugin it does not have.
+// webhooks, trigger states, KV, namespace files, basic auth (bearer tokens
+// in an Enterprise mode), tenants, and the 2.0 or 1.3 API generation. A flow
+// may use the core task types of its version and the plugins declared with
+// [WithPlugins]; other plugin types are refused, as Kestra refuses a plugin
+// it does not have. Tasks of declared plugins run as no-ops, with a WARN log
+// line saying they were not run, unless the test says what they do
+// ([Server.HandleTask], which also declares the type).
+//
+// Like Kestra OSS, the server answers 401 to every /api/v1 call without
+// basic credentials. Unless told otherwise ([WithBasicAuth]) its user is
+// [DefaultUsername] / [DefaultPassword], the credentials of Kestra's own
+// documentation; [Server.Client] and [Server.Config] carry them.
 //
 // Fault injection ([Server.InjectFault]) makes the server answer errors,
 // add latency, drop follow streams or reset connections; inspection
 // ([Server.Requests], [Server.ExecutionCount]) lets tests assert what the
 // server saw.
 //
-//	srv := kestratest.Start(t, kestratest.WithBasicAuth("admin@example.com", "Secret123"))
-//	// point a client at srv.URL with srv.Username / srv.Password
+//	srv := kestratest.Start(t)
+//	c := srv.Client() // or point a client at srv.URL with srv.Username / srv.Password
 package kestratest
 
 import (
@@ -44,24 +52,42 @@ type Fault = emulator.Fault
 // Request is what the server saw of one request (everything but the body).
 type Request = emulator.Request
 
+// Task is what a task handler is given of one run of a task; see
+// [Server.HandleTask].
+type Task = emulator.Task
+
+// TaskResult is what a handled task did: outputs, logs, simulated
+// duration, failure.
+type TaskResult = emulator.TaskResult
+
+// TaskLog is one log line of a handled task.
+type TaskLog = emulator.TaskLog
+
 // Option configures a [Server].
 type Option func(*settings)
 
 type settings struct {
-	emu      []emulator.Option
-	username string
-	password string
-	token    string
+	emu        []emulator.Option
+	username   string
+	password   string
+	token      string
+	enterprise bool
 }
+
+// The basic-auth user of a server given no [WithBasicAuth] option, as in
+// Kestra's documentation.
+const (
+	DefaultUsername = emulator.DefaultUsername
+	DefaultPassword = emulator.DefaultPassword
+)
 
 // DefaultSpeed is the simulation speed of a kestratest server unless
 // [WithSpeed] says otherwise: a task that takes 100ms in the simulation
 // takes 1ms, a Sleep of PT1S takes 10ms.
 const DefaultSpeed = 100
 
-// WithBasicAuth adds a basic-auth user; once a user or token exists,
-// requests need credentials. The first user is kept in [Server.Username]
-// and [Server.Password].
+// WithBasicAuth adds a basic-auth user; the first one replaces the default
+// user and is kept in [Server.Username] and [Server.Password].
 func WithBasicAuth(username, password string) Option {
 	return func(s *settings) {
 		if s.username == "" {
@@ -71,14 +97,26 @@ func WithBasicAuth(username, password string) Option {
 	}
 }
 
-// WithToken adds an accepted bearer token (as Kestra EE does); the first
-// one is kept in [Server.Token].
+// WithToken adds a bearer token the server accepts in Enterprise mode; the
+// first one is kept in [Server.Token] and [Server.Client] sends it instead
+// of basic credentials. It needs [WithEnterprise]: Kestra OSS refuses
+// bearer tokens, and [NewServer] panics on a token without it.
 func WithToken(token string) Option {
 	return func(s *settings) {
 		if s.token == "" {
 			s.token = token
 		}
 		s.emu = append(s.emu, emulator.WithToken(token))
+	}
+}
+
+// WithEnterprise makes the server accept bearer tokens ([WithToken]) as
+// Kestra Enterprise Edition does, and report the EE edition in
+// /api/v1/configs. No other Enterprise feature is emulated.
+func WithEnterprise() Option {
+	return func(s *settings) {
+		s.enterprise = true
+		s.emu = append(s.emu, emulator.WithEnterprise())
 	}
 }
 
@@ -126,10 +164,10 @@ type Server struct {
 	// URL is the base URL, such as http://127.0.0.1:41234, without the
 	// /api/v1 prefix.
 	URL string
-	// Username and Password are the first basic-auth user configured, if
-	// any.
+	// Username and Password are the first basic-auth user configured, or
+	// the default user.
 	Username, Password string
-	// Token is the first bearer token configured, if any.
+	// Token is the first bearer token configured, if any (Enterprise mode).
 	Token string
 	// Tenant is the tenant clients should use: "main".
 	Tenant string
@@ -138,11 +176,18 @@ type Server struct {
 	ts  *httptest.Server
 }
 
-// NewServer starts a server; Close it when done (or use [Start]).
+// NewServer starts a server; Close it when done (or use [Start]). It
+// panics when a token is given without [WithEnterprise].
 func NewServer(opts ...Option) *Server {
 	st := settings{emu: []emulator.Option{emulator.WithSpeed(DefaultSpeed)}}
 	for _, o := range opts {
 		o(&st)
+	}
+	if st.token != "" && !st.enterprise {
+		panic("kestratest: WithToken needs WithEnterprise: Kestra OSS refuses bearer tokens")
+	}
+	if st.username == "" {
+		st.username, st.password = DefaultUsername, DefaultPassword
 	}
 	emu := emulator.New(st.emu...)
 	ts := httptest.NewServer(emu)
@@ -205,6 +250,28 @@ func (s *Server) LogCount(executionID string) int { return s.emu.LogCount(execut
 
 // Version reports the API generation the server speaks.
 func (s *Server) Version() Version { return s.emu.Version() }
+
+// HandleTask says what tasks of type typ do, for tasks the emulator does
+// not run itself (plugin tasks such as
+// io.kestra.plugin.scripts.shell.Commands, which otherwise succeed as
+// no-ops with a WARN log line saying they were not run) or to replace the
+// behaviour of a core task. fn runs once per task run, in the execution's
+// goroutine; its result gives the task run's outputs, its log lines, how
+// long it takes in simulated time and whether it fails:
+//
+//	srv.HandleTask("io.kestra.plugin.scripts.shell.Commands", func(t kestratest.Task) kestratest.TaskResult {
+//		if t.Inputs["fail"] == true {
+//			return kestratest.TaskResult{Err: errors.New("Command failed with exit code 1")}
+//		}
+//		return kestratest.TaskResult{
+//			Outputs: map[string]any{"exitCode": 0},
+//			Logs:    []kestratest.TaskLog{{Message: "done"}},
+//		}
+//	})
+//
+// Flow-control tasks, Subflow and Pause cannot be handled. A nil fn
+// removes the handler.
+func (s *Server) HandleTask(typ string, fn func(Task) TaskResult) { s.emu.HandleTask(typ, fn) }
 
 // LockTrigger makes the trigger triggerID of the flow namespace/flowID look
 // held by the execution executionID, as when Kestra's scheduler is stuck

@@ -3,6 +3,7 @@ package kestratest_test
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"io"
 	"mime/multipart"
 	"net/http"
@@ -12,6 +13,7 @@ import (
 
 	"go.uber.org/goleak"
 
+	"github.com/kestra-go/sdk/kestra"
 	"github.com/kestra-go/sdk/kestra/kestratest"
 )
 
@@ -52,7 +54,7 @@ func do(t *testing.T, srv *kestratest.Server, method, path, ct string, body io.R
 
 func TestServer(t *testing.T) {
 	t.Parallel()
-	srv := kestratest.Start(t, kestratest.WithBasicAuth("admin@example.com", "Secret123"), kestratest.WithToken("tok"))
+	srv := kestratest.Start(t, kestratest.WithBasicAuth("admin@example.com", "Secret123"), kestratest.WithToken("tok"), kestratest.WithEnterprise())
 	if srv.Username != "admin@example.com" || srv.Password != "Secret123" || srv.Token != "tok" || srv.Tenant != "main" || srv.Version() != kestratest.Version20 {
 		t.Fatalf("server = %+v", srv)
 	}
@@ -129,5 +131,83 @@ func TestWithPlugins(t *testing.T) {
 	srv := kestratest.Start(t, kestratest.WithPlugins("io.kestra.plugin.scripts."))
 	if code, body := do(t, srv, "POST", "/api/v1/main/flows", "application/x-yaml", strings.NewReader(shell)); code != 200 {
 		t.Errorf("installed plugin: %d %s", code, body)
+	}
+}
+
+// Kestra OSS 1.3.25 and 2.0 answer 401 to /api/v1/** without basic
+// credentials and refuse bearer tokens
+// (webserver/.../filter/AuthenticationFilter.java): the server has a
+// default user, which Client carries, and takes tokens in Enterprise mode
+// only.
+func TestDefaultUserAndEnterpriseTokens_AuthenticationFilter(t *testing.T) {
+	t.Parallel()
+	srv := kestratest.Start(t)
+	if srv.Username != "root@root.com" || srv.Password != "Root!1234" {
+		t.Fatalf("default user = %q / %q", srv.Username, srv.Password)
+	}
+	req, _ := http.NewRequestWithContext(t.Context(), "GET", srv.URL+"/api/v1/main/flows/search", nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 401 {
+		t.Errorf("no credentials: %d, want 401", resp.StatusCode)
+	}
+	if _, err := srv.Client().Flows.List(t.Context(), nil); err != nil {
+		t.Errorf("Client() without credentials? %v", err)
+	}
+
+	ee := kestratest.Start(t, kestratest.WithEnterprise(), kestratest.WithToken("tok"))
+	if c := ee.Config(); c.Token != "tok" {
+		t.Errorf("Config().Token = %q", c.Token)
+	}
+	if _, err := ee.Client().Flows.List(t.Context(), nil); err != nil {
+		t.Errorf("enterprise token refused: %v", err)
+	}
+
+	defer func() {
+		if recover() == nil {
+			t.Error("WithToken without WithEnterprise did not panic")
+		}
+	}()
+	kestratest.NewServer(kestratest.WithToken("tok")).Close()
+}
+
+// A test says what a plugin task does: here a shell task that reads an
+// input, logs, returns an exit code, and fails on demand.
+func TestHandleTask(t *testing.T) {
+	t.Parallel()
+	srv := kestratest.Start(t)
+	srv.HandleTask("io.kestra.plugin.scripts.shell.Commands", func(tk kestratest.Task) kestratest.TaskResult {
+		if tk.Inputs["code"] == "1" {
+			return kestratest.TaskResult{Err: errors.New("Command failed with exit code 1")}
+		}
+		return kestratest.TaskResult{
+			Outputs: map[string]any{"exitCode": 0},
+			Logs:    []kestratest.TaskLog{{Message: "hello from " + tk.TaskID}},
+		}
+	})
+	c := srv.Client()
+	ctx := t.Context()
+	src := "id: sh\nnamespace: company.team\ninputs:\n  - id: code\n    type: STRING\n    defaults: \"0\"\ntasks:\n  - id: run\n    type: io.kestra.plugin.scripts.shell.Commands\n    commands: [\"exit {{ inputs.code }}\"]\n"
+	if _, err := c.Flows.Create(ctx, src); err != nil {
+		t.Fatal(err)
+	}
+	ex, err := c.Executions.Create(ctx, "company.team", "sh", &kestra.ExecuteOptions{Wait: true})
+	if err != nil || ex.CurrentState() != kestra.StateSuccess {
+		t.Fatalf("run: %v %v", ex, err)
+	}
+	var out struct{ ExitCode int }
+	if err := ex.TaskOutputs("run", &out); err != nil || out.ExitCode != 0 {
+		t.Errorf("outputs: %+v %v", out, err)
+	}
+	logs, err := c.Logs.List(ctx, ex.ID, nil)
+	if err != nil || len(logs) != 1 || logs[0].Message != "hello from run" {
+		t.Errorf("logs: %+v %v", logs, err)
+	}
+	ex, err = c.Executions.Create(ctx, "company.team", "sh", &kestra.ExecuteOptions{Wait: true, Inputs: map[string]any{"code": "1"}})
+	if err != nil || ex.CurrentState() != kestra.StateFailed {
+		t.Fatalf("failing run: %v %v", ex, err)
 	}
 }
