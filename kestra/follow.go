@@ -8,8 +8,6 @@ import (
 	"iter"
 	"net/http"
 	"time"
-
-	"github.com/kestra-go/sdk/gen"
 )
 
 // FollowOption tunes how [ExecutionsService.Follow] (and the waits built on
@@ -112,8 +110,8 @@ func (s *ExecutionsService) follow(ctx context.Context, id string, sc *streamCon
 			stopped = true
 		}
 	}
-	open := func(ctx context.Context, accept func(context.Context, *http.Request) error) (*http.Response, error) {
-		return s.c.raw.FollowExecution(ctx, s.c.tenant, id, gen.RequestEditorFn(accept))
+	open := func(ctx context.Context) (*http.Response, error) {
+		return s.c.openEvents(ctx, &call{path: "executions/{executionId}/follow", args: []string{id}})
 	}
 
 	failures := 0

@@ -88,14 +88,9 @@ const (
 	connFatal
 )
 
-// openFunc sends the request of a stream with the given context and
-// request editor (which sets Accept: text/event-stream).
-type openFunc func(ctx context.Context, accept func(context.Context, *http.Request) error) (*http.Response, error)
-
-func acceptEventStream(_ context.Context, req *http.Request) error {
-	req.Header.Set("Accept", "text/event-stream")
-	return nil
-}
+// openFunc sends the request of a stream ([Client.openEvents]) with the
+// given context.
+type openFunc func(ctx context.Context) (*http.Response, error)
 
 // runConn opens one connection of a stream and hands each frame to onFrame
 // (tag, data; data is valid only during the call) until onFrame returns
@@ -105,12 +100,16 @@ func acceptEventStream(_ context.Context, req *http.Request) error {
 func runConn(ctx context.Context, sc *streamConfig, open openFunc, onFrame func(tag string, data []byte) bool) (connResult, error) {
 	cctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	resp, err := open(withoutTimeout(cctx), acceptEventStream)
+	resp, err := open(cctx)
 	if err != nil {
-		if ctx.Err() != nil {
+		var bad *argError
+		switch {
+		case ctx.Err() != nil:
 			return connFatal, context.Cause(ctx)
+		case errors.As(err, &bad):
+			return connFatal, err
 		}
-		return connDropped, fmt.Errorf("kestra: %w", err)
+		return connDropped, err
 	}
 	defer resp.Body.Close()
 	if err := checkStatus(resp); err != nil {
