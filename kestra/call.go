@@ -97,8 +97,9 @@ func (c *Client) run(ctx context.Context, cl *call) error {
 			return err
 		}
 	}
+	words := routeWords[cl.method][cl.path]
 	for i, a := range cl.args {
-		if err := checkSegment(argName(cl.path, i), a, routeWords); err != nil {
+		if err := checkSegment(argName(cl.path, i), a, words); err != nil {
 			return err
 		}
 	}
@@ -342,7 +343,8 @@ func (c *Client) send(req *http.Request, cl *call) (*http.Response, error) {
 // apiError reads the error body of resp (up to the response cap, so that
 // every violation of a long refusal is kept) into an *APIError.
 func (c *Client) apiError(cl *call, req *http.Request, resp *http.Response) *APIError {
-	body, _ := readCapped(io.LimitReader(resp.Body, c.maxResponse), min(resp.ContentLength, c.maxResponse), c.maxResponse)
+	// An answer past the cap cannot be whole JSON: its head is kept.
+	body, _ := readCapped(resp.Body, min(resp.ContentLength, c.maxResponse), c.maxResponse)
 	return newAPIError(req.Method, cl.printedURL(c, req), resp.StatusCode, body)
 }
 
@@ -374,12 +376,13 @@ func (c *Client) openStream(ctx context.Context, cl *call) (io.ReadCloser, error
 }
 
 // readCapped reads r to its end into one slice, at most limit bytes: past
-// it, ErrResponseTooLarge. hint (Content-Length, -1 when unknown) sizes the
+// it, ErrResponseTooLarge with the first 64 KiB read. hint (Content-Length, -1 when unknown) sizes the
 // first buffer up to 32 KiB only, and a hint above limit fails at once; the
 // rest grows with what arrives, in chunks joined at the end, so that a
 // hostile server costs at most limit plus a chunk.
 func readCapped(r io.Reader, hint, limit int64) ([]byte, error) {
 	if hint > limit {
+		// Nothing read: the body is left to the caller to close.
 		return nil, ErrResponseTooLarge
 	}
 	size := int64(512)
@@ -394,7 +397,7 @@ func readCapped(r io.Reader, hint, limit int64) ([]byte, error) {
 		n, err := r.Read(buf[len(buf):cap(buf)])
 		buf = buf[:len(buf)+n]
 		if total+int64(len(buf)) > limit {
-			return nil, ErrResponseTooLarge
+			return head(chunks, buf), ErrResponseTooLarge
 		}
 		if err == io.EOF {
 			break
@@ -419,6 +422,20 @@ func readCapped(r io.Reader, hint, limit int64) ([]byte, error) {
 	return append(out, buf...), nil
 }
 
+// head returns the first maxErrorBody bytes of what readCapped read, for
+// the error of an answer past the cap.
+func head(chunks [][]byte, last []byte) []byte {
+	var out []byte
+	for _, ch := range append(chunks, last) {
+		n := min(len(ch), maxErrorBody-len(out))
+		out = append(out, ch[:n]...)
+		if len(out) == maxErrorBody {
+			break
+		}
+	}
+	return out
+}
+
 // argName is the name of the i-th {parameter} of a path template.
 func argName(tmpl string, i int) string {
 	for n := 0; ; n++ {
@@ -437,20 +454,43 @@ func argName(tmpl string, i int) string {
 	}
 }
 
-// routeWords are the fixed segments of Kestra's tenant routes
-// (openapi.yaml) that sit where another route of the same method and
-// length takes an id, a namespace or a key: a value equal to one of them
-// would reach that other route (DELETE /executions/by-query deletes every
-// ended execution). tenantWords are those that sit where a route takes
-// the tenant. A test derives both lists from the spec.
+// routeWords are, for each call of this package (method, then path
+// template), the fixed segments of Kestra's tenant routes (openapi.yaml)
+// that sit where that call takes an id, a namespace or a key, in another
+// route of the same method and length: a value equal to one of them would
+// reach that other route (DELETE /executions/{executionId} with the id
+// "by-query" deletes every ended execution). tenantWords are the fixed
+// first segments of the routes without a tenant. A test derives both from
+// the spec.
 var (
-	routeWords = wordSet(`actions bulk by-ids by-query catalog change-status delete deprecated diff
-		distinct-field-values distinct-namespaces eval export expressions file flows force-run graph
-		history import inheritance inherited labels metas namespaces pause preview replay restart
-		results resume search source tags unqueue validate webhook`)
+	routeWords = routeTable(map[string]string{
+		"DELETE executions/{executionId}":                        "by-ids by-query",
+		"DELETE flows/{namespace}/{id}":                          "by-ids by-query delete",
+		"GET executions/{executionId}":                           "distinct-field-values namespaces search",
+		"GET flows/{namespace}":                                  "deprecated distinct-namespaces search source",
+		"GET flows/{namespace}/{id}":                             "by-query export",
+		"GET logs/{executionId}":                                 "search",
+		"GET namespaces/{namespace}/kv/{key}":                    "inheritance",
+		"POST executions/{executionId}/actions/eval/{taskRunId}": "webhook",
+		"POST executions/{namespace}/{id}":                       "by-ids by-query change-status force-run labels pause replay restart resume unqueue",
+		"POST flows/{namespace}":                                 "bulk expressions graph import validate",
+		"POST executions/webhook/{namespace}/{id}/{key}":         "actions eval resume validate",
+	})
 	tenantWords = wordSet(`auditlogs banners instance kill-switches notifications plugins request-code
 		service-accounts tenants users`)
 )
+
+func routeTable(table map[string]string) map[string]map[string]map[string]bool {
+	out := map[string]map[string]map[string]bool{}
+	for k, words := range table {
+		method, tmpl, _ := strings.Cut(k, " ")
+		if out[method] == nil {
+			out[method] = map[string]map[string]bool{}
+		}
+		out[method][tmpl] = wordSet(words)
+	}
+	return out
+}
 
 func wordSet(list string) map[string]bool {
 	m := map[string]bool{}

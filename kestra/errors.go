@@ -1,6 +1,7 @@
 package kestra
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -171,17 +172,25 @@ func newAPIError(method string, u string, status int, body []byte) *APIError {
 // A text body that is not JSON becomes the message, on one line; an HTML
 // page (from a proxy) gives no message.
 func parseErrorBody(body []byte) (string, []Violation) {
-	trimmed := strings.TrimSpace(string(body))
-	if trimmed == "" || trimmed[0] == '<' {
+	trimmed := bytes.TrimSpace(body)
+	if len(trimmed) == 0 || trimmed[0] == '<' {
 		return "", nil
 	}
 	var eb errorBody
 	if trimmed[0] != '{' || json.Unmarshal(body, &eb) != nil {
-		trimmed = strings.Join(strings.Fields(trimmed), " ")
-		if len(trimmed) > 512 {
-			trimmed = strings.ToValidUTF8(trimmed[:512], "") + "…"
+		// Only the head of a long text is read: it is cut to 512 bytes.
+		head, cut := trimmed, false
+		if len(head) > 4096 {
+			head, cut = head[:4096], true
 		}
-		return trimmed, nil
+		text := strings.Join(strings.Fields(string(head)), " ")
+		if len(text) > 512 {
+			text, cut = text[:512], true
+		}
+		if cut {
+			text = strings.ToValidUTF8(text, "") + "…"
+		}
+		return text, nil
 	}
 	violations := eb.Embedded.Errors
 	if len(violations) == 0 {

@@ -584,6 +584,10 @@ func (s *FlowsService) Sync(ctx context.Context, namespace string, sources []str
 	if namespace == "" {
 		return nil, errEmptyNamespace
 	}
+	// Checked now: the plan reads the namespace's flows before it posts.
+	if err := checkSegment("namespace", namespace, routeWords[http.MethodPost]["flows/{namespace}"]); err != nil {
+		return nil, err
+	}
 	if len(sources) == 0 {
 		return nil, fmt.Errorf("kestra: sync %s: no flows (delete flows one by one to empty a namespace)", namespace)
 	}
