@@ -104,10 +104,8 @@ func (c *Client) run(ctx context.Context, cl *call) error {
 		}
 	}
 	cancel := context.CancelFunc(nil)
-	if !cl.untimed && c.cfg.Timeout > 0 {
-		if d, ok := ctx.Deadline(); !ok || time.Until(d) > c.cfg.Timeout {
-			ctx, cancel = context.WithTimeout(ctx, c.cfg.Timeout)
-		}
+	if !cl.untimed {
+		ctx, cancel = c.bound(ctx)
 	}
 	err := c.exchange(ctx, cl)
 	if cancel != nil {
@@ -118,6 +116,19 @@ func (c *Client) run(ctx context.Context, cl *call) error {
 		}
 	}
 	return err
+}
+
+// bound bounds ctx by Config.Timeout, unless its own deadline comes first
+// (cancel is then nil). Methods that make more than one request (an
+// action completed by a read) bound them all at once.
+func (c *Client) bound(ctx context.Context) (context.Context, context.CancelFunc) {
+	if c.cfg.Timeout <= 0 {
+		return ctx, nil
+	}
+	if d, ok := ctx.Deadline(); ok && time.Until(d) <= c.cfg.Timeout {
+		return ctx, nil
+	}
+	return context.WithTimeout(ctx, c.cfg.Timeout)
 }
 
 func (c *Client) exchange(ctx context.Context, cl *call) error {

@@ -190,6 +190,10 @@ func (s *ExecutionsService) Delete(ctx context.Context, id string, opts *DeleteE
 // Kestra API: DELETE /api/v1/{tenant}/executions/{executionId}/actions/kill
 // (1.x: DELETE /api/v1/{tenant}/executions/{executionId}/kill)
 func (s *ExecutionsService) Kill(ctx context.Context, id string) (*Execution, error) {
+	ctx, cancel := s.c.bound(ctx)
+	if cancel != nil {
+		defer cancel()
+	}
 	cl := actionCall(http.MethodDelete, "kill", nil)
 	e, err := s.action(ctx, id, cl)
 	if err != nil && cl.retried && errors.Is(err, ErrConflict) {
@@ -464,6 +468,13 @@ func actionCall(method, verb string, q url.Values) *call {
 func (s *ExecutionsService) action(ctx context.Context, id string, cl *call) (*Execution, error) {
 	if id == "" {
 		return nil, errEmptyID
+	}
+	if !cl.untimed {
+		// Config.Timeout bounds the action and the read that completes it.
+		var cancel context.CancelFunc
+		if ctx, cancel = s.c.bound(ctx); cancel != nil {
+			defer cancel()
+		}
 	}
 	var e Execution
 	cl.args, cl.out, cl.optional = []string{id}, &e, true

@@ -57,8 +57,6 @@ func firstErr[T any](seq func(func(T, error) bool)) error {
 var execWords = []string{"distinct-field-values", "namespaces", "search"}
 
 func pathArgCases() []argCase {
-	src := func(ns, id string) string { return "id: " + id + "\nnamespace: " + ns + "\ntasks: []\n" }
-	_ = src
 	return []argCase{
 		{"Executions.Get", "executionId", execWords, func(ctx context.Context, c *kestra.Client, v string) error {
 			return errOnly(c.Executions.Get(ctx, v))
@@ -88,14 +86,18 @@ func pathArgCases() []argCase {
 		{"Executions.ChangeStatus", "executionId", nil, func(ctx context.Context, c *kestra.Client, v string) error {
 			return errOnly(c.Executions.ChangeStatus(ctx, v, kestra.StateSuccess))
 		}},
-		{"Executions.ForceRun", "executionId", nil, func(ctx context.Context, c *kestra.Client, v string) error { return errOnly(c.Executions.ForceRun(ctx, v)) }},
+		{"Executions.ForceRun", "executionId", nil, func(ctx context.Context, c *kestra.Client, v string) error {
+			return errOnly(c.Executions.ForceRun(ctx, v))
+		}},
 		{"Executions.Unqueue", "executionId", nil, func(ctx context.Context, c *kestra.Client, v string) error {
 			return errOnly(c.Executions.Unqueue(ctx, v, ""))
 		}},
 		{"Executions.Replay", "executionId", nil, func(ctx context.Context, c *kestra.Client, v string) error {
 			return errOnly(c.Executions.Replay(ctx, v, nil))
 		}},
-		{"Executions.Pause", "executionId", nil, func(ctx context.Context, c *kestra.Client, v string) error { return errOnly(c.Executions.Pause(ctx, v)) }},
+		{"Executions.Pause", "executionId", nil, func(ctx context.Context, c *kestra.Client, v string) error {
+			return errOnly(c.Executions.Pause(ctx, v))
+		}},
 		{"Executions.SetLabels", "executionId", nil, func(ctx context.Context, c *kestra.Client, v string) error {
 			return errOnly(c.Executions.SetLabels(ctx, v, map[string]string{"team": "data"}))
 		}},
@@ -747,12 +749,16 @@ func TestInt32ArgumentsOutOfRangeRefused(t *testing.T) {
 		"ExecuteOptions.Revision": func() error {
 			return errOnly(c.Executions.Create(t.Context(), "company.team", "flow", &kestra.ExecuteOptions{Revision: big}))
 		},
-		"FlowRevision": func() error { return errOnly(c.Flows.Get(t.Context(), "company.team", "flow", kestra.FlowRevision(big))) },
+		"FlowRevision": func() error {
+			return errOnly(c.Flows.Get(t.Context(), "company.team", "flow", kestra.FlowRevision(big)))
+		},
 		"RestartOptions.Revision": func() error {
 			return errOnly(c.Executions.Restart(t.Context(), "e1", &kestra.RestartOptions{Revision: big}))
 		},
-		"FlowSearchOptions.Size":      func() error { return errOnly(c.Flows.List(t.Context(), &kestra.FlowSearchOptions{Size: 1 << 32})) },
-		"ExecutionSearchOptions.Page": func() error { return errOnly(c.Executions.List(t.Context(), &kestra.ExecutionSearchOptions{Page: big})) },
+		"FlowSearchOptions.Size": func() error { return errOnly(c.Flows.List(t.Context(), &kestra.FlowSearchOptions{Size: 1 << 32})) },
+		"ExecutionSearchOptions.Page": func() error {
+			return errOnly(c.Executions.List(t.Context(), &kestra.ExecutionSearchOptions{Page: big}))
+		},
 	}
 	for name, call := range calls {
 		if err := call(); err == nil || !strings.Contains(err.Error(), name) {
