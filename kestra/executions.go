@@ -150,18 +150,18 @@ func (s *ExecutionsService) Get(ctx context.Context, id string) (*Execution, err
 	return &e, nil
 }
 
-// DeleteExecutionOptions say what [ExecutionsService.Delete] removes with
-// the execution. Kestra's default, a nil *DeleteExecutionOptions, removes
-// all three.
+// DeleteExecutionOptions say what [ExecutionsService.Delete] keeps of the
+// execution. The zero value, like nil, is Kestra's default: the logs,
+// metrics and files go with the execution.
 type DeleteExecutionOptions struct {
-	DeleteLogs    bool // the execution's logs
-	DeleteMetrics bool // its metrics
-	DeleteStorage bool // its files in internal storage (inputs and outputs)
+	KeepLogs    bool // keep the execution's logs
+	KeepMetrics bool // keep its metrics
+	KeepStorage bool // keep its files in internal storage (inputs and outputs)
 }
 
-// Delete deletes the execution id. With nil opts Kestra's defaults apply
-// (logs, metrics and storage are deleted); otherwise the three flags are
-// sent as they are. A delete sent again after a lost answer that finds
+// Delete deletes the execution id, with its logs, metrics and files
+// unless opts keeps them. With nil opts no flag is sent (Kestra's
+// defaults); otherwise the three are sent. A delete sent again after a lost answer that finds
 // the execution gone reports success: the first attempt deleted it.
 //
 // Kestra API: DELETE /api/v1/{tenant}/executions/{executionId}
@@ -172,9 +172,9 @@ func (s *ExecutionsService) Delete(ctx context.Context, id string, opts *DeleteE
 	var q url.Values
 	if opts != nil {
 		q = url.Values{
-			"deleteLogs":    {strconv.FormatBool(opts.DeleteLogs)},
-			"deleteMetrics": {strconv.FormatBool(opts.DeleteMetrics)},
-			"deleteStorage": {strconv.FormatBool(opts.DeleteStorage)},
+			"deleteLogs":    {strconv.FormatBool(!opts.KeepLogs)},
+			"deleteMetrics": {strconv.FormatBool(!opts.KeepMetrics)},
+			"deleteStorage": {strconv.FormatBool(!opts.KeepStorage)},
 		}
 	}
 	return s.c.run(ctx, &call{method: http.MethodDelete, path: "executions/{executionId}", args: []string{id}, query: q, goneOK: true})
