@@ -73,6 +73,7 @@ type call struct {
 	out     any            // JSON target; nil discards the body
 	found   bool           // a body was decoded into out
 	retried bool           // the transport sent the call again after an attempt that may have reached the server
+	answer  []byte         // the 2xx answer the transport read in full, when it did
 	req     *http.Request  // the request last sent
 	resp    *http.Response // unread calls: the answer
 }
@@ -177,10 +178,11 @@ func (c *Client) exchange(ctx context.Context, cl *call) error {
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, c.maxResponse))
 		return nil
 	}
-	var body []byte
-	if bb, ok := resp.Body.(*bufferedBody); ok {
-		body = bb.buf // read by the transport already
-	} else if body, err = readCapped(resp.Body, resp.ContentLength, c.maxResponse); err != nil {
+	body := cl.answer // read by the transport already
+	if body == nil {
+		body, err = readCapped(resp.Body, resp.ContentLength, c.maxResponse)
+	}
+	if err != nil {
 		return fmt.Errorf("kestra: %s %s: read response: %w", req.Method, cl.printedPath(c, req), err)
 	}
 	body = bytes.TrimSpace(body)
@@ -338,6 +340,7 @@ func (c *Client) send(req *http.Request, cl *call) (*http.Response, error) {
 	x.hc.Transport = &x.ct
 	resp, err := x.hc.Do(req)
 	cl.retried = cl.retried || x.ct.resent
+	cl.answer = x.ct.answer
 	if err != nil {
 		var ue *url.Error
 		if errors.As(err, &ue) {

@@ -1,7 +1,6 @@
 package kestra
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -171,6 +170,7 @@ type callTransport struct {
 	policy sendPolicy
 	logURL string // the URL logs print, when the real one holds a secret
 	resent bool
+	answer []byte // the 2xx answer read in full (policy.buffer)
 }
 
 func (ct *callTransport) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -205,34 +205,23 @@ func (t *transport) roundTrip(req *http.Request, p sendPolicy, ct *callTransport
 	return resp, nil
 }
 
-// bufferedBody is a response body the transport read in full, so that a
-// connection lost in the middle of it could be retried like one lost before
-// the status. run decodes buf without copying it.
-type bufferedBody struct {
-	bytes.Reader
-	buf []byte
-}
-
-func (*bufferedBody) Close() error { return nil }
-
 // errTooLarge is a bufferBody failure that a retry would not fix.
 type errTooLarge struct{ error }
 
-// bufferBody replaces resp.Body with its content, read in full up to
-// limit. On an error the body is closed and resp is unusable.
-func bufferBody(resp *http.Response, limit int64) error {
+// bufferBody reads resp's body in full, up to limit, so that a connection
+// lost in its middle can be retried like one lost before the status; the
+// body left in resp is empty. On an error resp is unusable.
+func bufferBody(resp *http.Response, limit int64) ([]byte, error) {
 	buf, err := readCapped(resp.Body, resp.ContentLength, limit)
 	resp.Body.Close()
+	resp.Body = http.NoBody
 	if errors.Is(err, ErrResponseTooLarge) {
-		return errTooLarge{err}
+		return nil, errTooLarge{err}
 	}
 	if err != nil {
-		return fmt.Errorf("read response: %w", err)
+		return nil, fmt.Errorf("read response: %w", err)
 	}
-	bb := &bufferedBody{buf: buf}
-	bb.Reset(buf)
-	resp.Body = bb
-	return nil
+	return buf, nil
 }
 
 // cancelBody releases a deadline when the body is closed.
@@ -270,10 +259,12 @@ func (t *transport) retry(req *http.Request, p sendPolicy, ct *callTransport) (*
 		if err == nil && resp.Body == nil {
 			resp.Body = http.NoBody
 		}
-		if err == nil && p.buffer && resp.StatusCode >= 200 && resp.StatusCode <= 299 && req.Method != http.MethodHead {
-			if rerr := bufferBody(resp, t.maxResponse); rerr != nil {
+		if err == nil && p.buffer && ct != nil && resp.StatusCode >= 200 && resp.StatusCode <= 299 && req.Method != http.MethodHead {
+			if buf, rerr := bufferBody(resp, t.maxResponse); rerr != nil {
 				// Lost mid-body: as retryable as lost before the status.
 				resp, err = nil, rerr
+			} else {
+				ct.answer = buf
 			}
 		}
 		t.log(req, resp, err, attempt, time.Since(start), ct)
