@@ -104,33 +104,33 @@ func (c *Client) run(ctx context.Context, cl *call) error {
 			return err
 		}
 	}
-	cancel := context.CancelFunc(nil)
-	if !cl.untimed {
-		ctx, cancel = c.bound(ctx)
+	if cl.untimed {
+		return c.exchange(ctx, cl)
 	}
+	ctx, cancel := c.bound(ctx)
 	err := c.exchange(ctx, cl)
-	if cancel != nil {
-		if cl.resp != nil {
-			cl.resp.Body = &cancelBody{ReadCloser: cl.resp.Body, cancel: cancel}
-		} else {
-			cancel()
-		}
+	if cl.resp != nil {
+		cl.resp.Body = &cancelBody{ReadCloser: cl.resp.Body, cancel: cancel}
+	} else {
+		cancel()
 	}
 	return err
 }
 
-// bound bounds ctx by Config.Timeout, unless its own deadline comes first
-// (cancel is then nil). Methods that make more than one request (an
-// action completed by a read) bound them all at once.
+// bound bounds ctx by Config.Timeout, unless its own deadline comes
+// first. Methods that make more than one request (an action completed by
+// a read) bound them all at once.
 func (c *Client) bound(ctx context.Context) (context.Context, context.CancelFunc) {
 	if c.cfg.Timeout <= 0 {
-		return ctx, nil
+		return ctx, noCancel
 	}
 	if d, ok := ctx.Deadline(); ok && time.Until(d) <= c.cfg.Timeout {
-		return ctx, nil
+		return ctx, noCancel
 	}
 	return context.WithTimeout(ctx, c.cfg.Timeout)
 }
+
+func noCancel() {}
 
 func (c *Client) exchange(ctx context.Context, cl *call) error {
 	major := 0

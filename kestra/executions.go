@@ -191,9 +191,7 @@ func (s *ExecutionsService) Delete(ctx context.Context, id string, opts *DeleteE
 // (1.x: DELETE /api/v1/{tenant}/executions/{executionId}/kill)
 func (s *ExecutionsService) Kill(ctx context.Context, id string) (*Execution, error) {
 	ctx, cancel := s.c.bound(ctx)
-	if cancel != nil {
-		defer cancel()
-	}
+	defer cancel()
 	cl := actionCall(http.MethodDelete, "kill", nil)
 	e, err := s.action(ctx, id, cl)
 	if err != nil && cl.retried && errors.Is(err, ErrConflict) {
@@ -472,9 +470,8 @@ func (s *ExecutionsService) action(ctx context.Context, id string, cl *call) (*E
 	if !cl.untimed {
 		// Config.Timeout bounds the action and the read that completes it.
 		var cancel context.CancelFunc
-		if ctx, cancel = s.c.bound(ctx); cancel != nil {
-			defer cancel()
-		}
+		ctx, cancel = s.c.bound(ctx)
+		defer cancel()
 	}
 	var e Execution
 	cl.args, cl.out, cl.optional = []string{id}, &e, true

@@ -300,9 +300,7 @@ func (s *TriggersService) Restart(ctx context.Context, namespace, flowID, trigge
 // state.
 func (s *TriggersService) stateCall(ctx context.Context, cl *call, namespace, flowID, triggerID string) (*TriggerState, error) {
 	ctx, cancel := s.c.bound(ctx)
-	if cancel != nil {
-		defer cancel()
-	}
+	defer cancel()
 	var w triggerStateWire
 	cl.out, cl.optional = &w, true
 	if err := s.c.run(ctx, cl); err != nil {
