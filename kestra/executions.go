@@ -86,15 +86,14 @@ func (s *ExecutionsService) Create(ctx context.Context, namespace, flowID string
 	if err := checkLabels(opts.Labels); err != nil {
 		return nil, err
 	}
-	breakpoints, err := breakpointsParam(opts.Breakpoints)
-	if err != nil {
+	q := url.Values{}
+	if err := setBreakpoints(q, opts.Breakpoints); err != nil {
 		return nil, err
 	}
 	parts, err := encodeInputs(opts.Inputs)
 	if err != nil {
 		return nil, err
 	}
-	q := url.Values{}
 	for _, l := range labelQuery(opts.Labels) {
 		q.Add("labels", l)
 	}
@@ -110,9 +109,6 @@ func (s *ExecutionsService) Create(ctx context.Context, namespace, flowID string
 	}
 	if !opts.ScheduleDate.IsZero() {
 		q.Set("scheduleDate", opts.ScheduleDate.Format(time.RFC3339Nano))
-	}
-	if breakpoints != nil {
-		q.Set("breakpoints", *breakpoints)
 	}
 	if opts.Kind != "" {
 		q.Set("kind", opts.Kind)
@@ -263,13 +259,9 @@ func (s *ExecutionsService) Resume(ctx context.Context, id string, inputs map[st
 // Kestra API: POST /api/v1/{tenant}/executions/{executionId}/actions/resume-from-breakpoint
 // (1.x: POST /api/v1/{tenant}/executions/{executionId}/resume-from-breakpoint)
 func (s *ExecutionsService) ResumeFromBreakpoint(ctx context.Context, id string, breakpoints ...string) (*Execution, error) {
-	bps, err := breakpointsParam(breakpoints)
-	if err != nil {
+	q := url.Values{}
+	if err := setBreakpoints(q, breakpoints); err != nil {
 		return nil, err
-	}
-	var q url.Values
-	if bps != nil {
-		q = url.Values{"breakpoints": {*bps}}
 	}
 	return s.action(ctx, id, actionCall(http.MethodPost, "resume-from-breakpoint", q))
 }
@@ -355,19 +347,19 @@ func (s *ExecutionsService) Eval(ctx context.Context, id, taskRunID, expression 
 	return &out, nil
 }
 
-// breakpointsParam is the breakpoints query parameter: the breakpoints
-// joined by commas, nil when there are none. A breakpoint must name a
-// task, and cannot hold a comma (it would be read as two).
-func breakpointsParam(breakpoints []string) (*string, error) {
-	if len(breakpoints) == 0 {
-		return nil, nil
-	}
+// setBreakpoints sets the breakpoints query parameter of q: the
+// breakpoints joined by commas, none when there are none. A breakpoint
+// must name a task, and cannot hold a comma (it would be read as two).
+func setBreakpoints(q url.Values, breakpoints []string) error {
 	for _, b := range breakpoints {
 		if taskID, _, _ := strings.Cut(b, "."); strings.TrimSpace(taskID) == "" || strings.Contains(b, ",") {
-			return nil, fmt.Errorf("kestra: breakpoint %q: want a task id, or taskId.value, without commas", b)
+			return fmt.Errorf("kestra: breakpoint %q: want a task id, or taskId.value, without commas", b)
 		}
 	}
-	return pointerTo(strings.Join(breakpoints, ",")), nil
+	if len(breakpoints) > 0 {
+		q.Set("breakpoints", strings.Join(breakpoints, ","))
+	}
+	return nil
 }
 
 // ReplayOptions are the optional parts of [ExecutionsService.Replay].
@@ -400,12 +392,8 @@ func (s *ExecutionsService) Replay(ctx context.Context, id string, opts *ReplayO
 			}
 			q.Set("revision", rev)
 		}
-		bps, err := breakpointsParam(opts.Breakpoints)
-		if err != nil {
+		if err := setBreakpoints(q, opts.Breakpoints); err != nil {
 			return nil, err
-		}
-		if bps != nil {
-			q.Set("breakpoints", *bps)
 		}
 	}
 	e, err := s.action(ctx, id, actionCall(http.MethodPost, "replay", q))
@@ -649,8 +637,6 @@ func (s *ExecutionsService) DownloadFile(ctx context.Context, id, uri string) (i
 		query: url.Values{"path": {uri}},
 	})
 }
-
-func pointerTo[T any](v T) *T { return &v }
 
 // pageQuery is the query of one page of a search: page, size and sort
 // (fields joined by commas), refusing a page or size that does not fit
