@@ -767,3 +767,49 @@ func TestInt32ArgumentsOutOfRangeRefused(t *testing.T) {
 	}
 	equal(t, "requests", rec.count(), 0)
 }
+
+// TestTimeoutBoundsTheWholeCall: Config.Timeout bounds a call as a whole,
+// so every request it makes (version probe, action, the read that
+// completes an answer without a body) shares one deadline, instead of a
+// fresh Timeout each.
+func TestTimeoutBoundsTheWholeCall(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	deadlines := map[string]time.Time{}
+	rt := fakeRT(func(r *http.Request) (*http.Response, error) {
+		d, ok := r.Context().Deadline()
+		if !ok {
+			t.Errorf("%s %s without a deadline", r.Method, r.URL.Path)
+		}
+		mu.Lock()
+		deadlines[r.Method+" "+r.URL.Path] = d
+		mu.Unlock()
+		resp := &http.Response{StatusCode: 200, Header: http.Header{"Content-Type": {"application/json"}}, Request: r,
+			Body: io.NopCloser(strings.NewReader(`{"id":"e1","state":{"current":"KILLING"}}`))}
+		switch r.Method + " " + r.URL.Path {
+		case "GET /api/v1/configs":
+			resp.StatusCode, resp.Body = 503, io.NopCloser(strings.NewReader(""))
+		case "DELETE /api/v1/main/executions/e1/actions/kill":
+			resp.StatusCode, resp.Body = 202, io.NopCloser(strings.NewReader(""))
+		}
+		return resp, nil
+	})
+	c, err := kestra.New(kestra.Config{URL: "http://kestra.invalid", Timeout: time.Minute},
+		kestra.WithHTTPClient(&http.Client{Transport: rt}), kestra.WithRetry(kestra.NoRetry))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Executions.Kill(t.Context(), "e1"); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	kill, get := deadlines["DELETE /api/v1/main/executions/e1/actions/kill"], deadlines["GET /api/v1/main/executions/e1"]
+	probe := deadlines["GET /api/v1/configs"]
+	if kill.IsZero() || get.IsZero() || probe.IsZero() {
+		t.Fatalf("requests %v", deadlines)
+	}
+	if get.After(kill) || probe.After(kill) {
+		t.Errorf("deadlines: probe %v, kill %v, read %v: want one for the whole call", probe, kill, get)
+	}
+}
