@@ -182,6 +182,9 @@ func (c *Client) exchange(ctx context.Context, cl *call) error {
 	if body == nil {
 		body, err = readCapped(resp.Body, resp.ContentLength, c.maxResponse)
 	}
+	if errors.Is(err, ErrResponseTooLarge) {
+		return tooLarge(req, cl, c)
+	}
 	if err != nil {
 		return fmt.Errorf("kestra: %s %s: read response: %w", req.Method, cl.printedPath(c, req), err)
 	}
@@ -341,6 +344,9 @@ func (c *Client) send(req *http.Request, cl *call) (*http.Response, error) {
 	resp, err := x.hc.Do(req)
 	cl.retried = cl.retried || x.ct.resent
 	cl.answer = x.ct.answer
+	if errors.Is(err, ErrResponseTooLarge) {
+		return nil, tooLarge(req, cl, c)
+	}
 	if err != nil {
 		var ue *url.Error
 		if errors.As(err, &ue) {
@@ -352,6 +358,11 @@ func (c *Client) send(req *http.Request, cl *call) (*http.Response, error) {
 		resp.Body = http.NoBody
 	}
 	return resp, nil
+}
+
+// tooLarge is the error of an answer past the response cap.
+func tooLarge(req *http.Request, cl *call, c *Client) error {
+	return fmt.Errorf("%w: %s %s: the cap is %d bytes", ErrResponseTooLarge, req.Method, cl.printedPath(c, req), c.maxResponse)
 }
 
 // apiError reads the error body of resp (up to the response cap, so that

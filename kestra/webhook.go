@@ -123,7 +123,9 @@ func (c *Client) TriggerWebhook(ctx context.Context, namespace, flowID, key stri
 		ContentType: resp.Header.Get("Content-Type"),
 	}
 	var err error
-	if out.Body, err = readCapped(resp.Body, resp.ContentLength, c.maxResponse); err != nil {
+	if out.Body, err = readCapped(resp.Body, resp.ContentLength, c.maxResponse); errors.Is(err, ErrResponseTooLarge) {
+		return nil, tooLarge(cl.req, cl, c)
+	} else if err != nil {
 		return nil, fmt.Errorf("kestra: %s %s: read response: %w", method, cl.printedPath(c, cl.req), err)
 	}
 	if out.Triggered && webhookJSON(out.ContentType) {
