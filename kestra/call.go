@@ -100,7 +100,11 @@ func (c *Client) run(ctx context.Context, cl *call) error {
 	}
 	words := routeWords[cl.method][cl.path]
 	for i, a := range cl.args {
-		if err := checkSegment(argName(cl.path, i), a, words); err != nil {
+		var w map[string]bool
+		if i < len(words) {
+			w = words[i]
+		}
+		if err := checkSegment(argName(cl.path, i), a, w); err != nil {
 			return err
 		}
 	}
@@ -480,39 +484,41 @@ func argName(tmpl string, i int) string {
 }
 
 // routeWords are, for each call of this package (method, then path
-// template), the fixed segments of Kestra's tenant routes (openapi.yaml)
-// that sit where that call takes an id, a namespace or a key, in another
-// route of the same method and length: a value equal to one of them would
-// reach that other route (DELETE /executions/{executionId} with the id
-// "by-query" deletes every ended execution). tenantWords are the fixed
-// first segments of the routes without a tenant. A test derives both from
-// the spec.
+// template) and each of its path arguments, the fixed segments of
+// Kestra's tenant routes (openapi.yaml) that sit in that argument's place
+// in another route of the same method and length: a value equal to one
+// of them would reach that other route (DELETE /executions/{executionId}
+// with the id "by-query" deletes every ended execution). tenantWords are
+// the fixed first segments of the routes without a tenant. A test derives
+// both from the spec.
 var (
-	routeWords = routeTable(map[string]string{
-		"DELETE executions/{executionId}":                        "by-ids by-query",
-		"DELETE flows/{namespace}/{id}":                          "by-ids by-query delete",
-		"GET executions/{executionId}":                           "distinct-field-values namespaces search",
-		"GET flows/{namespace}":                                  "deprecated distinct-namespaces search source",
-		"GET flows/{namespace}/{id}":                             "by-query export",
-		"GET logs/{executionId}":                                 "search",
-		"GET namespaces/{namespace}/kv/{key}":                    "inheritance",
-		"POST executions/{executionId}/actions/eval/{taskRunId}": "webhook",
-		"POST executions/{namespace}/{id}":                       "by-ids by-query change-status force-run labels pause replay restart resume unqueue",
-		"POST flows/{namespace}":                                 "bulk expressions graph import validate",
-		"POST executions/webhook/{namespace}/{id}/{key}":         "actions eval resume validate",
+	routeWords = routeTable(map[string][]string{
+		"DELETE executions/{executionId}":                        {"by-ids by-query"},
+		"DELETE flows/{namespace}/{id}":                          {"delete", "by-ids by-query"},
+		"GET executions/{executionId}":                           {"distinct-field-values namespaces search"},
+		"GET flows/{namespace}":                                  {"deprecated distinct-namespaces search source"},
+		"GET flows/{namespace}/{id}":                             {"export", "by-query"},
+		"GET logs/{executionId}":                                 {"search"},
+		"GET namespaces/{namespace}/kv/{key}":                    {"", "inheritance"},
+		"POST executions/{executionId}/actions/eval/{taskRunId}": {"webhook", ""},
+		"POST executions/{namespace}/{id}":                       {"change-status force-run labels pause replay restart resume unqueue", "by-ids by-query"},
+		"POST flows/{namespace}":                                 {"bulk expressions graph import validate"},
+		"POST executions/webhook/{namespace}/{id}/{key}":         {"actions", "eval resume", "validate"},
 	})
 	tenantWords = wordSet(`auditlogs banners instance kill-switches notifications plugins request-code
 		service-accounts tenants users`)
 )
 
-func routeTable(table map[string]string) map[string]map[string]map[string]bool {
-	out := map[string]map[string]map[string]bool{}
-	for k, words := range table {
+func routeTable(table map[string][]string) map[string]map[string][]map[string]bool {
+	out := map[string]map[string][]map[string]bool{}
+	for k, perArg := range table {
 		method, tmpl, _ := strings.Cut(k, " ")
 		if out[method] == nil {
-			out[method] = map[string]map[string]bool{}
+			out[method] = map[string][]map[string]bool{}
 		}
-		out[method][tmpl] = wordSet(words)
+		for _, words := range perArg {
+			out[method][tmpl] = append(out[method][tmpl], wordSet(words))
+		}
 	}
 	return out
 }

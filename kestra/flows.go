@@ -585,7 +585,7 @@ func (s *FlowsService) Sync(ctx context.Context, namespace string, sources []str
 		return nil, errEmptyNamespace
 	}
 	// Checked now: the plan reads the namespace's flows before it posts.
-	if err := checkSegment("namespace", namespace, routeWords[http.MethodPost]["flows/{namespace}"]); err != nil {
+	if err := checkSegment("namespace", namespace, routeWords[http.MethodPost]["flows/{namespace}"][0]); err != nil {
 		return nil, err
 	}
 	if len(sources) == 0 {

@@ -67,10 +67,10 @@ func pathArgCases() []argCase {
 		{"Executions.DownloadFile", "executionId", nil, func(ctx context.Context, c *kestra.Client, v string) error {
 			return errOnly(c.Executions.DownloadFile(ctx, v, "kestra:///a/b/c.txt"))
 		}},
-		{"Executions.Create namespace", "namespace", []string{"by-ids", "by-query", "restart", "resume"}, func(ctx context.Context, c *kestra.Client, v string) error {
+		{"Executions.Create namespace", "namespace", []string{"restart", "resume", "labels", "force-run"}, func(ctx context.Context, c *kestra.Client, v string) error {
 			return errOnly(c.Executions.Create(ctx, v, "flow", nil))
 		}},
-		{"Executions.Create flow", "id", []string{"by-ids", "replay", "pause", "labels", "unqueue", "force-run", "change-status"}, func(ctx context.Context, c *kestra.Client, v string) error {
+		{"Executions.Create flow", "id", []string{"by-ids", "by-query"}, func(ctx context.Context, c *kestra.Client, v string) error {
 			return errOnly(c.Executions.Create(ctx, "company.team", v, nil))
 		}},
 		{"Executions.Kill", "executionId", nil, func(ctx context.Context, c *kestra.Client, v string) error { return errOnly(c.Executions.Kill(ctx, v)) }},
@@ -116,10 +116,10 @@ func pathArgCases() []argCase {
 		{"Executions.Wait", "executionId", nil, func(ctx context.Context, c *kestra.Client, v string) error {
 			return errOnly(c.Executions.Wait(ctx, v))
 		}},
-		{"Flows.Get namespace", "namespace", nil, func(ctx context.Context, c *kestra.Client, v string) error {
+		{"Flows.Get namespace", "namespace", []string{"export"}, func(ctx context.Context, c *kestra.Client, v string) error {
 			return errOnly(c.Flows.Get(ctx, v, "flow"))
 		}},
-		{"Flows.Get id", "id", []string{"export"}, func(ctx context.Context, c *kestra.Client, v string) error {
+		{"Flows.Get id", "id", []string{"by-query"}, func(ctx context.Context, c *kestra.Client, v string) error {
 			return errOnly(c.Flows.Get(ctx, "company.team", v))
 		}},
 		{"Flows.Delete namespace", "namespace", []string{"delete"}, func(ctx context.Context, c *kestra.Client, v string) error {
@@ -185,10 +185,10 @@ func pathArgCases() []argCase {
 		{"Triggers.Restart trigger", "triggerId", nil, func(ctx context.Context, c *kestra.Client, v string) error {
 			return errOnly(c.Triggers.Restart(ctx, "company.team", "flow", v))
 		}},
-		{"TriggerWebhook namespace", "namespace", []string{"actions", "eval", "resume", "validate"}, func(ctx context.Context, c *kestra.Client, v string) error {
+		{"TriggerWebhook namespace", "namespace", []string{"actions"}, func(ctx context.Context, c *kestra.Client, v string) error {
 			return errOnly(c.TriggerWebhook(ctx, v, "flow", "key", nil, nil))
 		}},
-		{"TriggerWebhook key", "key", nil, func(ctx context.Context, c *kestra.Client, v string) error {
+		{"TriggerWebhook key", "key", []string{"validate"}, func(ctx context.Context, c *kestra.Client, v string) error {
 			return errOnly(c.TriggerWebhook(ctx, "company.team", "flow", v, nil, nil))
 		}},
 		{"WithTenant", "tenant", []string{"plugins", "users", "tenants", "service-accounts"}, func(ctx context.Context, c *kestra.Client, v string) error {
@@ -812,4 +812,20 @@ func TestTimeoutBoundsTheWholeCall(t *testing.T) {
 	if get.After(kill) || probe.After(kill) {
 		t.Errorf("deadlines: probe %v, kill %v, read %v: want one for the whole call", probe, kill, get)
 	}
+}
+
+// TestRouteWordsOnlyWhereTheyCollide: a word of the routes is refused only
+// in the place where it would reach another route.
+func TestRouteWordsOnlyWhereTheyCollide(t *testing.T) {
+	t.Parallel()
+	var rec requests
+	srv := startServer(t, func(w http.ResponseWriter, r *http.Request) {
+		rec.add(r, "")
+		w.WriteHeader(http.StatusNotFound)
+	})
+	c := newClient(t, kestra.Config{URL: srv.URL}, kestra.WithRetry(kestra.NoRetry))
+	_, _ = c.Flows.Get(t.Context(), "company.team", "export")               // "export" collides as a namespace only
+	_, _ = c.KV.Get(t.Context(), "inheritance", "key")                      // and "inheritance" as a key only
+	_, _ = c.Executions.Create(t.Context(), "company.team", "restart", nil) // "restart" as a namespace only
+	equal(t, "requests", rec.count(), 3)
 }
