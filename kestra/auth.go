@@ -8,24 +8,26 @@ import (
 	"net/url"
 )
 
-// authEditor returns the request editor that authenticates requests to the
-// configured server: a bearer token when one is set, else basic
-// authentication when a username is set, else nothing. Requests to any
-// other host (a redirect, an absolute URL given to the raw client) carry no
-// credentials.
-func authEditor(base *url.URL, cfg Config) func(context.Context, *http.Request) error {
-	var header string
+// authHeader is the Authorization header of cfg: a bearer token when one
+// is set, else basic authentication when a username or password is set,
+// else none.
+func authHeader(cfg Config) string {
 	switch {
 	case cfg.Token != "":
-		header = "Bearer " + cfg.Token
+		return "Bearer " + cfg.Token
 	case cfg.Username != "" || cfg.Password != "":
-		header = "Basic " + base64.StdEncoding.EncodeToString([]byte(cfg.Username+":"+cfg.Password))
+		return "Basic " + base64.StdEncoding.EncodeToString([]byte(cfg.Username+":"+cfg.Password))
 	}
-	return func(ctx context.Context, req *http.Request) error {
-		if ctx.Value(noAuthKey) != nil {
-			req.Header.Del("Authorization")
-			return nil
-		}
+	return ""
+}
+
+// authEditor returns the request editor of the generated client
+// ([Client.API]) that authenticates requests to the configured server.
+// Requests to any other host (an absolute URL given to the raw client)
+// carry no credentials.
+func authEditor(base *url.URL, cfg Config) func(context.Context, *http.Request) error {
+	header := authHeader(cfg)
+	return func(_ context.Context, req *http.Request) error {
 		if header == "" || !sameOrigin(req.URL, base) {
 			return nil
 		}
@@ -34,27 +36,36 @@ func authEditor(base *url.URL, cfg Config) func(context.Context, *http.Request) 
 	}
 }
 
-const noAuthKey ctxKey = 100
-
-// withoutAuth marks a context whose calls must not carry credentials
-// (webhooks, which are open by design).
-func withoutAuth(ctx context.Context) context.Context {
-	return context.WithValue(ctx, noAuthKey, true)
-}
-
 func sameOrigin(a, b *url.URL) bool {
 	return a.Scheme == b.Scheme && a.Host == b.Host
 }
 
-// stripCrossHostAuth is the client's redirect policy: Go already drops the
-// Authorization header when a redirect leaves the domain; this also drops
-// it for another port or scheme of the same host, and keeps the standard
-// limit of 10 redirects.
-func stripCrossHostAuth(base *url.URL, next func(*http.Request, []*http.Request) error) func(*http.Request, []*http.Request) error {
+// safeRedirectHeaders are the headers a redirect to another origin keeps:
+// they describe the request, never who sends it.
+var safeRedirectHeaders = map[string]bool{
+	"Accept":          true,
+	"Accept-Encoding": true,
+	"Accept-Language": true,
+	"Cache-Control":   true,
+	"Content-Type":    true,
+	"Content-Length":  true,
+	"Expect":          true,
+	"User-Agent":      true,
+}
+
+// safeRedirect is the client's redirect policy: a redirect that leaves the
+// configured origin (scheme, host and port) keeps only the headers of
+// safeRedirectHeaders, so that credentials and whatever a request editor
+// added (API keys, tenant headers) stay with the configured server. It
+// keeps the standard limit of 10 redirects.
+func safeRedirect(base *url.URL, next func(*http.Request, []*http.Request) error) func(*http.Request, []*http.Request) error {
 	return func(req *http.Request, via []*http.Request) error {
 		if !sameOrigin(req.URL, base) {
-			req.Header.Del("Authorization")
-			req.Header.Del("Cookie")
+			for k := range req.Header {
+				if !safeRedirectHeaders[http.CanonicalHeaderKey(k)] {
+					delete(req.Header, k)
+				}
+			}
 		}
 		if next != nil {
 			return next(req, via)

@@ -1,11 +1,15 @@
 package kestra
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
 	"net/http"
-
-	"github.com/kestra-go/sdk/gen"
+	"net/url"
+	"strconv"
 )
 
 // Bulk operations on executions. Kestra checks every execution before it
@@ -32,23 +36,32 @@ type BulkDeleteOptions struct {
 	KeepLogs, KeepMetrics, KeepStorage bool
 }
 
-// params returns the query parameters of o; all nil for nil options, so
+// query adds the query parameters of o to q; none for nil options, so
 // that Kestra's defaults apply.
-func (o *BulkDeleteOptions) params() (includeNonTerminated, deleteLogs, deleteMetrics, deleteStorage *bool) {
-	if o == nil {
-		return nil, nil, nil, nil
+func (o *BulkDeleteOptions) query(q url.Values) url.Values {
+	if q == nil {
+		q = url.Values{}
 	}
-	return pointerTo(o.IncludeRunning), pointerTo(!o.KeepLogs), pointerTo(!o.KeepMetrics), pointerTo(!o.KeepStorage)
+	if o == nil {
+		return q
+	}
+	q.Set("includeNonTerminated", strconv.FormatBool(o.IncludeRunning))
+	q.Set("deleteLogs", strconv.FormatBool(!o.KeepLogs))
+	q.Set("deleteMetrics", strconv.FormatBool(!o.KeepMetrics))
+	q.Set("deleteStorage", strconv.FormatBool(!o.KeepStorage))
+	return q
 }
 
-// decodeCount reads the answer of a bulk operation: BulkResponse {count},
-// or on Kestra 2.0 for the queued ones {operationId, totalItems}.
-func decodeCount(resp *http.Response, err error) (int, error) {
+// bulk runs a bulk operation, sent once (see above), and returns its
+// count: BulkResponse {count}, or on Kestra 2.0 for the queued ones
+// {operationId, totalItems}.
+func (s *ExecutionsService) bulk(ctx context.Context, cl *call) (int, error) {
 	var out struct {
 		Count      *int `json:"count"`
 		TotalItems *int `json:"totalItems"`
 	}
-	if err := decode(resp, err, &out); err != nil {
+	cl.method, cl.out, cl.once = http.MethodDelete, &out, true
+	if err := s.c.run(ctx, cl); err != nil {
 		return 0, err
 	}
 	switch {
@@ -72,7 +85,7 @@ func checkIDs(ids []string) error {
 
 // queryFilters returns the filters of query, refusing a query without any.
 // Page, Size and Sort do not apply to bulk operations and are ignored.
-func queryFilters(query *ExecutionSearchOptions) (*map[string]any, error) {
+func queryFilters(query *ExecutionSearchOptions) (url.Values, error) {
 	if query == nil {
 		return nil, errNoFilter
 	}
@@ -80,7 +93,18 @@ func queryFilters(query *ExecutionSearchOptions) (*map[string]any, error) {
 	if len(f) == 0 {
 		return nil, errNoFilter
 	}
-	return &f, nil
+	q := url.Values{}
+	setDeepObject(q, "filters", f)
+	return q, nil
+}
+
+// idsBody is the JSON list of ids a bulk operation by ids sends.
+func idsBody(ids []string) (io.Reader, error) {
+	b, err := json.Marshal(ids)
+	if err != nil {
+		return nil, fmt.Errorf("kestra: %w", err)
+	}
+	return bytes.NewReader(b), nil
 }
 
 // DeleteByIDs deletes the executions ids and returns how many Kestra
@@ -91,9 +115,11 @@ func (s *ExecutionsService) DeleteByIDs(ctx context.Context, ids []string, opts 
 	if err := checkIDs(ids); err != nil || len(ids) == 0 {
 		return 0, err
 	}
-	params := &gen.DeleteExecutionsByIdsParams{}
-	params.IncludeNonTerminated, params.DeleteLogs, params.DeleteMetrics, params.DeleteStorage = opts.params()
-	return decodeCount(s.c.raw.DeleteExecutionsByIds(notIdempotent(ctx), s.c.tenant, params, ids))
+	body, err := idsBody(ids)
+	if err != nil {
+		return 0, err
+	}
+	return s.bulk(ctx, &call{path: "executions/by-ids", query: opts.query(nil), body: body, contentType: "application/json"})
 }
 
 // DeleteByQuery deletes the executions that match query and returns how
@@ -106,9 +132,7 @@ func (s *ExecutionsService) DeleteByQuery(ctx context.Context, query *ExecutionS
 	if err != nil {
 		return 0, err
 	}
-	params := &gen.DeleteExecutionsByQueryParams{Filters: filters}
-	params.IncludeNonTerminated, params.DeleteLogs, params.DeleteMetrics, params.DeleteStorage = opts.params()
-	return decodeCount(s.c.raw.DeleteExecutionsByQuery(notIdempotent(ctx), s.c.tenant, params))
+	return s.bulk(ctx, &call{path: "executions/by-query", query: opts.query(filters)})
 }
 
 // KillByIDs asks Kestra to kill the executions ids and returns how many
@@ -122,7 +146,11 @@ func (s *ExecutionsService) KillByIDs(ctx context.Context, ids []string) (int, e
 	if err := checkIDs(ids); err != nil || len(ids) == 0 {
 		return 0, err
 	}
-	return decodeCount(s.c.raw.KillExecutionsByIds(notIdempotent(ctx), s.c.tenant, ids))
+	body, err := idsBody(ids)
+	if err != nil {
+		return 0, err
+	}
+	return s.bulk(ctx, &call{path: "executions/kill/by-ids", body: body, contentType: "application/json"})
 }
 
 // KillByQuery asks Kestra to kill the executions that match query and
@@ -137,5 +165,5 @@ func (s *ExecutionsService) KillByQuery(ctx context.Context, query *ExecutionSea
 	if err != nil {
 		return 0, err
 	}
-	return decodeCount(s.c.raw.KillExecutionsByQuery(notIdempotent(ctx), s.c.tenant, &gen.KillExecutionsByQueryParams{Filters: filters}))
+	return s.bulk(ctx, &call{path: "executions/kill/by-query", query: filters})
 }

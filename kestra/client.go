@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/url"
 	"runtime"
-	"strings"
 	"time"
 
 	"github.com/kestra-go/sdk/gen"
@@ -31,14 +30,22 @@ type Client struct {
 	// Triggers reads and changes the scheduler's state of triggers.
 	Triggers *TriggersService
 
-	cfg     *Config // a pointer: fmt prints a Client value's fields, not its secrets
-	baseURL *url.URL
-	tenant  string
-	http    *http.Client
-	api     *gen.ClientWithResponses
-	raw     *gen.Client
-	logger  *slog.Logger
-	server  *serverInfoCache
+	// Pointers only: fmt prints a Client value's fields, not its secrets.
+	cfg *Config
+	*pipeline
+}
+
+// pipeline is what a client and its [Client.WithTenant] copies share to
+// send requests.
+type pipeline struct {
+	hc          *http.Client // redirect policy and cookie jar of the user's client
+	transport   *transport
+	authHeader  string
+	userAgent   string
+	editors     []func(context.Context, *http.Request) error
+	maxResponse int64
+	api         *gen.ClientWithResponses
+	server      *serverInfoCache
 }
 
 type service struct{ c *Client }
@@ -47,11 +54,12 @@ type service struct{ c *Client }
 type Option func(*options)
 
 type options struct {
-	httpClient *http.Client
-	editors    []gen.RequestEditorFn
-	retry      RetryPolicy
-	logger     *slog.Logger
-	userAgent  string
+	httpClient  *http.Client
+	editors     []func(context.Context, *http.Request) error
+	retry       RetryPolicy
+	logger      *slog.Logger
+	userAgent   string
+	maxResponse int64
 }
 
 // WithHTTPClient makes the client send its requests through hc. Its
@@ -68,7 +76,11 @@ func WithHTTPClient(hc *http.Client) Option {
 }
 
 // WithRequestEditor adds fn to every request, after authentication and
-// before it is sent: for extra headers, tracing, and so on.
+// before it is sent: for extra headers, tracing, and so on. A redirect to
+// another host (scheme, host or port) keeps only the headers known to be
+// safe: Accept, Accept-Encoding, Accept-Language, Cache-Control,
+// Content-Type, Content-Length, Expect and User-Agent; the others, the
+// editors' included, are dropped.
 func WithRequestEditor(fn func(ctx context.Context, req *http.Request) error) Option {
 	return func(o *options) { o.editors = append(o.editors, fn) }
 }
@@ -83,6 +95,16 @@ func WithRetry(p RetryPolicy) Option {
 // status, duration and attempt. Headers and bodies are never logged.
 func WithLogger(l *slog.Logger) Option {
 	return func(o *options) { o.logger = l }
+}
+
+// WithMaxResponseSize caps the size of an answer the client reads into
+// memory (JSON answers, error bodies, webhook answers), counted after
+// decompression; n ≤ 0 means [DefaultMaxResponseSize] (64 MiB). A larger
+// answer fails with [ErrResponseTooLarge]; a Content-Length above the cap
+// fails before the body is read. Streams and downloads are not capped:
+// the caller reads them.
+func WithMaxResponseSize(n int64) Option {
+	return func(o *options) { o.maxResponse = n }
 }
 
 // WithUserAgent replaces the default User-Agent, kestra-go/VERSION (goX.Y).
@@ -127,6 +149,9 @@ func New(cfg Config, opts ...Option) (*Client, error) {
 	for _, opt := range opts {
 		opt(&o)
 	}
+	if o.maxResponse <= 0 {
+		o.maxResponse = DefaultMaxResponseSize
+	}
 	var hc http.Client
 	if o.httpClient != nil {
 		hc = *o.httpClient
@@ -135,11 +160,12 @@ func New(cfg Config, opts ...Option) (*Client, error) {
 	if baseRT == nil {
 		baseRT = newTransport()
 	}
-	hc.Transport = &transport{base: baseRT, policy: o.retry.withDefaults(), timeout: cfg.Timeout, logger: o.logger}
-	hc.CheckRedirect = stripCrossHostAuth(base, hc.CheckRedirect)
+	t := &transport{base: baseRT, policy: o.retry.withDefaults(), timeout: cfg.Timeout, logger: o.logger, maxResponse: o.maxResponse}
+	hc.Transport = t
+	hc.CheckRedirect = safeRedirect(base, hc.CheckRedirect)
 
 	ua := o.userAgent
-	editors := []gen.ClientOption{
+	genOpts := []gen.ClientOption{
 		gen.WithHTTPClient(&hc),
 		gen.WithRequestEditorFn(authEditor(base, cfg)),
 		gen.WithRequestEditorFn(func(_ context.Context, req *http.Request) error {
@@ -150,30 +176,27 @@ func New(cfg Config, opts ...Option) (*Client, error) {
 		}),
 	}
 	for _, e := range o.editors {
-		editors = append(editors, gen.WithRequestEditorFn(e))
+		genOpts = append(genOpts, gen.WithRequestEditorFn(e))
 	}
-	raw, err := gen.NewClient(base.String(), editors...)
+	raw, err := gen.NewClient(base.String(), genOpts...)
 	if err != nil {
 		return nil, fmt.Errorf("kestra: %w", err)
 	}
 	c := &Client{
-		cfg:     &cfg,
-		baseURL: base,
-		tenant:  cfg.Tenant,
-		http:    &hc,
-		api:     &gen.ClientWithResponses{ClientInterface: raw},
-		raw:     raw,
-		logger:  o.logger,
-		server:  &serverInfoCache{},
+		cfg: &cfg,
+		pipeline: &pipeline{
+			hc:          &hc,
+			transport:   t,
+			authHeader:  authHeader(cfg),
+			userAgent:   ua,
+			editors:     o.editors,
+			maxResponse: o.maxResponse,
+			api:         &gen.ClientWithResponses{ClientInterface: raw},
+			server:      &serverInfoCache{},
+		},
 	}
 	c.initServices()
 	return c, nil
-}
-
-// tenantURL is the URL of path under the client's tenant:
-// <server>/api/v1/<tenant>/<path>, path already escaped.
-func (c *Client) tenantURL(path string) string {
-	return strings.TrimSuffix(c.raw.Server, "/") + "/api/v1/" + url.PathEscape(c.tenant) + "/" + path
 }
 
 // NewFromEnv is [LoadConfig] followed by [New].
@@ -224,30 +247,37 @@ func validHeaderValue(s string) bool {
 // API returns the generated client for the whole Kestra API, with this
 // client's authentication, retries, deadlines, logging and User-Agent:
 // the way to call an endpoint this package does not wrap. Its methods take
-// the tenant as an argument; [Client.Tenant] is the configured one.
+// the tenant as an argument; [Client.Tenant] is the configured one. Its
+// calls are re-sent or not by their HTTP method (never a POST that may
+// have reached the server), and bounded by Config.Timeout, body included,
+// unless they ask for an event stream (Accept: text/event-stream).
 func (c *Client) API() *gen.ClientWithResponses { return c.api }
 
 // Tenant returns the tenant of the client's calls.
-func (c *Client) Tenant() string { return c.tenant }
+func (c *Client) Tenant() string { return c.cfg.Tenant }
 
 // Config returns the client's configuration, defaults filled in.
 func (c *Client) Config() Config { return *c.cfg }
 
 // WithTenant returns a client for another tenant that shares this one's
-// connections, credentials and options.
+// connections, credentials and options. A tenant that cannot be a path
+// segment ("", ".", "..", a word of Kestra's routes) fails every call
+// before any request.
 func (c *Client) WithTenant(tenant string) *Client {
 	cc := *c
 	cfg := *c.cfg
 	cfg.Tenant = tenant
-	cc.tenant = tenant
 	cc.cfg = &cfg
 	cc.initServices()
 	return &cc
 }
 
-// String describes the client without its secrets.
+// String describes the client without its secrets. The printing methods
+// (String, GoString, Format, LogValue) take a Client value, so that a
+// Client value prints as redacted as a *Client; every other method takes
+// a *Client.
 func (c Client) String() string {
-	return fmt.Sprintf("kestra.Client{URL:%q, Tenant:%q}", c.baseURL.String(), c.tenant)
+	return fmt.Sprintf("kestra.Client{URL:%q, Tenant:%q}", c.cfg.URL, c.cfg.Tenant)
 }
 
 // GoString is String, so that %#v redacts too.
@@ -258,5 +288,5 @@ func (c Client) Format(f fmt.State, verb rune) { fmt.Fprint(f, c.String()) }
 
 // LogValue makes slog print the redacted form.
 func (c Client) LogValue() slog.Value {
-	return slog.GroupValue(slog.String("url", c.baseURL.String()), slog.String("tenant", c.tenant))
+	return slog.GroupValue(slog.String("url", c.cfg.URL), slog.String("tenant", c.cfg.Tenant))
 }

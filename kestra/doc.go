@@ -60,9 +60,12 @@
 // # Retries and deadlines
 //
 // Connection errors and the statuses 429, 502, 503 and 504 are retried as
-// [RetryPolicy] describes; a request that may have created something is
-// never sent twice. Each call that does not stream is bounded by
-// [Config.Timeout]; streams and waits are bounded only by their context.
+// [RetryPolicy] describes; a call that may start or move something
+// (executions, actions, webhooks, moves, bulk operations) is never sent
+// twice once it may have reached the server. Each call that does not
+// stream is bounded as a whole by [Config.Timeout]; streams and waits are
+// bounded only by their context. An answer read into memory is capped at
+// 64 MiB ([WithMaxResponseSize]).
 //
 // # Pagination
 //

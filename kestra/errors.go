@@ -1,12 +1,14 @@
 package kestra
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // APIError is a response from Kestra with a status of 400 or more. It
@@ -29,7 +31,9 @@ type APIError struct {
 	// Violations are the constraint violations of a 422, one per invalid
 	// property.
 	Violations []Violation
-	// Body is the raw response body, at most 64 KiB of it.
+	// Body is the raw response body, at most 64 KiB of it. Message and
+	// Violations are read from the whole body, up to the client's
+	// response cap.
 	Body []byte
 
 	sentinel bool
@@ -58,7 +62,9 @@ var (
 	ErrInvalid = &APIError{StatusCode: http.StatusUnprocessableEntity, sentinel: true}
 )
 
-// Error returns "kestra: METHOD PATH: STATUS: message".
+// Error returns "kestra: METHOD PATH: STATUS: message". Control
+// characters of the server's message are escaped (\n, \x1b ...), so that
+// it cannot forge log lines or drive a terminal.
 func (e *APIError) Error() string {
 	if e.sentinel {
 		return fmt.Sprintf("kestra: %d %s", e.StatusCode, http.StatusText(e.StatusCode))
@@ -71,9 +77,9 @@ func (e *APIError) Error() string {
 	}
 	if e.URL != "" {
 		if u, err := url.Parse(e.URL); err == nil && u.Path != "" {
-			b.WriteString(u.Path)
+			b.WriteString(escapeControl(u.Path))
 		} else {
-			b.WriteString(e.URL)
+			b.WriteString(escapeControl(e.URL))
 		}
 		b.WriteString(": ")
 	}
@@ -87,7 +93,7 @@ func (e *APIError) Error() string {
 	msg := strings.TrimPrefix(e.Message, http.StatusText(e.StatusCode)+": ")
 	if msg != "" && msg != http.StatusText(e.StatusCode) {
 		b.WriteString(": ")
-		b.WriteString(msg)
+		b.WriteString(escapeControl(msg))
 	}
 	return b.String()
 }
@@ -142,16 +148,16 @@ func bulkViolations(raw json.RawMessage) []Violation {
 	return out
 }
 
-// newAPIError builds the error for a failed response from its body.
-func newAPIError(method string, u *url.URL, status int, body []byte) *APIError {
+// newAPIError builds the error for a failed response from its body (u is
+// already free of secrets). The whole body is parsed, so that a long
+// refusal keeps every violation; Body keeps its first 64 KiB.
+func newAPIError(method string, u string, status int, body []byte) *APIError {
+	e := &APIError{StatusCode: status, Method: method, URL: u}
+	e.Message, e.Violations = parseErrorBody(body)
 	if len(body) > maxErrorBody {
 		body = body[:maxErrorBody]
 	}
-	e := &APIError{StatusCode: status, Method: method, Body: body}
-	if u != nil {
-		e.URL = sanitizeURL(u)
-	}
-	e.Message, e.Violations = parseErrorBody(body)
+	e.Body = body
 	if e.Message == "" {
 		e.Message = http.StatusText(status)
 	}
@@ -166,17 +172,25 @@ func newAPIError(method string, u *url.URL, status int, body []byte) *APIError {
 // A text body that is not JSON becomes the message, on one line; an HTML
 // page (from a proxy) gives no message.
 func parseErrorBody(body []byte) (string, []Violation) {
-	trimmed := strings.TrimSpace(string(body))
-	if trimmed == "" || trimmed[0] == '<' {
+	trimmed := bytes.TrimSpace(body)
+	if len(trimmed) == 0 || trimmed[0] == '<' {
 		return "", nil
 	}
 	var eb errorBody
 	if trimmed[0] != '{' || json.Unmarshal(body, &eb) != nil {
-		trimmed = strings.Join(strings.Fields(trimmed), " ")
-		if len(trimmed) > 512 {
-			trimmed = strings.ToValidUTF8(trimmed[:512], "") + "…"
+		// Only the head of a long text is read: it is cut to 512 bytes.
+		head, cut := trimmed, false
+		if len(head) > 4096 {
+			head, cut = head[:4096], true
 		}
-		return trimmed, nil
+		text := strings.Join(strings.Fields(string(head)), " ")
+		if len(text) > 512 {
+			text, cut = text[:512], true
+		}
+		if cut {
+			text = strings.ToValidUTF8(text, "") + "…"
+		}
+		return text, nil
 	}
 	violations := eb.Embedded.Errors
 	if len(violations) == 0 {
@@ -194,6 +208,38 @@ func parseErrorBody(body []byte) (string, []Violation) {
 		msg = eb.Title
 	}
 	return msg, violations
+}
+
+// escapeControl writes the control characters of s (C0, DEL, C1) and
+// invalid UTF-8 as Go escapes.
+func escapeControl(s string) string {
+	clean := true
+	for _, r := range s {
+		if r < ' ' || r == 0x7f || (r >= 0x80 && r < 0xa0) || r == utf8.RuneError {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return s
+	}
+	var b strings.Builder
+	for i, r := range s {
+		switch {
+		case r == utf8.RuneError:
+			if _, size := utf8.DecodeRuneInString(s[i:]); size == 1 {
+				fmt.Fprintf(&b, `\x%02x`, s[i])
+				continue
+			}
+			b.WriteRune(r)
+		case r < ' ' || r == 0x7f || (r >= 0x80 && r < 0xa0):
+			q := strconv.QuoteRune(r)
+			b.WriteString(q[1 : len(q)-1])
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
 }
 
 // sanitizeURL drops user information from u.

@@ -77,7 +77,7 @@ func FuzzParseErrorBody(f *testing.F) {
 
 		u, _ := url.Parse("http://user:pw@kestra.example:8080/api/v1/main/executions/x?page=1")
 		for _, status := range []int{400, 404, 422, 503, 599} {
-			e := newAPIError("GET", u, status, body)
+			e := newAPIError("GET", sanitizeURL(u), status, body)
 			if e.Message == "" {
 				t.Fatalf("status %d: empty message", status)
 			}

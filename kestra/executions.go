@@ -1,7 +1,9 @@
 package kestra
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -10,6 +12,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -88,44 +91,45 @@ func (s *ExecutionsService) Create(ctx context.Context, namespace, flowID string
 	if err := checkLabels(opts.Labels); err != nil {
 		return nil, err
 	}
-	breakpoints, err := breakpointsParam(opts.Breakpoints)
-	if err != nil {
+	q := url.Values{}
+	if err := setBreakpoints(q, opts.Breakpoints); err != nil {
 		return nil, err
 	}
 	parts, err := encodeInputs(opts.Inputs)
 	if err != nil {
 		return nil, err
 	}
-	params := &gen.CreateExecutionParams{Breakpoints: breakpoints}
-	if len(opts.Labels) > 0 {
-		l := labelQuery(opts.Labels)
-		params.Labels = &l
+	for _, l := range labelQuery(opts.Labels) {
+		q.Add("labels", l)
 	}
 	if opts.Wait {
-		params.Wait = pointerTo(true)
-		ctx = withoutTimeout(ctx)
+		q.Set("wait", "true")
 	}
 	if opts.Revision > 0 {
-		params.Revision = pointerTo(int32(opts.Revision))
+		rev, err := int32Arg("ExecuteOptions.Revision", opts.Revision)
+		if err != nil {
+			return nil, err
+		}
+		q.Set("revision", rev)
 	}
 	if !opts.ScheduleDate.IsZero() {
-		params.ScheduleDate = pointerTo(opts.ScheduleDate)
+		q.Set("scheduleDate", opts.ScheduleDate.Format(time.RFC3339Nano))
 	}
 	if opts.Kind != "" {
-		params.Kind = pointerTo(gen.ExecutionKind(opts.Kind))
+		q.Set("kind", opts.Kind)
 	}
 
 	fb, err := newFormBody(ctx, parts)
 	if err != nil {
 		return nil, err
 	}
-	if fb.streamed {
-		ctx = withoutTimeout(ctx)
-	}
-	resp, err := s.c.raw.CreateExecutionWithBody(ctx, s.c.tenant, namespace, flowID, params, fb.contentType, fb.body, fb.editors()...)
+	defer fb.finish()
 	var e Execution
-	err = decode(resp, err, &e)
-	fb.finish()
+	err = s.c.run(ctx, &call{
+		method: http.MethodPost, path: "executions/{namespace}/{id}", args: []string{namespace, flowID}, query: q,
+		body: fb.body, contentType: fb.contentType, header: fb.header(),
+		once: true, untimed: opts.Wait || fb.streamed, out: &e,
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -140,33 +144,26 @@ func (s *ExecutionsService) Get(ctx context.Context, id string) (*Execution, err
 	if id == "" {
 		return nil, errEmptyID
 	}
-	// Built here rather than by the generated builder, which parses the
-	// server URL and formats the path again on every call: Get is what
-	// polling loops call most.
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.c.tenantURL("executions/"+url.PathEscape(id)), nil)
-	if err != nil {
-		return nil, fmt.Errorf("kestra: %w", err)
-	}
 	var e Execution
-	resp, err := s.c.do(ctx, req)
-	if err := decode(resp, err, &e); err != nil {
+	if err := s.c.run(ctx, &call{method: http.MethodGet, path: "executions/{executionId}", args: []string{id}, out: &e}); err != nil {
 		return nil, err
 	}
 	return &e, nil
 }
 
-// DeleteExecutionOptions say what [ExecutionsService.Delete] removes with
-// the execution. Kestra's default, a nil *DeleteExecutionOptions, removes
-// all three.
+// DeleteExecutionOptions say what [ExecutionsService.Delete] keeps of the
+// execution. The zero value, like nil, is Kestra's default: the logs,
+// metrics and files go with the execution.
 type DeleteExecutionOptions struct {
-	DeleteLogs    bool // the execution's logs
-	DeleteMetrics bool // its metrics
-	DeleteStorage bool // its files in internal storage (inputs and outputs)
+	KeepLogs    bool // keep the execution's logs
+	KeepMetrics bool // keep its metrics
+	KeepStorage bool // keep its files in internal storage (inputs and outputs)
 }
 
-// Delete deletes the execution id. With nil opts Kestra's defaults apply
-// (logs, metrics and storage are deleted); otherwise the three flags are
-// sent as they are.
+// Delete deletes the execution id, with its logs, metrics and files
+// unless opts keeps them. With nil opts no flag is sent (Kestra's
+// defaults); otherwise the three are sent. A delete sent again after a lost answer that finds
+// the execution gone reports success: the first attempt deleted it.
 //
 // Kestra only purges the execution's records: a running execution is not
 // killed (a task at work runs on, but no further task starts), and those
@@ -177,28 +174,35 @@ func (s *ExecutionsService) Delete(ctx context.Context, id string, opts *DeleteE
 	if id == "" {
 		return errEmptyID
 	}
-	var params *gen.DeleteExecutionParams
+	var q url.Values
 	if opts != nil {
-		params = &gen.DeleteExecutionParams{
-			DeleteLogs:    pointerTo(opts.DeleteLogs),
-			DeleteMetrics: pointerTo(opts.DeleteMetrics),
-			DeleteStorage: pointerTo(opts.DeleteStorage),
+		q = url.Values{
+			"deleteLogs":    {strconv.FormatBool(!opts.KeepLogs)},
+			"deleteMetrics": {strconv.FormatBool(!opts.KeepMetrics)},
+			"deleteStorage": {strconv.FormatBool(!opts.KeepStorage)},
 		}
 	}
-	resp, err := s.c.raw.DeleteExecution(ctx, s.c.tenant, id, params)
-	return decode(resp, err, nil)
+	return s.c.run(ctx, &call{method: http.MethodDelete, path: "executions/{executionId}", args: []string{id}, query: q, goneOK: true})
 }
 
 // Kill kills the execution id and returns it. Kestra 1.x kills in the
 // background and answers without a body: the execution returned is then
-// read afterwards and may still be KILLING.
+// read afterwards and may still be KILLING. Kill is retried like a read
+// (killing twice kills once); when a retry is refused because the
+// execution is no longer running (the first attempt's effect),
+// the execution is read and returned.
 //
 // Kestra API: DELETE /api/v1/{tenant}/executions/{executionId}/actions/kill
 // (1.x: DELETE /api/v1/{tenant}/executions/{executionId}/kill)
 func (s *ExecutionsService) Kill(ctx context.Context, id string) (*Execution, error) {
-	return s.action(ctx, id, "kill", true, func() (*http.Request, error) {
-		return gen.NewKillExecutionRequest(s.c.raw.Server, s.c.tenant, id, nil)
-	})
+	ctx, cancel := s.c.bound(ctx)
+	defer cancel()
+	cl := actionCall(http.MethodDelete, "kill", nil)
+	e, err := s.action(ctx, id, cl)
+	if err != nil && cl.retried && errors.Is(err, ErrConflict) {
+		return s.Get(ctx, id)
+	}
+	return e, err
 }
 
 // RestartOptions are the optional parts of [ExecutionsService.Restart].
@@ -215,13 +219,15 @@ type RestartOptions struct {
 // Kestra API: POST /api/v1/{tenant}/executions/{executionId}/actions/restart
 // (1.x: POST /api/v1/{tenant}/executions/{executionId}/restart)
 func (s *ExecutionsService) Restart(ctx context.Context, id string, opts *RestartOptions) (*Execution, error) {
-	var params *gen.RestartExecutionParams
+	var q url.Values
 	if opts != nil && opts.Revision > 0 {
-		params = &gen.RestartExecutionParams{Revision: pointerTo(int32(opts.Revision))}
+		rev, err := int32Arg("RestartOptions.Revision", opts.Revision)
+		if err != nil {
+			return nil, err
+		}
+		q = url.Values{"revision": {rev}}
 	}
-	return s.action(ctx, id, "restart", true, func() (*http.Request, error) {
-		return gen.NewRestartExecutionRequest(s.c.raw.Server, s.c.tenant, id, params)
-	})
+	return s.action(ctx, id, actionCall(http.MethodPost, "restart", q))
 }
 
 // Resume resumes the paused execution id and returns it. inputs are the
@@ -242,42 +248,14 @@ func (s *ExecutionsService) Resume(ctx context.Context, id string, inputs map[st
 	if err != nil {
 		return nil, err
 	}
-	var bodies []*formBody
-	defer func() {
-		for _, fb := range bodies {
-			fb.finish()
-		}
-	}()
-	newBody := func() (*formBody, error) {
-		fb, err := newFormBody(ctx, parts)
-		if err == nil {
-			bodies = append(bodies, fb)
-		}
-		return fb, err
-	}
-	// Build the first body now, so a missing file fails before any request.
-	first, err := newBody()
+	fb, err := newFormBody(ctx, parts)
 	if err != nil {
 		return nil, err
 	}
-	if first.streamed {
-		ctx = withoutTimeout(ctx)
-	}
-	return s.action(ctx, id, "resume", !first.streamed, func() (*http.Request, error) {
-		fb := first
-		if fb == nil {
-			var err error
-			if fb, err = newBody(); err != nil {
-				return nil, err
-			}
-		}
-		first = nil
-		req, err := gen.NewResumeExecutionRequestWithBody(s.c.raw.Server, s.c.tenant, id, fb.contentType, fb.body)
-		if err == nil && fb.streamed {
-			_ = expectContinue(ctx, req)
-		}
-		return req, err
-	})
+	defer fb.finish()
+	cl := actionCall(http.MethodPost, "resume", nil)
+	cl.body, cl.contentType, cl.header, cl.untimed = fb.body, fb.contentType, fb.header(), fb.streamed
+	return s.action(ctx, id, cl)
 }
 
 // ResumeFromBreakpoint continues the execution id, stopped at a breakpoint
@@ -290,14 +268,11 @@ func (s *ExecutionsService) Resume(ctx context.Context, id string, inputs map[st
 // Kestra API: POST /api/v1/{tenant}/executions/{executionId}/actions/resume-from-breakpoint
 // (1.x: POST /api/v1/{tenant}/executions/{executionId}/resume-from-breakpoint)
 func (s *ExecutionsService) ResumeFromBreakpoint(ctx context.Context, id string, breakpoints ...string) (*Execution, error) {
-	bps, err := breakpointsParam(breakpoints)
-	if err != nil {
+	q := url.Values{}
+	if err := setBreakpoints(q, breakpoints); err != nil {
 		return nil, err
 	}
-	params := &gen.ResumeExecutionFromBreakpointParams{Breakpoints: bps}
-	return s.action(ctx, id, "resume-from-breakpoint", true, func() (*http.Request, error) {
-		return gen.NewResumeExecutionFromBreakpointRequest(s.c.raw.Server, s.c.tenant, id, params)
-	})
+	return s.action(ctx, id, actionCall(http.MethodPost, "resume-from-breakpoint", q))
 }
 
 // ChangeStatus sets the state of the ended execution id to status, another
@@ -313,10 +288,7 @@ func (s *ExecutionsService) ChangeStatus(ctx context.Context, id string, status 
 	if !IsTerminalState(status) {
 		return nil, fmt.Errorf("kestra: change status to %q: the status must be a final state", status)
 	}
-	params := &gen.UpdateExecutionStatusParams{Status: status}
-	return s.action(ctx, id, "change-status", true, func() (*http.Request, error) {
-		return gen.NewUpdateExecutionStatusRequest(s.c.raw.Server, s.c.tenant, id, params)
-	})
+	return s.action(ctx, id, actionCall(http.MethodPost, "change-status", url.Values{"status": {string(status)}}))
 }
 
 // ForceRun runs the execution id now, and returns it: a CREATED execution
@@ -327,9 +299,7 @@ func (s *ExecutionsService) ChangeStatus(ctx context.Context, id string, status 
 // Kestra API: POST /api/v1/{tenant}/executions/{executionId}/actions/force-run
 // (1.x: POST /api/v1/{tenant}/executions/{executionId}/force-run)
 func (s *ExecutionsService) ForceRun(ctx context.Context, id string) (*Execution, error) {
-	return s.action(ctx, id, "force-run", true, func() (*http.Request, error) {
-		return gen.NewForceRunExecutionRequest(s.c.raw.Server, s.c.tenant, id)
-	})
+	return s.action(ctx, id, actionCall(http.MethodPost, "force-run", nil))
 }
 
 // Unqueue takes the execution id, QUEUED by its flow's concurrency limit,
@@ -349,10 +319,7 @@ func (s *ExecutionsService) Unqueue(ctx context.Context, id string, state StateT
 	default:
 		return nil, fmt.Errorf("kestra: unqueue to %q: the state must be RUNNING, CANCELLED or FAILED", state)
 	}
-	params := &gen.UnqueueExecutionParams{State: state}
-	return s.action(ctx, id, "unqueue", true, func() (*http.Request, error) {
-		return gen.NewUnqueueExecutionRequest(s.c.raw.Server, s.c.tenant, id, params)
-	})
+	return s.action(ctx, id, actionCall(http.MethodPost, "unqueue", url.Values{"state": {string(state)}}))
 }
 
 // EvalResult is what [ExecutionsService.Eval] answers: the rendered
@@ -372,49 +339,36 @@ func (s *ExecutionsService) Eval(ctx context.Context, id, taskRunID, expression 
 	if id == "" {
 		return nil, errEmptyID
 	}
-	send := func(legacy bool) (*http.Response, error) {
-		if taskRunID == "" {
-			req, err := gen.NewEvalExpressionRequestWithTextBody(s.c.raw.Server, s.c.tenant, id, expression)
-			if err != nil {
-				return nil, err
-			}
-			return s.c.do(ctx, req)
-		}
-		req, err := gen.NewEvalTaskRunExpressionRequestWithTextBody(s.c.raw.Server, s.c.tenant, id, taskRunID, expression)
-		if err != nil {
-			return nil, err
-		}
-		if legacy {
-			req.URL.Path = strings.Replace(req.URL.Path, "/actions/eval/", "/eval/", 1)
-			req.URL.RawPath = ""
-		}
-		return s.c.do(ctx, req)
+	cl := &call{
+		method: http.MethodPost, path: "executions/{executionId}/actions/eval", args: []string{id},
+		body: strings.NewReader(expression), contentType: "text/plain",
 	}
-	// Only eval in a task run has a 1.x path.
-	resp, err := s.c.sendVersioned(ctx, taskRunID != "", send)
-	if err != nil {
-		return nil, err
+	if taskRunID != "" {
+		// Only eval in a task run has a 1.x path.
+		cl.path, cl.path1x = "executions/{executionId}/actions/eval/{taskRunId}", "executions/{executionId}/eval/{taskRunId}"
+		cl.args = append(cl.args, taskRunID)
 	}
 	var out EvalResult
-	if err := decode(resp, nil, &out); err != nil {
+	cl.out = &out
+	if err := s.c.run(ctx, cl); err != nil {
 		return nil, err
 	}
 	return &out, nil
 }
 
-// breakpointsParam is the breakpoints query parameter: the breakpoints
-// joined by commas, nil when there are none. A breakpoint must name a
-// task, and cannot hold a comma (it would be read as two).
-func breakpointsParam(breakpoints []string) (*string, error) {
-	if len(breakpoints) == 0 {
-		return nil, nil
-	}
+// setBreakpoints sets the breakpoints query parameter of q: the
+// breakpoints joined by commas, none when there are none. A breakpoint
+// must name a task, and cannot hold a comma (it would be read as two).
+func setBreakpoints(q url.Values, breakpoints []string) error {
 	for _, b := range breakpoints {
 		if taskID, _, _ := strings.Cut(b, "."); strings.TrimSpace(taskID) == "" || strings.Contains(b, ",") {
-			return nil, fmt.Errorf("kestra: breakpoint %q: want a task id, or taskId.value, without commas", b)
+			return fmt.Errorf("kestra: breakpoint %q: want a task id, or taskId.value, without commas", b)
 		}
 	}
-	return pointerTo(strings.Join(breakpoints, ",")), nil
+	if len(breakpoints) > 0 {
+		q.Set("breakpoints", strings.Join(breakpoints, ","))
+	}
+	return nil
 }
 
 // ReplayOptions are the optional parts of [ExecutionsService.Replay].
@@ -435,24 +389,23 @@ type ReplayOptions struct {
 // Kestra API: POST /api/v1/{tenant}/executions/{executionId}/actions/replay
 // (1.x: POST /api/v1/{tenant}/executions/{executionId}/replay)
 func (s *ExecutionsService) Replay(ctx context.Context, id string, opts *ReplayOptions) (*Execution, error) {
-	var params *gen.ReplayExecutionParams
+	q := url.Values{}
 	if opts != nil {
-		params = &gen.ReplayExecutionParams{}
 		if opts.TaskRunID != "" {
-			params.TaskRunID = pointerTo(opts.TaskRunID)
+			q.Set("taskRunId", opts.TaskRunID)
 		}
 		if opts.Revision > 0 {
-			params.Revision = pointerTo(int32(opts.Revision))
+			rev, err := int32Arg("ReplayOptions.Revision", opts.Revision)
+			if err != nil {
+				return nil, err
+			}
+			q.Set("revision", rev)
 		}
-		bps, err := breakpointsParam(opts.Breakpoints)
-		if err != nil {
+		if err := setBreakpoints(q, opts.Breakpoints); err != nil {
 			return nil, err
 		}
-		params.Breakpoints = bps
 	}
-	e, err := s.action(ctx, id, "replay", true, func() (*http.Request, error) {
-		return gen.NewReplayExecutionRequest(s.c.raw.Server, s.c.tenant, id, params)
-	})
+	e, err := s.action(ctx, id, actionCall(http.MethodPost, "replay", q))
 	if err == nil && e.ID == id {
 		// An answer without a body was completed by a GET of the replayed
 		// execution, not of the new one.
@@ -468,9 +421,7 @@ func (s *ExecutionsService) Replay(ctx context.Context, id string, opts *ReplayO
 // Kestra API: POST /api/v1/{tenant}/executions/{executionId}/actions/pause
 // (1.x: POST /api/v1/{tenant}/executions/{executionId}/pause)
 func (s *ExecutionsService) Pause(ctx context.Context, id string) (*Execution, error) {
-	return s.action(ctx, id, "pause", true, func() (*http.Request, error) {
-		return gen.NewPauseExecutionRequest(s.c.raw.Server, s.c.tenant, id)
-	})
+	return s.action(ctx, id, actionCall(http.MethodPost, "pause", nil))
 }
 
 // SetLabels replaces the labels of the execution id with labels (Kestra
@@ -483,106 +434,51 @@ func (s *ExecutionsService) SetLabels(ctx context.Context, id string, labels map
 	if err := checkLabels(labels); err != nil {
 		return nil, err
 	}
-	body := labelList(labels)
-	return s.action(ctx, id, "labels", true, func() (*http.Request, error) {
-		return gen.NewSetLabelsOnTerminatedExecutionRequest(s.c.raw.Server, s.c.tenant, id, body)
-	})
+	body, err := json.Marshal(labelList(labels))
+	if err != nil {
+		return nil, fmt.Errorf("kestra: %w", err)
+	}
+	cl := actionCall(http.MethodPost, "labels", nil)
+	cl.body, cl.contentType = bytes.NewReader(body), "application/json"
+	return s.action(ctx, id, cl)
 }
 
-// action sends an execution action built by build for the 2.0 path
-// (/executions/{id}/actions/<verb>), rewritten to the 1.x path
-// (/executions/{id}/<verb>) for a 1.x server. When the server version is
-// unknown and the 2.0 route does not exist (a bare 404), the 1.x path is
-// tried if the request can be built again (canRetry). An answer without a
-// body is completed by a GET of the execution.
-func (s *ExecutionsService) action(ctx context.Context, id, verb string, canRetry bool, build func() (*http.Request, error)) (*Execution, error) {
+// actionCall describes the action verb on an execution: the 2.0 path
+// /executions/{id}/actions/<verb>, the 1.x path /executions/{id}/<verb>.
+// Every action but Kill (a DELETE) may start or change a run: it is never
+// re-sent once it may have reached the server.
+func actionCall(method, verb string, q url.Values) *call {
+	return &call{
+		method: method, query: q,
+		path:   "executions/{executionId}/actions/" + verb,
+		path1x: "executions/{executionId}/" + verb,
+		once:   method != http.MethodDelete,
+	}
+}
+
+// action runs the action cl on the execution id. When the server version
+// is unknown and the 2.0 route does not exist (a bare 404), the 1.x path
+// is tried if the body can be sent again. An answer without a body is
+// completed by a GET of the execution.
+func (s *ExecutionsService) action(ctx context.Context, id string, cl *call) (*Execution, error) {
 	if id == "" {
 		return nil, errEmptyID
 	}
-	resp, err := s.c.sendVersioned(ctx, canRetry, func(legacy bool) (*http.Response, error) {
-		return s.sendAction(ctx, build, verb, legacy)
-	})
-	if err != nil {
-		return nil, err
+	if !cl.untimed {
+		// Config.Timeout bounds the action and the read that completes it.
+		var cancel context.CancelFunc
+		ctx, cancel = s.c.bound(ctx)
+		defer cancel()
 	}
 	var e Execution
-	found, err := decodeIfAny(resp, nil, &e)
-	switch {
-	case err != nil:
+	cl.args, cl.out, cl.optional = []string{id}, &e, true
+	if err := s.c.run(ctx, cl); err != nil {
 		return nil, err
-	case !found:
+	}
+	if !cl.found {
 		return s.Get(ctx, id)
 	}
 	return &e, nil
-}
-
-// sendVersioned sends a call whose path differs between Kestra 2.0 and
-// 1.x (send's legacy), choosing by the server's version. When the version
-// is unknown, the 2.0 path is tried first, then, if the call can be built
-// again (canRetry) and the 2.0 route does not exist (a bare 404, or a
-// 405), the 1.x one; when neither exists, the first answer's error is
-// returned. A transport error comes wrapped, an answer as it is.
-func (c *Client) sendVersioned(ctx context.Context, canRetry bool, send func(legacy bool) (*http.Response, error)) (*http.Response, error) {
-	major := c.serverMajor(ctx)
-	resp, err := send(major == 1)
-	if err != nil {
-		return nil, fmt.Errorf("kestra: %w", err)
-	}
-	noRoute := func(r *http.Response) bool {
-		return r.StatusCode == http.StatusNotFound || r.StatusCode == http.StatusMethodNotAllowed
-	}
-	if major != 0 || !canRetry || !noRoute(resp) {
-		return resp, nil
-	}
-	first := checkStatus(resp)
-	resp.Body.Close()
-	var apiErr *APIError
-	if !errors.As(first, &apiErr) || (apiErr.Message != http.StatusText(apiErr.StatusCode) && apiErr.Message != "") {
-		return nil, first // the route exists: Kestra says why
-	}
-	if resp, err = send(true); err != nil {
-		return nil, fmt.Errorf("kestra: %w", err)
-	}
-	if noRoute(resp) {
-		resp.Body.Close()
-		return nil, first
-	}
-	return resp, nil
-}
-
-// sendAction builds the request, moves it to the 1.x path when legacy is
-// set, and sends it with [Client.do].
-func (s *ExecutionsService) sendAction(ctx context.Context, build func() (*http.Request, error), verb string, legacy bool) (*http.Response, error) {
-	req, err := build()
-	if err != nil {
-		return nil, err
-	}
-	if legacy {
-		from, to := "/actions/"+verb, "/"+verb
-		req.URL.Path = strings.TrimSuffix(req.URL.Path, from) + to
-		if req.URL.RawPath != "" {
-			req.URL.RawPath = strings.TrimSuffix(req.URL.RawPath, from) + to
-		}
-	}
-	return s.c.do(ctx, req)
-}
-
-// do sends a request built by hand (or by a generated builder and then
-// changed) as the generated client sends its own: with ctx and the
-// client's request editors (authentication, User-Agent and the user's).
-func (c *Client) do(ctx context.Context, req *http.Request) (*http.Response, error) {
-	if req.Context() != ctx {
-		req = req.WithContext(ctx)
-	}
-	for _, edit := range c.raw.RequestEditors {
-		if err := edit(ctx, req); err != nil {
-			if req.Body != nil {
-				req.Body.Close()
-			}
-			return nil, err
-		}
-	}
-	return c.raw.Client.Do(req)
 }
 
 // ExecutionSearchOptions filter and page a search of executions
@@ -682,22 +578,16 @@ func (s *ExecutionsService) List(ctx context.Context, opts *ExecutionSearchOptio
 	if opts == nil {
 		opts = &ExecutionSearchOptions{}
 	}
-	params := &gen.SearchExecutionsParams{}
-	if opts.Page > 0 {
-		params.Page = pointerTo(int32(opts.Page))
+	q, err := pageQuery("ExecutionSearchOptions", opts.Page, opts.Size, opts.Sort)
+	if err != nil {
+		return nil, err
 	}
-	if opts.Size > 0 {
-		params.Size = pointerTo(int32(opts.Size))
-	}
-	if len(opts.Sort) > 0 {
-		params.Sort = pointerTo(slices.Clone(opts.Sort))
-	}
-	if f := opts.filters(); len(f) > 0 {
-		params.Filters = &f
-	}
+	setDeepObject(q, "filters", opts.filters())
 	var page ExecutionPage
-	resp, err := s.c.raw.SearchExecutions(ctx, s.c.tenant, params)
-	if err := decode(resp, err, &page); err != nil {
+	if err := s.c.run(ctx, &call{method: http.MethodGet, path: "executions/search", query: q, out: &page}); err != nil {
+		return nil, err
+	}
+	if err := noNil(page.Results, "execution"); err != nil {
 		return nil, err
 	}
 	return &page, nil
@@ -751,15 +641,44 @@ func (s *ExecutionsService) DownloadFile(ctx context.Context, id, uri string) (i
 	if uri == "" {
 		return nil, errors.New("kestra: empty file URI")
 	}
-	resp, err := s.c.raw.DownloadFileFromExecution(withoutTimeout(ctx), s.c.tenant, id, &gen.DownloadFileFromExecutionParams{Path: uri})
-	if err != nil {
-		return nil, fmt.Errorf("kestra: %w", err)
-	}
-	if err := checkStatus(resp); err != nil {
-		resp.Body.Close()
-		return nil, err
-	}
-	return resp.Body, nil
+	return s.c.openStream(ctx, &call{
+		method: http.MethodGet, path: "executions/{executionId}/file", args: []string{id},
+		query: url.Values{"path": {uri}},
+	})
 }
 
-func pointerTo[T any](v T) *T { return &v }
+// pageQuery is the query of one page of a search: page, size and sort
+// (fields joined by commas), refusing a page or size that does not fit
+// Kestra's 32-bit integers.
+func pageQuery(what string, page, size int, sort []string) (url.Values, error) {
+	q := url.Values{}
+	if page > 0 {
+		v, err := int32Arg(what+".Page", page)
+		if err != nil {
+			return nil, err
+		}
+		q.Set("page", v)
+	}
+	if size > 0 {
+		v, err := int32Arg(what+".Size", size)
+		if err != nil {
+			return nil, err
+		}
+		q.Set("size", v)
+	}
+	if len(sort) > 0 {
+		q.Set("sort", strings.Join(sort, ","))
+	}
+	return q, nil
+}
+
+// noNil refuses a list answer with a null element, which would reach the
+// caller as a nil item with a nil error.
+func noNil[T any](list []*T, what string) error {
+	for i, v := range list {
+		if v == nil {
+			return fmt.Errorf("kestra: the server answered a null %s at index %d", what, i)
+		}
+	}
+	return nil
+}

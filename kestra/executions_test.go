@@ -580,9 +580,9 @@ func TestExecutionsDelete(t *testing.T) {
 		logsKept  bool
 	}{
 		{"nil: server defaults", nil, url.Values{}, false},
-		{"explicit", &kestra.DeleteExecutionOptions{DeleteLogs: false, DeleteMetrics: true, DeleteStorage: false},
+		{"explicit", &kestra.DeleteExecutionOptions{KeepLogs: true, KeepStorage: true},
 			url.Values{"deleteLogs": {"false"}, "deleteMetrics": {"true"}, "deleteStorage": {"false"}}, true},
-		{"all true", &kestra.DeleteExecutionOptions{DeleteLogs: true, DeleteMetrics: true, DeleteStorage: true},
+		{"all true", &kestra.DeleteExecutionOptions{},
 			url.Values{"deleteLogs": {"true"}, "deleteMetrics": {"true"}, "deleteStorage": {"true"}}, false},
 	}
 	for _, tt := range tests {

@@ -7,6 +7,7 @@ import (
 	"io"
 	"mime/multipart"
 	"net/http"
+	"net/url"
 	"path"
 	"strings"
 	"time"
@@ -103,19 +104,19 @@ func (s *FilesService) Upload(ctx context.Context, namespace, filePath string, r
 		return err
 	})
 
-	params := gen.CreateNamespaceFileParams{Path: p}
-	resp, err := s.c.raw.CreateNamespaceFileWithBody(withoutTimeout(ctx), s.c.tenant, namespace, &params, contentType, body, expectContinue)
+	err = s.c.run(ctx, &call{
+		method: http.MethodPost, path: "namespaces/{namespace}/files", args: []string{namespace},
+		query: url.Values{"path": {p}}, body: body, contentType: contentType, header: expectContinue(),
+		untimed: true, once: true,
+	})
 	// However the request ended, unblock the writer and wait for it (with
 	// no escape on ctx), so that no goroutine outlives the call and r is
 	// no longer read.
 	finish(context.Background())
 	if src.err != nil {
-		if resp != nil {
-			resp.Body.Close()
-		}
 		return fmt.Errorf("kestra: upload %s: read content: %w", p, src.err)
 	}
-	return decode(resp, err, nil)
+	return err
 }
 
 // uploadReader reads the content of an upload in chunks (it hides any
@@ -146,21 +147,7 @@ func (s *FilesService) Download(ctx context.Context, namespace, filePath string)
 	if err != nil {
 		return nil, err
 	}
-	resp, err := s.c.raw.GetFileContent(withoutTimeout(ctx), s.c.tenant, namespace, &gen.GetFileContentParams{Path: p})
-	return nsFileStream(resp, err)
-}
-
-// streamBody returns the body of a successful streamed response, or the
-// error of a failed one.
-func nsFileStream(resp *http.Response, err error) (io.ReadCloser, error) {
-	if err != nil {
-		return nil, fmt.Errorf("kestra: %w", err)
-	}
-	if err := checkStatus(resp); err != nil {
-		resp.Body.Close()
-		return nil, err
-	}
-	return resp.Body, nil
+	return s.c.openStream(ctx, &call{method: http.MethodGet, path: "namespaces/{namespace}/files", args: []string{namespace}, query: url.Values{"path": {p}}})
 }
 
 // List returns the entries of the directory dir of namespace ("" or "/":
@@ -177,8 +164,7 @@ func (s *FilesService) List(ctx context.Context, namespace, dir string) ([]FileI
 		return nil, err
 	}
 	var out []FileInfo
-	resp, err := s.c.raw.ListNamespaceDirectoryFiles(ctx, s.c.tenant, namespace, &gen.ListNamespaceDirectoryFilesParams{Path: &p})
-	if err := decode(resp, err, &out); err != nil {
+	if err := s.c.run(ctx, &call{method: http.MethodGet, path: "namespaces/{namespace}/files/directory", args: []string{namespace}, query: url.Values{"path": {p}}, out: &out}); err != nil {
 		return nil, err
 	}
 	return out, nil
@@ -197,8 +183,7 @@ func (s *FilesService) Stat(ctx context.Context, namespace, filePath string) (*F
 		return nil, err
 	}
 	var fi FileInfo
-	resp, err := s.c.raw.GetFileMetadatas(ctx, s.c.tenant, namespace, &gen.GetFileMetadatasParams{Path: &p})
-	if err := decode(resp, err, &fi); err != nil {
+	if err := s.c.run(ctx, &call{method: http.MethodGet, path: "namespaces/{namespace}/files/stats", args: []string{namespace}, query: url.Values{"path": {p}}, out: &fi}); err != nil {
 		return nil, err
 	}
 	return &fi, nil
@@ -216,13 +201,14 @@ func (s *FilesService) Mkdir(ctx context.Context, namespace, dir string) error {
 	if err != nil {
 		return err
 	}
-	resp, err := s.c.raw.CreateNamespaceDirectory(ctx, s.c.tenant, namespace, &gen.CreateNamespaceDirectoryParams{Path: &p})
-	return decode(resp, err, nil)
+	return s.c.run(ctx, &call{method: http.MethodPost, path: "namespaces/{namespace}/files/directory", args: []string{namespace}, query: url.Values{"path": {p}}})
 }
 
 // Move renames the file or directory from to the path to, in the same
 // namespace; a directory moves with its content. A missing source answers
-// [ErrNotFound]; an existing destination [ErrInvalid].
+// [ErrNotFound]; an existing destination [ErrInvalid]. Move is never
+// re-sent once it may have reached Kestra: after a lost answer, check
+// with [FilesService.Stat].
 //
 // Kestra API: PUT /api/v1/{tenant}/namespaces/{namespace}/files
 func (s *FilesService) Move(ctx context.Context, namespace, from, to string) error {
@@ -237,12 +223,16 @@ func (s *FilesService) Move(ctx context.Context, namespace, from, to string) err
 	if err != nil {
 		return err
 	}
-	resp, err := s.c.raw.MoveFileDirectory(ctx, s.c.tenant, namespace, &gen.MoveFileDirectoryParams{From: f, To: t})
-	return decode(resp, err, nil)
+	return s.c.run(ctx, &call{
+		method: http.MethodPut, path: "namespaces/{namespace}/files", args: []string{namespace},
+		query: url.Values{"from": {f}, "to": {t}}, once: true,
+	})
 }
 
 // Delete removes the file or directory filePath of namespace; a
-// directory goes with its content. A missing path answers [ErrNotFound].
+// directory goes with its content. A missing path answers [ErrNotFound];
+// a delete sent again after a lost answer that finds the path gone
+// reports success.
 //
 // Kestra API: DELETE /api/v1/{tenant}/namespaces/{namespace}/files
 func (s *FilesService) Delete(ctx context.Context, namespace, filePath string) error {
@@ -253,8 +243,10 @@ func (s *FilesService) Delete(ctx context.Context, namespace, filePath string) e
 	if err != nil {
 		return err
 	}
-	resp, err := s.c.raw.DeleteFileDirectory(ctx, s.c.tenant, namespace, &gen.DeleteFileDirectoryParams{Path: p})
-	return decode(resp, err, nil)
+	return s.c.run(ctx, &call{
+		method: http.MethodDelete, path: "namespaces/{namespace}/files", args: []string{namespace},
+		query: url.Values{"path": {p}}, goneOK: true,
+	})
 }
 
 // Export returns every file of namespace as a zip archive stream the
@@ -266,6 +258,5 @@ func (s *FilesService) Export(ctx context.Context, namespace string) (io.ReadClo
 	if err := nonEmptyNamespace(namespace); err != nil {
 		return nil, err
 	}
-	resp, err := s.c.raw.ExportNamespaceFiles(withoutTimeout(ctx), s.c.tenant, namespace)
-	return nsFileStream(resp, err)
+	return s.c.openStream(ctx, &call{method: http.MethodGet, path: "namespaces/{namespace}/files/export", args: []string{namespace}})
 }

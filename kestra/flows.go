@@ -7,7 +7,9 @@ import (
 	"iter"
 	"maps"
 	"net/http"
+	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -45,9 +47,11 @@ func checkFlowKey(namespace, id string) error {
 	return nil
 }
 
-func decodeFlow(resp *http.Response, err error) (*Flow, error) {
+// runFlow runs cl, whose answer is a flow.
+func (s *FlowsService) runFlow(ctx context.Context, cl *call) (*Flow, error) {
 	var f Flow
-	if err := decode(resp, err, &f); err != nil {
+	cl.out = &f
+	if err := s.c.run(ctx, cl); err != nil {
 		return nil, err
 	}
 	return &f, nil
@@ -62,8 +66,7 @@ func (s *FlowsService) Create(ctx context.Context, source string) (*Flow, error)
 	if _, err := ParseFlow(source); err != nil {
 		return nil, err
 	}
-	resp, err := s.c.raw.CreateFlowWithBody(ctx, s.c.tenant, nil, yamlContentType, strings.NewReader(source))
-	return decodeFlow(resp, err)
+	return s.runFlow(ctx, &call{method: http.MethodPost, path: "flows", body: strings.NewReader(source), contentType: yamlContentType})
 }
 
 // Update replaces the flow that source declares, read from its namespace
@@ -80,8 +83,10 @@ func (s *FlowsService) Update(ctx context.Context, source string) (*Flow, error)
 }
 
 func (s *FlowsService) update(ctx context.Context, ref FlowRef, source string) (*Flow, error) {
-	resp, err := s.c.raw.UpdateFlowWithBody(ctx, s.c.tenant, ref.Namespace, ref.ID, nil, yamlContentType, strings.NewReader(source))
-	return decodeFlow(resp, err)
+	return s.runFlow(ctx, &call{
+		method: http.MethodPut, path: "flows/{namespace}/{id}", args: []string{ref.Namespace, ref.ID},
+		body: strings.NewReader(source), contentType: yamlContentType,
+	})
 }
 
 // ApplyResult tells what [FlowsService.ApplyWithResult] did.
@@ -168,24 +173,24 @@ func isFlowExists(err error) bool {
 }
 
 // FlowGetOption changes what [FlowsService.Get] returns.
-type FlowGetOption func(*gen.GetFlowParams)
+type FlowGetOption func(*flowGetParams)
+
+type flowGetParams struct {
+	revision     int
+	allowDeleted bool
+}
 
 // FlowRevision makes [FlowsService.Get] return the given revision of the
-// flow instead of the current one.
+// flow instead of the current one. A revision beyond Kestra's 32-bit
+// range fails before any request.
 func FlowRevision(revision int) FlowGetOption {
-	return func(p *gen.GetFlowParams) {
-		r := int32(revision)
-		p.Revision = &r
-	}
+	return func(p *flowGetParams) { p.revision = revision }
 }
 
 // FlowAllowDeleted makes [FlowsService.Get] return a deleted flow (its
 // last revision, with Deleted set) instead of [ErrNotFound].
 func FlowAllowDeleted() FlowGetOption {
-	return func(p *gen.GetFlowParams) {
-		t := true
-		p.AllowDeleted = &t
-	}
+	return func(p *flowGetParams) { p.allowDeleted = true }
 }
 
 // Get returns the flow namespace/id with its source. A missing or deleted
@@ -196,25 +201,34 @@ func (s *FlowsService) Get(ctx context.Context, namespace, id string, opts ...Fl
 	if err := checkFlowKey(namespace, id); err != nil {
 		return nil, err
 	}
-	source := true
-	params := gen.GetFlowParams{Source: &source}
+	var p flowGetParams
 	for _, o := range opts {
-		o(&params)
+		o(&p)
 	}
-	resp, err := s.c.raw.GetFlow(ctx, s.c.tenant, namespace, id, &params)
-	return decodeFlow(resp, err)
+	q := url.Values{"source": {"true"}}
+	if p.revision != 0 {
+		rev, err := int32Arg("FlowRevision", p.revision)
+		if err != nil {
+			return nil, err
+		}
+		q.Set("revision", rev)
+	}
+	if p.allowDeleted {
+		q.Set("allowDeleted", "true")
+	}
+	return s.runFlow(ctx, &call{method: http.MethodGet, path: "flows/{namespace}/{id}", args: []string{namespace, id}, query: q})
 }
 
 // Delete deletes the flow namespace/id. Kestra keeps its revisions, the
-// last one marked deleted. A missing flow is [ErrNotFound].
+// last one marked deleted. A missing flow is [ErrNotFound]; a delete sent
+// again after a lost answer that finds the flow gone reports success.
 //
 // Kestra API: DELETE /api/v1/{tenant}/flows/{namespace}/{id}
 func (s *FlowsService) Delete(ctx context.Context, namespace, id string) error {
 	if err := checkFlowKey(namespace, id); err != nil {
 		return err
 	}
-	resp, err := s.c.raw.DeleteFlow(ctx, s.c.tenant, namespace, id)
-	return decode(resp, err, nil)
+	return s.c.run(ctx, &call{method: http.MethodDelete, path: "flows/{namespace}/{id}", args: []string{namespace, id}, goneOK: true})
 }
 
 // Revisions returns every revision of the flow namespace/id, oldest
@@ -226,12 +240,11 @@ func (s *FlowsService) Revisions(ctx context.Context, namespace, id string) ([]*
 	if err := checkFlowKey(namespace, id); err != nil {
 		return nil, err
 	}
-	resp, err := s.c.raw.ListFlowRevisions(ctx, s.c.tenant, namespace, id, nil)
 	var out []*Flow
-	if err := decode(resp, err, &out); err != nil {
+	if err := s.c.run(ctx, &call{method: http.MethodGet, path: "flows/{namespace}/{id}/revisions", args: []string{namespace, id}, out: &out}); err != nil {
 		return nil, err
 	}
-	return out, nil
+	return out, noNil(out, "flow")
 }
 
 // ListNamespace returns the flows of namespace (not of its
@@ -242,12 +255,11 @@ func (s *FlowsService) ListNamespace(ctx context.Context, namespace string) ([]*
 	if namespace == "" {
 		return nil, errEmptyNamespace
 	}
-	resp, err := s.c.raw.ListFlowsByNamespace(ctx, s.c.tenant, namespace)
 	var out []*Flow
-	if err := decode(resp, err, &out); err != nil {
+	if err := s.c.run(ctx, &call{method: http.MethodGet, path: "flows/{namespace}", args: []string{namespace}, out: &out}); err != nil {
 		return nil, err
 	}
-	return out, nil
+	return out, noNil(out, "flow")
 }
 
 // FlowValidation is Kestra's report on one flow source.
@@ -332,9 +344,11 @@ func (s *FlowsService) Validate(ctx context.Context, source string) error {
 		}
 		return ve
 	}
-	resp, err := s.c.raw.ValidateFlowsWithBody(ctx, s.c.tenant, yamlContentType, strings.NewReader(source))
 	var results []gen.ValidateConstraintViolation
-	if err := decode(resp, err, &results); err != nil {
+	if err := s.c.run(ctx, &call{
+		method: http.MethodPost, path: "flows/validate", body: strings.NewReader(source), contentType: yamlContentType,
+		out: &results,
+	}); err != nil {
 		return err
 	}
 	if len(results) != 1 {
@@ -420,25 +434,16 @@ type FlowPage struct {
 	Total int `json:"total"`
 }
 
-func (o *FlowSearchOptions) params() *gen.SearchFlowsParams {
-	p := &gen.SearchFlowsParams{}
+// query returns the search as Kestra's query: page, size, sort and
+// filters[field][OP]=value.
+func (o *FlowSearchOptions) query() (url.Values, error) {
 	if o == nil {
-		return p
+		return url.Values{}, nil
 	}
-	if o.Page > 0 {
-		n := int32(o.Page)
-		p.Page = &n
+	q, err := pageQuery("FlowSearchOptions", o.Page, o.Size, o.Sort)
+	if err != nil {
+		return nil, err
 	}
-	if o.Size > 0 {
-		n := int32(o.Size)
-		p.Size = &n
-	}
-	if len(o.Sort) > 0 {
-		sort := slices.Clone(o.Sort)
-		p.Sort = &sort
-	}
-	// Kestra's filters[field][OP]=value syntax; the generated client writes
-	// nested maps as deepObject, which is exactly that.
 	filters := map[string]any{}
 	if o.Namespace != "" {
 		op := "EQUALS"
@@ -454,16 +459,10 @@ func (o *FlowSearchOptions) params() *gen.SearchFlowsParams {
 		filters["q"] = map[string]any{"EQUALS": o.Query}
 	}
 	if len(o.Labels) > 0 {
-		labels := make(map[string]any, len(o.Labels))
-		for k, v := range o.Labels {
-			labels[k] = v
-		}
-		filters["labels"] = map[string]any{"EQUALS": labels}
+		filters["labels"] = map[string]any{"EQUALS": o.Labels}
 	}
-	if len(filters) > 0 {
-		p.Filters = &filters
-	}
-	return p
+	setDeepObject(q, "filters", filters)
+	return q, nil
 }
 
 // List returns one page of the flows opts selects (nil: all flows),
@@ -471,9 +470,15 @@ func (o *FlowSearchOptions) params() *gen.SearchFlowsParams {
 //
 // Kestra API: GET /api/v1/{tenant}/flows/search
 func (s *FlowsService) List(ctx context.Context, opts *FlowSearchOptions) (*FlowPage, error) {
-	resp, err := s.c.raw.SearchFlows(ctx, s.c.tenant, opts.params())
+	q, err := opts.query()
+	if err != nil {
+		return nil, err
+	}
 	var page FlowPage
-	if err := decode(resp, err, &page); err != nil {
+	if err := s.c.run(ctx, &call{method: http.MethodGet, path: "flows/search", query: q, out: &page}); err != nil {
+		return nil, err
+	}
+	if err := noNil(page.Flows, "flow"); err != nil {
 		return nil, err
 	}
 	return &page, nil
@@ -579,6 +584,10 @@ func (s *FlowsService) Sync(ctx context.Context, namespace string, sources []str
 	if namespace == "" {
 		return nil, errEmptyNamespace
 	}
+	// Checked now: the plan reads the namespace's flows before it posts.
+	if err := checkSegment("namespace", namespace, routeWords[http.MethodPost]["flows/{namespace}"][0]); err != nil {
+		return nil, err
+	}
 	if len(sources) == 0 {
 		return nil, fmt.Errorf("kestra: sync %s: no flows (delete flows one by one to empty a namespace)", namespace)
 	}
@@ -638,12 +647,16 @@ func (s *FlowsService) Sync(ctx context.Context, namespace string, sources []str
 		return plan, nil
 	}
 
-	del := o.Delete
-	resp, err := s.c.raw.UpdateFlowsInNamespaceWithBody(ctx, s.c.tenant, namespace,
-		&gen.UpdateFlowsInNamespaceParams{Delete: &del}, yamlContentType,
-		strings.NewReader(strings.Join(sources, "\n---\n")))
 	var result []*Flow
-	if err := decode(resp, err, &result); err != nil {
+	if err := s.c.run(ctx, &call{
+		method: http.MethodPost, path: "flows/{namespace}", args: []string{namespace},
+		query: url.Values{"delete": {strconv.FormatBool(o.Delete)}},
+		body:  strings.NewReader(strings.Join(sources, "\n---\n")), contentType: yamlContentType,
+		out: &result,
+	}); err != nil {
+		return nil, err
+	}
+	if err := noNil(result, "flow"); err != nil {
 		return nil, err
 	}
 	plan.Applied = true

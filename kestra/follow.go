@@ -8,8 +8,6 @@ import (
 	"fmt"
 	"iter"
 	"net/http"
-
-	"github.com/kestra-go/sdk/gen"
 )
 
 // Follow streams the execution id as it runs: each change, then its final
@@ -113,8 +111,8 @@ func (s *ExecutionsService) follow(ctx context.Context, id string, sc *streamCon
 		progress = true
 		return frameActionOf(send(e, false), stopped), nil
 	}
-	open := func(ctx context.Context, accept func(context.Context, *http.Request) error) (*http.Response, error) {
-		return s.c.raw.FollowExecution(ctx, s.c.tenant, id, gen.RequestEditorFn(accept))
+	open := func(ctx context.Context) (*http.Response, error) {
+		return s.c.openEvents(ctx, &call{path: "executions/{executionId}/follow", args: []string{id}})
 	}
 	// get reads the execution after a lost connection: done when it has
 	// ended (its final state emitted), or an error that ends the stream.

@@ -20,7 +20,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/kestra-go/sdk/gen"
 	"unicode"
 )
 
@@ -340,11 +339,11 @@ func pipeMultipart(write func(*multipart.Writer) error) (body io.Reader, content
 	return pr, mw.FormDataContentType(), finish
 }
 
-// editors returns the request editors a request sending this body needs:
-// a streamed body asks the server to accept it before it is sent.
-func (fb *formBody) editors() []gen.RequestEditorFn {
+// header returns the headers of the request that sends fb: with a
+// streamed body, [expectContinue].
+func (fb *formBody) header() http.Header {
 	if fb.streamed {
-		return []gen.RequestEditorFn{expectContinue}
+		return expectContinue()
 	}
 	return nil
 }
@@ -355,9 +354,8 @@ func (fb *formBody) editors() []gen.RequestEditorFn {
 // caller gets that answer, not a broken pipe from a body the server never
 // read. A server that ignores the header gets the body after the
 // transport's ExpectContinueTimeout (1s by default).
-func expectContinue(_ context.Context, req *http.Request) error {
-	req.Header.Set("Expect", "100-continue")
-	return nil
+func expectContinue() http.Header {
+	return http.Header{"Expect": {"100-continue"}}
 }
 
 func writeParts(mw *multipart.Writer, parts []inputPart, readers []io.Reader) error {

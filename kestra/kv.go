@@ -157,24 +157,25 @@ func (s *KVService) Set(ctx context.Context, namespace, key string, value any, o
 	if err != nil {
 		return fmt.Errorf("kestra: KV %s: %w", key, err)
 	}
-	var params gen.SetKeyValueParams
+	h := http.Header{}
 	if opts != nil {
 		if opts.TTL < 0 {
 			return fmt.Errorf("kestra: KV %s: negative TTL %v", key, opts.TTL)
 		}
 		if opts.TTL > 0 {
-			ttl := FormatISODuration(opts.TTL)
-			params.TTL = &ttl
+			h.Set("ttl", FormatISODuration(opts.TTL))
 		}
 		if opts.Description != "" {
 			if strings.ContainsFunc(opts.Description, func(r rune) bool { return r < ' ' || r == 0x7f }) {
 				return fmt.Errorf("kestra: KV %s: description contains control characters", key)
 			}
-			params.Description = &opts.Description
+			h.Set("description", opts.Description)
 		}
 	}
-	resp, err := s.c.raw.SetKeyValueWithBody(ctx, s.c.tenant, namespace, key, &params, "text/plain", bytes.NewReader(body))
-	return decode(resp, err, nil)
+	return s.c.run(ctx, &call{
+		method: http.MethodPut, path: "namespaces/{namespace}/kv/{key}", args: []string{namespace, key}, header: h,
+		body: bytes.NewReader(body), contentType: "text/plain",
+	})
 }
 
 // encodeKV writes value as the text Kestra parses to type it.
@@ -255,8 +256,7 @@ func (s *KVService) Get(ctx context.Context, namespace, key string) (*KVValue, e
 		return nil, err
 	}
 	var d kvDetail
-	resp, err := s.c.raw.GetKeyValue(ctx, s.c.tenant, namespace, key)
-	if err := decode(resp, err, &d); err != nil {
+	if err := s.c.run(ctx, &call{method: http.MethodGet, path: "namespaces/{namespace}/kv/{key}", args: []string{namespace, key}, out: &d}); err != nil {
 		return nil, err
 	}
 	return &KVValue{Type: d.Type, Value: kvTyped(d.Type, d.Value), Raw: d.Value, Revision: d.Revision, Updated: d.Updated}, nil
@@ -361,7 +361,9 @@ func (s *KVService) GetInto(ctx context.Context, namespace, key string, v any) e
 	return nil
 }
 
-// Delete removes key from namespace. It reports whether the key existed.
+// Delete removes key from namespace. It reports whether the key existed;
+// after a retry (the first answer was lost) a key found gone is reported
+// deleted, the first attempt having deleted it.
 //
 // Kestra API: DELETE /api/v1/{tenant}/namespaces/{namespace}/kv/{key}
 func (s *KVService) Delete(ctx context.Context, namespace, key string) (bool, error) {
@@ -369,11 +371,11 @@ func (s *KVService) Delete(ctx context.Context, namespace, key string) (bool, er
 		return false, err
 	}
 	var deleted bool
-	resp, err := s.c.raw.DeleteKeyValue(ctx, s.c.tenant, namespace, key)
-	if err := decode(resp, err, &deleted); err != nil {
+	cl := &call{method: http.MethodDelete, path: "namespaces/{namespace}/kv/{key}", args: []string{namespace, key}, out: &deleted, goneOK: true}
+	if err := s.c.run(ctx, cl); err != nil {
 		return false, err
 	}
-	return deleted, nil
+	return deleted || cl.retried, nil
 }
 
 // All lists the pairs opts selects (nil: every pair of the tenant), without
@@ -399,10 +401,15 @@ func (s *KVService) All(ctx context.Context, opts *KVSearchOptions) iter.Seq2[*K
 	}
 	size := min(o.PageSize, math.MaxInt32)
 	return pages(1, size, func(page int) ([]*KVEntry, int, error) {
-		params := gen.ListAllKeysParams{Page: pointerTo(int32(page)), Size: pointerTo(int32(size))}
+		pq, err := pageQuery("KVSearchOptions", page, size, nil)
+		if err != nil {
+			return nil, 0, err
+		}
+		for k, v := range q {
+			pq[k] = v
+		}
 		var res gen.PagedResultsKVEntry
-		resp, err := s.c.raw.ListAllKeys(ctx, s.c.tenant, &params, kvFilters(q))
-		if err := decode(resp, err, &res); err != nil {
+		if err := s.c.run(ctx, &call{method: http.MethodGet, path: "kv", query: pq, out: &res}); err != nil {
 			return nil, 0, err
 		}
 		entries := make([]*KVEntry, len(res.Results))
@@ -422,25 +429,8 @@ func (s *KVService) Inherited(ctx context.Context, namespace string) ([]KVEntry,
 		return nil, err
 	}
 	var out []KVEntry
-	resp, err := s.c.raw.ListKeysWithInheritence(ctx, s.c.tenant, namespace)
-	if err := decode(resp, err, &out); err != nil {
+	if err := s.c.run(ctx, &call{method: http.MethodGet, path: "namespaces/{namespace}/kv/inheritance", args: []string{namespace}, out: &out}); err != nil {
 		return nil, err
 	}
 	return out, nil
-}
-
-// kvFilters is a request editor that adds q to the request's query.
-func kvFilters(q url.Values) gen.RequestEditorFn {
-	return func(_ context.Context, req *http.Request) error {
-		if len(q) == 0 {
-			return nil
-		}
-		extra := q.Encode()
-		if req.URL.RawQuery == "" {
-			req.URL.RawQuery = extra
-		} else {
-			req.URL.RawQuery += "&" + extra
-		}
-		return nil
-	}
 }

@@ -68,38 +68,27 @@ type LogFollowOptions struct {
 
 const defaultLogGrace = 500 * time.Millisecond
 
-// filterQuery returns the query string of a log filter, in the form of the
-// server: filters[...] for Kestra 2 (and when the version is unknown),
-// legacy parameters for Kestra 1. The version is asked only when there is
-// a filter.
-func (s *LogsService) filterQuery(ctx context.Context, o LogListOptions) string {
+// filterQueries returns the query of a log filter in the form of Kestra
+// 2 (filters[...], also used when the version is unknown) and of Kestra 1
+// (legacy parameters); nil for no filter. The version is asked only when
+// there is a filter.
+func filterQueries(o LogListOptions) (q2, q1 url.Values) {
 	if o.MinLevel == "" && o.TaskID == "" && o.TaskRunID == "" {
-		return ""
+		return nil, nil
 	}
-	q := url.Values{}
-	if major := s.c.serverMajor(ctx); major == 1 {
-		setIf(q, "minLevel", string(o.MinLevel))
-		setIf(q, "taskId", o.TaskID)
-		setIf(q, "taskRunId", o.TaskRunID)
-	} else {
-		setIf(q, "filters[level][GREATER_THAN_OR_EQUAL_TO]", string(o.MinLevel))
-		setIf(q, "filters[taskId][EQUALS]", o.TaskID)
-		setIf(q, "filters[taskRunId][EQUALS]", o.TaskRunID)
-	}
-	return q.Encode()
+	q1, q2 = url.Values{}, url.Values{}
+	setIf(q1, "minLevel", string(o.MinLevel))
+	setIf(q1, "taskId", o.TaskID)
+	setIf(q1, "taskRunId", o.TaskRunID)
+	setIf(q2, "filters[level][GREATER_THAN_OR_EQUAL_TO]", string(o.MinLevel))
+	setIf(q2, "filters[taskId][EQUALS]", o.TaskID)
+	setIf(q2, "filters[taskRunId][EQUALS]", o.TaskRunID)
+	return q2, q1
 }
 
 func setIf(q url.Values, key, value string) {
 	if value != "" {
 		q.Set(key, value)
-	}
-}
-
-// withQuery sets the query string of the request.
-func withQuery(query string) gen.RequestEditorFn {
-	return func(_ context.Context, req *http.Request) error {
-		req.URL.RawQuery = query
-		return nil
 	}
 }
 
@@ -127,8 +116,9 @@ func (s *LogsService) List(ctx context.Context, executionID string, opts *LogLis
 		o = *opts
 	}
 	var out []LogEntry
-	resp, err := s.c.raw.ListLogsFromExecution(ctx, s.c.tenant, executionID, nil, withQuery(s.filterQuery(ctx, o)))
-	if err := decode(resp, err, &out); err != nil {
+	cl := &call{method: http.MethodGet, path: "logs/{executionId}", args: []string{executionID}, out: &out}
+	cl.query, cl.query1x = filterQueries(o)
+	if err := s.c.run(ctx, cl); err != nil {
 		return nil, err
 	}
 	return out, nil
@@ -144,20 +134,13 @@ func (s *LogsService) Delete(ctx context.Context, executionID string, opts *LogL
 	if executionID == "" {
 		return errEmptyID
 	}
-	params := &gen.DeleteLogsFromExecutionParams{}
+	q := url.Values{}
 	if opts != nil {
-		if opts.MinLevel != "" {
-			params.MinLevel = pointerTo(opts.MinLevel)
-		}
-		if opts.TaskID != "" {
-			params.TaskID = pointerTo(opts.TaskID)
-		}
-		if opts.TaskRunID != "" {
-			params.TaskRunID = pointerTo(opts.TaskRunID)
-		}
+		setIf(q, "minLevel", string(opts.MinLevel))
+		setIf(q, "taskId", opts.TaskID)
+		setIf(q, "taskRunId", opts.TaskRunID)
 	}
-	resp, err := s.c.raw.DeleteLogsFromExecution(ctx, s.c.tenant, executionID, params)
-	return decode(resp, err, nil)
+	return s.c.run(ctx, &call{method: http.MethodDelete, path: "logs/{executionId}", args: []string{executionID}, query: q})
 }
 
 // Download returns the logs of an execution as text, one line per log:
@@ -169,15 +152,7 @@ func (s *LogsService) Download(ctx context.Context, executionID string) (io.Read
 	if executionID == "" {
 		return nil, errEmptyID
 	}
-	resp, err := s.c.raw.DownloadLogsFromExecution(withoutTimeout(ctx), s.c.tenant, executionID, nil)
-	if err != nil {
-		return nil, fmt.Errorf("kestra: %w", err)
-	}
-	if err := checkStatus(resp); err != nil {
-		resp.Body.Close()
-		return nil, err
-	}
-	return resp.Body, nil
+	return s.c.openStream(ctx, &call{method: http.MethodGet, path: "logs/{executionId}/download", args: []string{executionID}})
 }
 
 // errGraceOver ends a log stream once the execution has ended and no line
@@ -383,14 +358,14 @@ func (s *LogsService) Follow(ctx context.Context, executionID string, opts *LogF
 			})
 		}
 
-		query := s.filterQuery(lctx, filter)
+		q2, q1 := filterQueries(filter)
 		replays := newReplayFilter()
 		resumed := false // the current connection delivered a frame
 		loop := streamLoop{
 			sc:   &sc,
 			name: "follow logs of " + executionID,
-			open: func(ctx context.Context, accept func(context.Context, *http.Request) error) (*http.Response, error) {
-				return s.c.raw.FollowLogsFromExecution(ctx, s.c.tenant, executionID, nil, withQuery(query), gen.RequestEditorFn(accept))
+			open: func(ctx context.Context) (*http.Response, error) {
+				return s.c.openEvents(ctx, &call{path: "logs/{executionId}/follow", args: []string{executionID}, query: q2, query1x: q1})
 			},
 			attempt: func(n int) {
 				if n > 0 {

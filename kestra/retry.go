@@ -1,14 +1,12 @@
 package kestra
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"math/rand/v2"
-	"mime"
 	"net"
 	"net/http"
 	"strconv"
@@ -22,13 +20,20 @@ import (
 // call, streams included:
 //
 //   - connection errors, and the statuses 429, 502, 503 and 504;
-//   - only when the request can be sent again: its body can be replayed, and
-//     it is idempotent (GET, HEAD, OPTIONS, PUT, DELETE, except the bulk
-//     operations on executions), or it provably never reached the server
-//     (the connection was refused). A POST that may have created an
-//     execution is never sent twice;
+//   - only when the request can be sent again: its body can be replayed,
+//     and the call is idempotent, or it provably never reached the server
+//     (the connection was refused). A call that may start or move
+//     something is never sent twice once it may have reached the server:
+//     every POST, webhooks of any method, [FilesService.Move], the
+//     execution actions other than Kill, and the bulk operations;
 //   - waiting what Retry-After says, else a capped exponential backoff with
-//     jitter, and never past the context's deadline.
+//     jitter, and never past the context's deadline. A Retry-After longer
+//     than MaxRetryAfter (however large) ends the call with the answer's
+//     error.
+//
+// A delete retried after a lost answer that finds nothing reports success
+// (the first attempt did it); a kill refused as already done after a retry
+// returns the execution as it is.
 type RetryPolicy struct {
 	// MaxAttempts counts the first attempt: 1 disables retries. Zero means 3.
 	MaxAttempts int
@@ -36,7 +41,8 @@ type RetryPolicy struct {
 	// 250ms and 5s.
 	MinDelay, MaxDelay time.Duration
 	// MaxRetryAfter caps how long a Retry-After header may make a retry wait;
-	// beyond it the response is returned as it is. Zero means 1 minute.
+	// beyond it the response is returned as it is (an *APIError). Zero
+	// means 1 minute.
 	MaxRetryAfter time.Duration
 }
 
@@ -84,12 +90,12 @@ func retryableStatus(code int) bool {
 	return false
 }
 
-// idempotent reports whether sending req twice does what sending it once
-// does: its method says so, and it was not marked with [notIdempotent].
-func idempotent(req *http.Request) bool {
-	switch req.Method {
+// idempotentMethod reports whether a request's method says that sending it
+// twice does what sending it once does.
+func idempotentMethod(method string) bool {
+	switch method {
 	case http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodPut, http.MethodDelete, http.MethodTrace:
-		return req.Context().Value(notIdempotentKey) == nil
+		return true
 	}
 	return false
 }
@@ -108,141 +114,117 @@ func neverSent(err error) bool {
 	return errors.As(err, &dns)
 }
 
-// retryAfter parses a Retry-After header: seconds or an HTTP date.
-func retryAfter(h string, now time.Time) (time.Duration, bool) {
+// retryAfter parses a Retry-After header: seconds or an HTTP date. A wait
+// longer than maxWait is reported as maxWait+1s, without overflow.
+func retryAfter(h string, now time.Time, maxWait time.Duration) (time.Duration, bool) {
 	if h == "" {
 		return 0, false
 	}
-	if s, err := strconv.Atoi(h); err == nil && s >= 0 {
+	if s, err := strconv.ParseInt(strings.TrimSpace(h), 10, 64); err == nil && s >= 0 {
+		if s > int64(maxWait/time.Second) {
+			return maxWait + time.Second, true
+		}
 		return time.Duration(s) * time.Second, true
+	} else if err != nil && strings.TrimLeft(strings.TrimSpace(h), "0123456789") == "" && strings.TrimSpace(h) != "" {
+		// Digits only, too many for an int64.
+		return maxWait + time.Second, true
 	}
 	if t, err := http.ParseTime(h); err == nil {
-		return max(t.Sub(now), 0), true
+		return min(max(t.Sub(now), 0), maxWait+time.Second), true
 	}
 	return 0, false
 }
 
-// transport is the client's RoundTripper: a per-call deadline for calls that
-// do not stream, retries, and debug logging of each attempt.
+// transport is the client's RoundTripper: it retries and logs. Requests of
+// [Client.run] come through a [callTransport] that carries their call's
+// [sendPolicy]; requests of the generated client ([Client.API]) come
+// straight, and are re-sent or not by their method, bounded by
+// Config.Timeout.
 type transport struct {
-	base    http.RoundTripper
-	policy  RetryPolicy
-	timeout time.Duration
-	logger  *slog.Logger
+	base        http.RoundTripper
+	policy      RetryPolicy
+	timeout     time.Duration
+	logger      *slog.Logger
+	maxResponse int64
 }
 
-type ctxKey int
-
-const (
-	noTimeoutKey ctxKey = iota
-	notIdempotentKey
-)
-
-// notIdempotent marks a context whose calls must not be sent twice although
-// their method allows it, such as a bulk deletion: sent again after a lost
-// answer, it would be refused for ids the first one deleted. They are
-// retried only when they provably never reached the server, as POSTs are.
-func notIdempotent(ctx context.Context) context.Context {
-	return context.WithValue(ctx, notIdempotentKey, true)
+// sendPolicy is how the transport may send one call.
+type sendPolicy struct {
+	// once: never re-sent once the request may have reached the server
+	// (only a refused connection is retried).
+	once bool
+	// buffer: a 2xx answer is read in full (up to the response cap) inside
+	// the retry loop, so that a connection lost in its middle is retried
+	// like one lost before the status.
+	buffer bool
+	// timeout: Config.Timeout is applied here (calls of the generated
+	// client; run applies it to the whole of its calls).
+	timeout bool
 }
 
-// withoutTimeout marks a context whose calls stream or wait on the server:
-// only the context bounds them, not Config.Timeout.
-func withoutTimeout(ctx context.Context) context.Context {
-	return context.WithValue(ctx, noTimeoutKey, true)
+// callTransport sends the requests of one call of [Client.run] with that
+// call's policy, and records whether one was re-sent after an attempt that
+// may have reached the server.
+type callTransport struct {
+	t      *transport
+	policy sendPolicy
+	logURL string // the URL logs print, when the real one holds a secret
+	resent bool
+	answer []byte // the 2xx answer read in full (policy.buffer)
 }
 
+func (ct *callTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	return ct.t.roundTrip(req, ct.policy, ct)
+}
+
+// RoundTrip sends a request of the generated client ([Client.API]). Such
+// a request comes without a call description, so its policy is read from
+// the request the user built: re-sent or not by its method, and bounded by
+// Config.Timeout unless it asks for an event stream.
 func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
-	if t.timeout <= 0 || req.Context().Value(noTimeoutKey) != nil || req.Header.Get("Accept") == "text/event-stream" {
-		return t.retry(req)
+	stream := req.Header.Get("Accept") == "text/event-stream"
+	return t.roundTrip(req, sendPolicy{once: !idempotentMethod(req.Method), timeout: !stream}, nil)
+}
+
+func (t *transport) roundTrip(req *http.Request, p sendPolicy, ct *callTransport) (*http.Response, error) {
+	if !p.timeout || t.timeout <= 0 {
+		return t.retry(req, p, ct)
 	}
 	if d, ok := req.Context().Deadline(); ok && time.Until(d) <= t.timeout {
 		// The caller's deadline comes first: a timer of our own would
 		// bound nothing more.
-		return t.retry(req)
+		return t.retry(req, p, ct)
 	}
 	ctx, cancel := context.WithTimeout(req.Context(), t.timeout)
-	resp, err := t.retry(req.WithContext(ctx))
+	resp, err := t.retry(req.WithContext(ctx), p, ct)
 	if err != nil {
 		cancel()
 		return nil, err
-	}
-	if _, ok := resp.Body.(*bufferedBody); ok {
-		// Read in full already: the deadline has nothing left to bound.
-		cancel()
-		return resp, nil
 	}
 	resp.Body = &cancelBody{ReadCloser: resp.Body, cancel: cancel}
 	return resp, nil
 }
 
-// bufferedBody is a response body the transport read in full, so that a
-// connection lost in the middle of it could be retried like one lost before
-// the status. decode uses buf without copying it.
-type bufferedBody struct {
-	bytes.Reader
-	buf []byte
-}
+// errTooLarge is a bufferBody failure that a retry would not fix.
+type errTooLarge struct{ error }
 
-func (*bufferedBody) Close() error { return nil }
-
-// shouldBuffer reports whether the transport reads resp's body itself: the
-// JSON answer of an idempotent call that neither streams nor waits on the
-// server. Event streams, downloads and other bodies are handed over as they
-// arrive.
-func shouldBuffer(req *http.Request, resp *http.Response) bool {
-	if !idempotent(req) || req.Method == http.MethodHead || resp.Body == nil || resp.Body == http.NoBody ||
-		resp.ContentLength == 0 || resp.ContentLength > maxResponse ||
-		req.Context().Value(noTimeoutKey) != nil || req.Header.Get("Accept") == "text/event-stream" {
-		return false
-	}
-	mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
-	return mt == "application/json" || strings.HasSuffix(mt, "+json")
-}
-
-// bufferBody replaces resp.Body with its content, read in full. A body
-// longer than maxResponse is handed over as it is: what was read, then the
-// rest from the connection. On a read error the body is closed and resp is
-// unusable.
-func bufferBody(resp *http.Response) error {
-	size := 512
-	if resp.ContentLength > 0 {
-		// One more byte, so that the read that reports EOF needs no growth.
-		size = int(resp.ContentLength) + 1
-	}
-	buf := make([]byte, 0, size)
-	r := io.LimitReader(resp.Body, maxResponse)
-	for {
-		if len(buf) == cap(buf) {
-			buf = append(buf, 0)[:len(buf)]
-		}
-		n, err := r.Read(buf[len(buf):cap(buf)])
-		buf = buf[:len(buf)+n]
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			resp.Body.Close()
-			return fmt.Errorf("read response: %w", err)
-		}
-	}
-	if len(buf) >= maxResponse {
-		resp.Body = readCloser{io.MultiReader(bytes.NewReader(buf), resp.Body), resp.Body}
-		return nil
-	}
+// bufferBody reads resp's body in full, up to limit, so that a connection
+// lost in its middle can be retried like one lost before the status; the
+// body left in resp is empty. On an error resp is unusable.
+func bufferBody(resp *http.Response, limit int64) ([]byte, error) {
+	buf, err := readCapped(resp.Body, resp.ContentLength, limit)
 	resp.Body.Close()
-	bb := &bufferedBody{buf: buf}
-	bb.Reset(buf)
-	resp.Body = bb
-	return nil
+	resp.Body = http.NoBody
+	if errors.Is(err, ErrResponseTooLarge) {
+		return nil, errTooLarge{err}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read response: %w", err)
+	}
+	return buf, nil
 }
 
-type readCloser struct {
-	io.Reader
-	io.Closer
-}
-
-// cancelBody releases the per-call deadline when the body is closed.
+// cancelBody releases a deadline when the body is closed.
 type cancelBody struct {
 	io.ReadCloser
 	cancel context.CancelFunc
@@ -254,7 +236,10 @@ func (b *cancelBody) Close() error {
 	return err
 }
 
-func (t *transport) retry(req *http.Request) (*http.Response, error) {
+// errNilResponse replaces the (nil, nil) of a faulty RoundTripper.
+var errNilResponse = errors.New("the HTTP transport returned neither a response nor an error")
+
+func (t *transport) retry(req *http.Request, p sendPolicy, ct *callTransport) (*http.Response, error) {
 	ctx := req.Context()
 	replayable := req.Body == nil || req.Body == http.NoBody || req.GetBody != nil
 	for attempt := 1; ; attempt++ {
@@ -268,13 +253,25 @@ func (t *transport) retry(req *http.Request) (*http.Response, error) {
 		}
 		start := time.Now()
 		resp, err := t.base.RoundTrip(req)
-		if err == nil && !retryableStatus(resp.StatusCode) && shouldBuffer(req, resp) {
-			if rerr := bufferBody(resp); rerr != nil {
+		if err == nil && resp == nil {
+			err = errNilResponse
+		}
+		if err == nil && resp.Body == nil {
+			resp.Body = http.NoBody
+		}
+		if err == nil && p.buffer && ct != nil && resp.StatusCode >= 200 && resp.StatusCode <= 299 && req.Method != http.MethodHead {
+			if buf, rerr := bufferBody(resp, t.maxResponse); rerr != nil {
 				// Lost mid-body: as retryable as lost before the status.
 				resp, err = nil, rerr
+			} else {
+				ct.answer = buf
 			}
 		}
-		t.log(req, resp, err, attempt, time.Since(start))
+		t.log(req, resp, err, attempt, time.Since(start), ct)
+		var tooLarge errTooLarge
+		if errors.As(err, &tooLarge) {
+			return nil, tooLarge.error
+		}
 
 		last := attempt >= t.policy.MaxAttempts || !replayable || ctx.Err() != nil
 		var wait time.Duration
@@ -282,13 +279,14 @@ func (t *transport) retry(req *http.Request) (*http.Response, error) {
 		case last:
 			return resp, err
 		case err != nil:
-			if !idempotent(req) && !neverSent(err) {
+			if p.once && !neverSent(err) {
 				return nil, err
 			}
 			wait = t.policy.backoff(attempt)
-		case retryableStatus(resp.StatusCode) && idempotent(req):
-			if d, ok := retryAfter(resp.Header.Get("Retry-After"), time.Now()); ok {
+		case retryableStatus(resp.StatusCode) && !p.once:
+			if d, ok := retryAfter(resp.Header.Get("Retry-After"), time.Now(), t.policy.MaxRetryAfter); ok {
 				if d > t.policy.MaxRetryAfter {
+					// Given up: the answer is the error.
 					return resp, nil
 				}
 				wait = d
@@ -304,6 +302,9 @@ func (t *transport) retry(req *http.Request) (*http.Response, error) {
 		default:
 			return resp, nil
 		}
+		if ct != nil && !(err != nil && neverSent(err)) {
+			ct.resent = true
+		}
 		timer := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
@@ -318,13 +319,17 @@ func (t *transport) retry(req *http.Request) (*http.Response, error) {
 	}
 }
 
-func (t *transport) log(req *http.Request, resp *http.Response, err error, attempt int, d time.Duration) {
+func (t *transport) log(req *http.Request, resp *http.Response, err error, attempt int, d time.Duration, ct *callTransport) {
 	if t.logger == nil || !t.logger.Enabled(req.Context(), slog.LevelDebug) {
 		return
 	}
+	u := sanitizeURL(req.URL)
+	if ct != nil && ct.logURL != "" {
+		u = ct.logURL
+	}
 	attrs := []slog.Attr{
 		slog.String("method", req.Method),
-		slog.String("url", sanitizeURL(req.URL)),
+		slog.String("url", u),
 		slog.Int("attempt", attempt),
 		slog.Duration("duration", d),
 	}

@@ -184,14 +184,9 @@ const (
 	connFatal
 )
 
-// openFunc sends the request of a stream with the given context and
-// request editor (which sets Accept: text/event-stream).
-type openFunc func(ctx context.Context, accept func(context.Context, *http.Request) error) (*http.Response, error)
-
-func acceptEventStream(_ context.Context, req *http.Request) error {
-	req.Header.Set("Accept", "text/event-stream")
-	return nil
-}
+// openFunc sends the request of a stream ([Client.openEvents]) with the
+// given context.
+type openFunc func(ctx context.Context) (*http.Response, error)
 
 // frameAction is what a stream's frame handler made of a frame.
 type frameAction int
@@ -305,12 +300,16 @@ const healthyAfter = 30 * time.Second
 func (l *streamLoop) conn(ctx context.Context, onFrame func(tag string, data []byte) bool) (connResult, error) {
 	cctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	resp, err := l.open(withoutTimeout(cctx), acceptEventStream)
+	resp, err := l.open(cctx)
 	if err != nil {
-		if ctx.Err() != nil {
+		var bad *argError
+		switch {
+		case ctx.Err() != nil:
 			return connFatal, context.Cause(ctx)
+		case errors.As(err, &bad):
+			return connFatal, err
 		}
-		return connFailed, fmt.Errorf("kestra: %w", err)
+		return connFailed, err
 	}
 	defer resp.Body.Close()
 	if err := checkStatus(resp); err != nil {

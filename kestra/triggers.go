@@ -8,10 +8,7 @@ import (
 	"fmt"
 	"iter"
 	"net/http"
-	"strings"
 	"time"
-
-	"github.com/kestra-go/sdk/gen"
 )
 
 // TriggersService reads and changes the state Kestra's scheduler keeps for
@@ -153,15 +150,9 @@ func (s *TriggersService) List(ctx context.Context, opts *TriggerSearchOptions) 
 	if opts != nil {
 		o = *opts
 	}
-	params := &gen.SearchTriggersParams{}
-	if o.Page > 0 {
-		params.Page = pointerTo(int32(o.Page))
-	}
-	if o.Size > 0 {
-		params.Size = pointerTo(int32(o.Size))
-	}
-	if len(o.Sort) > 0 {
-		params.Sort = &o.Sort
+	q, err := pageQuery("TriggerSearchOptions", o.Page, o.Size, o.Sort)
+	if err != nil {
+		return nil, err
 	}
 	f := map[string]any{}
 	for field, v := range map[string]string{"namespace": o.Namespace, "flowId": o.FlowID, "triggerId": o.TriggerID, "q": o.Query} {
@@ -169,15 +160,12 @@ func (s *TriggersService) List(ctx context.Context, opts *TriggerSearchOptions) 
 			f[field] = map[string]any{"EQUALS": v}
 		}
 	}
-	if len(f) > 0 {
-		params.Filters = &f
-	}
+	setDeepObject(q, "filters", f)
 	var page struct {
 		Results []triggerItem `json:"results"`
 		Total   int           `json:"total"`
 	}
-	resp, err := s.c.raw.SearchTriggers(ctx, s.c.tenant, params)
-	if err := decode(resp, err, &page); err != nil {
+	if err := s.c.run(ctx, &call{method: http.MethodGet, path: "triggers/search", query: q, out: &page}); err != nil {
 		return nil, err
 	}
 	out := &TriggerPage{Total: page.Total, Results: make([]*TriggerState, 0, len(page.Results))}
@@ -272,22 +260,10 @@ func (s *TriggersService) SetDisabled(ctx context.Context, namespace, flowID, tr
 	if err != nil {
 		return nil, err
 	}
-	send := func(legacy bool) (*http.Response, error) {
-		req, err := gen.NewDisableTriggerByIDRequestWithBody(s.c.raw.Server, s.c.tenant, "application/json", bytes.NewReader(body))
-		if err != nil {
-			return nil, err
-		}
-		if legacy {
-			req.URL.Path = strings.TrimSuffix(req.URL.Path, "/set-disabled")
-			req.URL.RawPath = ""
-		}
-		return s.c.do(ctx, req)
-	}
-	resp, err := s.c.sendVersioned(ctx, true, send)
-	if err != nil {
-		return nil, err
-	}
-	return s.stateAnswer(ctx, resp, nil, namespace, flowID, triggerID)
+	return s.stateCall(ctx, &call{
+		method: http.MethodPut, path: "triggers/set-disabled", path1x: "triggers",
+		body: bytes.NewReader(body), contentType: "application/json",
+	}, namespace, flowID, triggerID)
 }
 
 // Unlock releases the trigger triggerID of the flow namespace/flowID, held
@@ -299,8 +275,9 @@ func (s *TriggersService) Unlock(ctx context.Context, namespace, flowID, trigger
 	if err := checkTriggerKey(namespace, flowID, triggerID); err != nil {
 		return nil, err
 	}
-	resp, err := s.c.raw.UnlockTrigger(ctx, s.c.tenant, namespace, flowID, triggerID)
-	return s.stateAnswer(ctx, resp, err, namespace, flowID, triggerID)
+	return s.stateCall(ctx, &call{
+		method: http.MethodPost, path: "triggers/{namespace}/{flowId}/{triggerId}/unlock", args: []string{namespace, flowID, triggerID},
+	}, namespace, flowID, triggerID)
 }
 
 // Restart resets the evaluation of the trigger triggerID of the flow
@@ -313,19 +290,23 @@ func (s *TriggersService) Restart(ctx context.Context, namespace, flowID, trigge
 	if err := checkTriggerKey(namespace, flowID, triggerID); err != nil {
 		return nil, err
 	}
-	resp, err := s.c.raw.RestartTrigger(ctx, s.c.tenant, namespace, flowID, triggerID)
-	return s.stateAnswer(ctx, resp, err, namespace, flowID, triggerID)
+	return s.stateCall(ctx, &call{
+		method: http.MethodPost, path: "triggers/{namespace}/{flowId}/{triggerId}/restart", args: []string{namespace, flowID, triggerID},
+	}, namespace, flowID, triggerID)
 }
 
-// stateAnswer reads the state a trigger call answers; an answer without a
-// body (some 2.0 versions) is completed by reading the state.
-func (s *TriggersService) stateAnswer(ctx context.Context, resp *http.Response, err error, namespace, flowID, triggerID string) (*TriggerState, error) {
+// stateCall runs a trigger call that answers the trigger's state; an
+// answer without a body (some 2.0 versions) is completed by reading the
+// state.
+func (s *TriggersService) stateCall(ctx context.Context, cl *call, namespace, flowID, triggerID string) (*TriggerState, error) {
+	ctx, cancel := s.c.bound(ctx)
+	defer cancel()
 	var w triggerStateWire
-	found, err := decodeIfAny(resp, err, &w)
-	switch {
-	case err != nil:
+	cl.out, cl.optional = &w, true
+	if err := s.c.run(ctx, cl); err != nil {
 		return nil, err
-	case !found:
+	}
+	if !cl.found {
 		return s.Get(ctx, namespace, flowID, triggerID)
 	}
 	return w.state(nil), nil

@@ -71,8 +71,9 @@ type WebhookResponse struct {
 // [ErrConflict], inputs that cannot be rendered [ErrInvalid]. A call whose
 // trigger conditions are not met is not an error: it returns a response
 // with Triggered false. The call is never retried once it may have
-// reached Kestra. [WebhookOptions].Method selects GET or PUT instead of
-// POST.
+// reached Kestra, whatever its method. [WebhookOptions].Method selects
+// GET or PUT instead of POST. The key is a secret: errors and logs print
+// REDACTED in its place.
 //
 // Kestra API: POST /api/v1/{tenant}/executions/webhook/{namespace}/{id}/{key}
 func (c *Client) TriggerWebhook(ctx context.Context, namespace, flowID, key string, body io.Reader, opts *WebhookOptions) (*WebhookResponse, error) {
@@ -87,73 +88,45 @@ func (c *Client) TriggerWebhook(ctx context.Context, namespace, flowID, key stri
 	if method == "" {
 		method = http.MethodPost
 	}
-	call := map[string]func(context.Context, string, string, string, string, ...gen.RequestEditorFn) (*http.Response, error){
-		http.MethodGet:  c.raw.TriggerExecutionByGetWebhook,
-		http.MethodPost: c.raw.TriggerExecutionByPostWebhook,
-		http.MethodPut:  c.raw.TriggerExecutionByPutWebhook,
-	}[method]
-	if call == nil {
+	switch method {
+	case http.MethodGet, http.MethodPost, http.MethodPut:
+	default:
 		return nil, fmt.Errorf("kestra: TriggerWebhook: method %q: a webhook takes GET, POST or PUT", o.Method)
 	}
 	if body != nil && method == http.MethodGet {
 		return nil, errors.New("kestra: TriggerWebhook: a GET webhook call takes no body")
 	}
-	contentType := o.ContentType
-	if contentType == "" && body != nil {
-		contentType = "application/json"
+	cl := &call{
+		method: method, path: "executions/webhook/{namespace}/{id}/{key}", args: []string{namespace, flowID, key},
+		secretArg: "key", query: o.Query, header: o.Header, body: body,
+		// Any method may start an execution.
+		once: true, noAuth: !o.Authenticate, untimed: o.Wait, unread: true,
 	}
-
-	// A request built by net/http knows the length and replay function of
-	// the usual in-memory readers (bytes.Reader, strings.Reader ...).
-	var proto *http.Request
 	if body != nil {
-		var err error
-		if proto, err = http.NewRequestWithContext(ctx, method, "http://webhook.invalid/", body); err != nil {
-			return nil, fmt.Errorf("kestra: %w", err)
+		cl.contentType = o.ContentType
+		if cl.contentType == "" {
+			cl.contentType = "application/json"
 		}
 	}
-	edit := func(_ context.Context, req *http.Request) error {
-		for k, vs := range o.Header {
-			for _, v := range vs {
-				req.Header.Add(k, v)
-			}
-		}
-		if len(o.Query) > 0 {
-			req.URL.RawQuery = o.Query.Encode()
-		}
-		if proto != nil {
-			req.Body, req.GetBody, req.ContentLength = proto.Body, proto.GetBody, proto.ContentLength
-			req.Header.Set("Content-Type", contentType)
-		}
-		if !o.Authenticate {
-			// Also undo what a WithRequestEditor option may have added.
-			req.Header.Del("Authorization")
-			req.Header.Del("Cookie")
-		}
-		return nil
+	if err := c.run(ctx, cl); err != nil {
+		return nil, err
 	}
-	if !o.Authenticate {
-		ctx = withoutAuth(ctx)
-	}
-	if o.Wait {
-		ctx = withoutTimeout(ctx)
-	}
-	resp, err := call(ctx, c.tenant, namespace, flowID, key, edit)
-	if err != nil {
-		return nil, fmt.Errorf("kestra: %w", err)
-	}
+	resp := cl.resp
 	defer resp.Body.Close()
 	failed := resp.StatusCode < 200 || resp.StatusCode >= 300
 	if failed && !o.Wait {
-		return nil, checkStatus(resp)
+		return nil, c.apiError(cl, cl.req, resp)
 	}
 	out := &WebhookResponse{
 		StatusCode:  resp.StatusCode,
 		Triggered:   resp.StatusCode != http.StatusNoContent,
 		ContentType: resp.Header.Get("Content-Type"),
 	}
-	if out.Body, err = io.ReadAll(io.LimitReader(resp.Body, maxResponse)); err != nil {
-		return nil, fmt.Errorf("kestra: %s %s: read response: %w", resp.Request.Method, resp.Request.URL.Path, err)
+	var err error
+	if out.Body, err = readCapped(resp.Body, resp.ContentLength, c.maxResponse); errors.Is(err, ErrResponseTooLarge) {
+		return nil, tooLarge(cl.req, cl, c)
+	} else if err != nil {
+		return nil, fmt.Errorf("kestra: %s %s: read response: %w", method, cl.printedPath(c, cl.req), err)
 	}
 	if out.Triggered && webhookJSON(out.ContentType) {
 		var ex WebhookExecution
@@ -163,7 +136,7 @@ func (c *Client) TriggerWebhook(ctx context.Context, namespace, flowID, key stri
 	}
 	if failed && out.Execution == nil {
 		// Not the flow's answer: Kestra's error.
-		return nil, newAPIError(resp.Request.Method, resp.Request.URL, resp.StatusCode, out.Body)
+		return nil, newAPIError(method, cl.printedURL(c, cl.req), resp.StatusCode, out.Body)
 	}
 	return out, nil
 }

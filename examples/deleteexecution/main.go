@@ -39,11 +39,7 @@ func main() {
 	fmt.Printf("execution %s ended %s\n", exec.ID, exec.State.Current)
 
 	// Keep the logs, purge metrics and storage.
-	err = c.Executions.Delete(ctx, exec.ID, &kestra.DeleteExecutionOptions{
-		DeleteLogs:    false,
-		DeleteMetrics: true,
-		DeleteStorage: true,
-	})
+	err = c.Executions.Delete(ctx, exec.ID, &kestra.DeleteExecutionOptions{KeepLogs: true})
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -91,9 +91,7 @@ func main() {
 	}
 
 	// 6. Clean up: the execution with its logs, metrics and files, then the flow.
-	if err := c.Executions.Delete(ctx, exec.ID, &kestra.DeleteExecutionOptions{
-		DeleteLogs: true, DeleteMetrics: true, DeleteStorage: true,
-	}); err != nil {
+	if err := c.Executions.Delete(ctx, exec.ID, &kestra.DeleteExecutionOptions{}); err != nil {
 		log.Fatal(err)
 	}
 	if err := c.Flows.Delete(ctx, flow.Namespace, flow.ID); err != nil {

@@ -218,8 +218,8 @@ func TestDeleteExecutionFlags(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i := range 8 {
-		opts := &kestra.DeleteExecutionOptions{DeleteLogs: i&1 != 0, DeleteMetrics: i&2 != 0, DeleteStorage: i&4 != 0}
-		t.Run(fmt.Sprintf("logs=%v,metrics=%v,storage=%v", opts.DeleteLogs, opts.DeleteMetrics, opts.DeleteStorage), func(t *testing.T) {
+		opts := &kestra.DeleteExecutionOptions{KeepLogs: i&1 != 0, KeepMetrics: i&2 != 0, KeepStorage: i&4 != 0}
+		t.Run(fmt.Sprintf("keepLogs=%v,keepMetrics=%v,keepStorage=%v", opts.KeepLogs, opts.KeepMetrics, opts.KeepStorage), func(t *testing.T) {
 			ex, err := c.Executions.Create(ctx, ns, "del", &kestra.ExecuteOptions{Wait: true})
 			if err != nil {
 				t.Fatal(err)
@@ -234,8 +234,8 @@ func TestDeleteExecutionFlags(t *testing.T) {
 			if err != nil && !errors.Is(err, kestra.ErrNotFound) {
 				t.Fatal(err)
 			}
-			if kept := hasMessage(logs, "Bye"); kept == opts.DeleteLogs {
-				t.Errorf("logs kept = %v with deleteLogs=%v", kept, opts.DeleteLogs)
+			if kept := hasMessage(logs, "Bye"); kept != opts.KeepLogs {
+				t.Errorf("logs kept = %v with KeepLogs=%v", kept, opts.KeepLogs)
 			}
 			if err := c.Executions.Delete(ctx, ex.ID, opts); err != nil && !errors.Is(err, kestra.ErrNotFound) {
 				t.Errorf("delete again: %v", err)
