@@ -2,7 +2,10 @@
 # generator and the linter), so these targets work on a fresh machine.
 
 GO       ?= go
-SPEC     ?= ../shared/kestra-openapi/kestra-ee.yml
+# SPEC: the upstream OpenAPI document `make spec` normalizes. By default the
+# one a Kestra running on localhost serves (no auth needed); give a file or
+# another URL to use another: make spec SPEC=path/to/kestra.yml
+SPEC     ?= http://localhost:8080/swagger/kestra.yml
 BENCH    ?= .
 BENCHTIME ?= 1s
 BENCHCOUNT ?= 1

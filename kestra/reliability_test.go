@@ -333,9 +333,11 @@ func TestReliabilityFollowDropThen503(t *testing.T) {
 			if last := got[len(got)-1]; last.State.Current != kestra.StateSuccess {
 				t.Fatalf("final state %s, want SUCCESS", last.State.Current)
 			}
-			// One dropped stream, the 503s, one good stream.
-			if n := relCount(srv, "GET", "/api/v1/main/executions/"+ex.ID+"/follow"); n != tc.storm+2 {
-				t.Errorf("server saw %d follow requests, want %d", n, tc.storm+2)
+			// One dropped stream, the 503s, then one good stream; or no
+			// good stream when the execution ended during the storm, since
+			// the GET after a lost connection then gives the final state.
+			if n := relCount(srv, "GET", "/api/v1/main/executions/"+ex.ID+"/follow"); n != tc.storm+2 && n != tc.storm+1 {
+				t.Errorf("server saw %d follow requests, want %d (or %d when the execution ended during the storm)", n, tc.storm+2, tc.storm+1)
 			}
 		})
 	}

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -123,8 +124,12 @@ func TestFollowExecutionFraming(t *testing.T) {
 		"RUNNING log=SUCCESS ret=SUCCESS fail=FAILED",
 		"FAILED log=SUCCESS ret=SUCCESS fail=FAILED",
 	}
-	if strings.Join(steps, "\n") != strings.Join(want, "\n") {
-		t.Errorf("steps:\n%s\nwant:\n%s", strings.Join(steps, "\n"), strings.Join(want, "\n"))
+	// The first frame is the snapshot at connection time: on a loaded
+	// machine the stream may connect a step or two late. From there on, no
+	// step may be skipped.
+	from := slices.Index(want, steps[0])
+	if from < 0 || strings.Join(steps, "\n") != strings.Join(want[from:], "\n") {
+		t.Errorf("steps:\n%s\nwant (a suffix of):\n%s", strings.Join(steps, "\n"), strings.Join(want, "\n"))
 	}
 	// The end frame carries task outputs (full Execution).
 	if !bytes.Contains(frames[len(frames)-1].data, []byte(`"outputs":{"value":"value-company.team"}`)) {
