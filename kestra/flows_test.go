@@ -5,28 +5,27 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"slices"
 	"strings"
 	"testing"
 
-	"github.com/kestra-go/sdk/internal/emulator"
 	"github.com/kestra-go/sdk/kestra"
+	"github.com/kestra-go/sdk/kestra/kestratest"
 )
 
 // flowsEnv is a client talking to a fresh emulator.
 type flowsEnv struct{ *emuEnv }
 
-func newFlowsEnv(t *testing.T, opts ...emulator.Option) *flowsEnv {
+func newFlowsEnv(t *testing.T, opts ...kestratest.Option) *flowsEnv {
 	t.Helper()
-	return &flowsEnv{newEmuEnv(t, emuSetup{emu: opts, client: []kestra.Option{kestra.WithRetry(kestra.NoRetry)}})}
+	return &flowsEnv{newEmuEnv(t, emuSetup{server: opts, client: []kestra.Option{kestra.WithRetry(kestra.NoRetry)}})}
 }
 
 // requests returns the requests the emulator saw with this method whose
 // path ends with suffix.
-func (e *flowsEnv) requests(method, suffix string) []emulator.Request {
-	return e.requestsWhere(func(r emulator.Request) bool {
+func (e *flowsEnv) requests(method, suffix string) []kestratest.Request {
+	return e.requestsWhere(func(r kestratest.Request) bool {
 		return r.Method == method && strings.HasSuffix(r.Path, suffix)
 	})
 }
@@ -559,7 +558,7 @@ func TestFlowsAllError(t *testing.T) {
 	for f, err := range env.c.Flows.All(t.Context(), &kestra.FlowSearchOptions{Size: 2}) {
 		if flows == 1 {
 			// The second page fails.
-			env.emu.InjectFault(emulator.Fault{Method: http.MethodGet, Path: "/api/v1/main/flows/search", Status: http.StatusInternalServerError, Message: "boom"})
+			env.emu.InjectFault(kestratest.Fault{Method: http.MethodGet, Path: "/api/v1/main/flows/search", Status: http.StatusInternalServerError, Message: "boom"})
 		}
 		if err != nil {
 			errs++
@@ -603,14 +602,9 @@ func TestFlowsListNamespace(t *testing.T) {
 }
 
 func ExampleFlowsService_Sync() {
-	emu := emulator.New()
-	srv := httptest.NewServer(emu)
-	defer emu.Close()
+	srv := kestratest.NewServer(kestratest.WithSpeed(1))
 	defer srv.Close()
-	c, err := kestra.New(kestra.Config{URL: srv.URL, Username: emulator.DefaultUsername, Password: emulator.DefaultPassword})
-	if err != nil {
-		panic(err)
-	}
+	c := srv.Client()
 	ctx := context.Background()
 
 	flow := func(id, message string) string {

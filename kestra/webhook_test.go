@@ -13,8 +13,8 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/kestra-go/sdk/internal/emulator"
 	"github.com/kestra-go/sdk/kestra"
+	"github.com/kestra-go/sdk/kestra/kestratest"
 )
 
 const hookFlow = `id: hook
@@ -38,18 +38,12 @@ const (
 // the credentials, and the flow company.team/hook with a webhook trigger.
 func newHookEnv(t *testing.T) *storeEnv {
 	t.Helper()
-	env := newStoreEnv(t, kestra.Config{Username: hookUser, Password: hookPass}, emulator.WithBasicAuth(hookUser, hookPass))
-	resp, err := env.c.API().CreateFlowWithBody(t.Context(), env.c.Tenant(), nil, "application/x-yaml", strings.NewReader(hookFlow))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		b, _ := io.ReadAll(resp.Body)
-		t.Fatalf("create flow: %d %s", resp.StatusCode, b)
-	}
-	env.emu.ClearRequests()
-	return env
+	return &storeEnv{newEmuEnv(t, emuSetup{
+		server: []kestratest.Option{kestratest.WithBasicAuth(hookUser, hookPass)},
+		cfg:    kestra.Config{Username: hookUser, Password: hookPass},
+		client: []kestra.Option{kestra.WithRetry(kestra.NoRetry)},
+		flows:  []string{hookFlow},
+	})}
 }
 
 func TestTriggerWebhookBodyNoAuth(t *testing.T) {
