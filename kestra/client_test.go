@@ -22,7 +22,7 @@ import (
 var fastRetry = kestra.RetryPolicy{MaxAttempts: 3, MinDelay: time.Millisecond, MaxDelay: 2 * time.Millisecond}
 
 // startServer serves h on 127.0.0.1 for the test's duration.
-func startServer(t *testing.T, h http.HandlerFunc) *httptest.Server {
+func startServer(t testing.TB, h http.HandlerFunc) *httptest.Server {
 	t.Helper()
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
@@ -30,7 +30,7 @@ func startServer(t *testing.T, h http.HandlerFunc) *httptest.Server {
 }
 
 // newClient returns a client of cfg, failing the test when New does.
-func newClient(t *testing.T, cfg kestra.Config, opts ...kestra.Option) *kestra.Client {
+func newClient(t testing.TB, cfg kestra.Config, opts ...kestra.Option) *kestra.Client {
 	t.Helper()
 	c, err := kestra.New(cfg, opts...)
 	if err != nil {

@@ -88,17 +88,11 @@ func deploy(t testing.TB, c *kestra.Client, src string) *kestra.Flow {
 	return f
 }
 
-// newRawEnv starts a plain HTTP server for the test's duration, whose
-// handler is mux, and returns them with a client of it that does not retry
-// unless opts say otherwise.
-func newRawEnv(t testing.TB, opts ...kestra.Option) (*http.ServeMux, *httptest.Server, *kestra.Client) {
+// newRawEnv serves h on a loopback port for the test's duration and
+// returns the server with a client of it, without credentials, that does
+// not retry unless opts say otherwise.
+func newRawEnv(t testing.TB, h http.HandlerFunc, opts ...kestra.Option) (*httptest.Server, *kestra.Client) {
 	t.Helper()
-	mux := http.NewServeMux()
-	srv := httptest.NewServer(mux)
-	t.Cleanup(srv.Close)
-	c, err := kestra.New(kestra.Config{URL: srv.URL}, append([]kestra.Option{kestra.WithRetry(kestra.NoRetry)}, opts...)...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return mux, srv, c
+	srv := startServer(t, h)
+	return srv, newClient(t, kestra.Config{URL: srv.URL}, append([]kestra.Option{kestra.WithRetry(kestra.NoRetry)}, opts...)...)
 }

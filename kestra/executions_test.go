@@ -11,7 +11,6 @@ import (
 	"mime"
 	"mime/multipart"
 	"net/http"
-	"net/http/httptest"
 	"net/netip"
 	"net/url"
 	"os"
@@ -1149,7 +1148,7 @@ func TestExecutionsCreateStreamsFiles(t *testing.T) {
 	received := make(chan struct{})
 	var once sync.Once
 	var total atomic.Int64
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	_, c := newRawEnv(t, func(w http.ResponseWriter, r *http.Request) {
 		var n int64
 		buf := make([]byte, 32<<10)
 		for {
@@ -1165,12 +1164,7 @@ func TestExecutionsCreateStreamsFiles(t *testing.T) {
 		total.Store(n)
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = io.WriteString(w, `{"id":"e1","namespace":"ns","flowId":"f","state":{"current":"CREATED"}}`)
-	}))
-	defer srv.Close()
-	c, err := kestra.New(kestra.Config{URL: srv.URL}, kestra.WithRetry(kestra.NoRetry))
-	if err != nil {
-		t.Fatal(err)
-	}
+	})
 	r := &gatedReader{first: half + 1, gate: received, rest: half}
 	e, err := c.Executions.Create(t.Context(), "ns", "f", &kestra.ExecuteOptions{Inputs: map[string]any{"doc": kestra.File{Name: "big", Reader: r}}})
 	if err != nil {
@@ -1222,16 +1216,11 @@ func (g *gatedReader) Read(p []byte) (int, error) {
 // the process during the upload (goal: well under 16 MiB).
 func BenchmarkCreateFileInput256MiB(b *testing.B) {
 	const size = 256 << 20
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	_, c := newRawEnv(b, func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.Copy(io.Discard, r.Body)
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = io.WriteString(w, `{"id":"e1","namespace":"ns","flowId":"f","state":{"current":"CREATED"}}`)
-	}))
-	defer srv.Close()
-	c, err := kestra.New(kestra.Config{URL: srv.URL}, kestra.WithRetry(kestra.NoRetry))
-	if err != nil {
-		b.Fatal(err)
-	}
+	})
 	b.SetBytes(size)
 	var peak uint64
 	for b.Loop() {

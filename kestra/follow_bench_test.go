@@ -9,7 +9,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"runtime"
@@ -110,15 +109,10 @@ func rawFollow(hc *http.Client, url string) (int, error) {
 func BenchmarkFollowFrames(b *testing.B) {
 	const frames = 200
 	body := followBody(b, frames)
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv, c := newRawEnv(b, func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/event-stream")
 		_, _ = w.Write(body)
-	}))
-	defer srv.Close()
-	c, err := kestra.New(kestra.Config{URL: srv.URL})
-	if err != nil {
-		b.Fatal(err)
-	}
+	}, kestra.WithRetry(kestra.DefaultRetryPolicy))
 	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 8}}
 	defer hc.CloseIdleConnections()
 	url := srv.URL + "/api/v1/main/executions/4kyHz9dbBEyc1ouelYE3gn/follow"

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"strings"
 	"sync"
@@ -373,7 +372,7 @@ func TestFollowBreak(t *testing.T) {
 func sseServer(t testing.TB, body []byte, exec []byte) (*kestra.Client, *int) {
 	t.Helper()
 	follows := new(int)
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	_, c := newRawEnv(t, func(w http.ResponseWriter, r *http.Request) {
 		switch {
 		case strings.HasSuffix(r.URL.Path, "/follow"):
 			*follows++
@@ -387,12 +386,7 @@ func sseServer(t testing.TB, body []byte, exec []byte) (*kestra.Client, *int) {
 			w.WriteHeader(http.StatusNotFound)
 			_, _ = w.Write([]byte(`{"message":"Not Found"}`))
 		}
-	}))
-	t.Cleanup(srv.Close)
-	c, err := kestra.New(kestra.Config{URL: srv.URL}, kestra.WithRetry(kestra.NoRetry))
-	if err != nil {
-		t.Fatal(err)
-	}
+	})
 	return c, follows
 }
 
@@ -474,15 +468,11 @@ func TestFollowDecodeError(t *testing.T) {
 
 func TestFollowNotEventStream(t *testing.T) {
 	t.Parallel()
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	_, c := newRawEnv(t, func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html")
 		_, _ = w.Write([]byte("<html>proxy</html>"))
-	}))
-	t.Cleanup(srv.Close)
-	c, err := kestra.New(kestra.Config{URL: srv.URL})
-	if err != nil {
-		t.Fatal(err)
-	}
+	}, kestra.WithRetry(kestra.DefaultRetryPolicy))
+	var err error
 	for _, err = range c.Executions.Follow(testCtx(t), "x", nil) {
 	}
 	if err == nil || !strings.Contains(err.Error(), "not an event stream") {

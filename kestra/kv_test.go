@@ -6,7 +6,6 @@ import (
 	"io"
 	"math"
 	"net/http"
-	"net/http/httptest"
 	"reflect"
 	"strings"
 	"testing"
@@ -422,15 +421,10 @@ func TestKVInherited(t *testing.T) {
 func TestKVBody(t *testing.T) {
 	t.Parallel()
 	bodies := make(chan string, 16)
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	_, c := newRawEnv(t, func(w http.ResponseWriter, r *http.Request) {
 		b, _ := io.ReadAll(r.Body)
 		bodies <- string(b)
-	}))
-	t.Cleanup(srv.Close)
-	c, err := kestra.New(kestra.Config{URL: srv.URL})
-	if err != nil {
-		t.Fatal(err)
-	}
+	}, kestra.WithRetry(kestra.DefaultRetryPolicy))
 	for _, tt := range []struct {
 		v    any
 		want string

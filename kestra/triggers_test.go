@@ -5,7 +5,6 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"testing"
 
 	"github.com/kestra-go/sdk/kestra"
@@ -172,14 +171,9 @@ func TestTriggerStateDecoding(t *testing.T) {
 // with body as JSON.
 func clientAnswering(t *testing.T, body string) *kestra.Client {
 	t.Helper()
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	_, c := newRawEnv(t, func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = io.WriteString(w, body)
-	}))
-	t.Cleanup(srv.Close)
-	c, err := kestra.New(kestra.Config{URL: srv.URL}, kestra.WithRetry(kestra.NoRetry))
-	if err != nil {
-		t.Fatal(err)
-	}
+	})
 	return c
 }
