@@ -335,11 +335,10 @@ func TestClientPrintsWithoutSecrets(t *testing.T) {
 func TestGetBuildsTheGeneratedPath(t *testing.T) {
 	t.Parallel()
 	var rec requests
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := startServer(t, func(w http.ResponseWriter, r *http.Request) {
 		rec.add(r, "")
 		okExecution(w, r)
-	}))
-	t.Cleanup(srv.Close)
+	})
 	c := newClient(t, kestra.Config{URL: srv.URL + "/kestra", Tenant: "t 1"})
 	const id = "a b/c?d%e"
 	if _, err := c.Executions.Get(t.Context(), id); err != nil {

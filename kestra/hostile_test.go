@@ -345,8 +345,7 @@ func TestRetriedDeleteThatFindsNothingSucceeds(t *testing.T) {
 	}
 	t.Run("not retried: 404 is an error", func(t *testing.T) {
 		t.Parallel()
-		srv := startServer(t, func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNotFound) })
-		c := newClient(t, kestra.Config{URL: srv.URL}, hostileRetry)
+		_, c := newRawEnv(t, func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNotFound) }, hostileRetry)
 		if err := c.Executions.Delete(t.Context(), "e1", nil); !errors.Is(err, kestra.ErrNotFound) {
 			t.Errorf("Delete of an unknown execution: %v, want ErrNotFound", err)
 		}
@@ -432,8 +431,7 @@ func TestResponseCapBoundsMemory(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			srv := startServer(t, tc.handler)
-			c := newClient(t, kestra.Config{URL: srv.URL}, kestra.WithRetry(kestra.NoRetry), kestra.WithMaxResponseSize(limit))
+			_, c := newRawEnv(t, tc.handler, kestra.WithMaxResponseSize(limit))
 			// A first call opens the connection, whose buffers are not the
 			// call's.
 			_, _ = c.Executions.Get(t.Context(), "warm")
@@ -742,8 +740,7 @@ func TestInt32ArgumentsOutOfRangeRefused(t *testing.T) {
 		t.Skip("int is 32 bits")
 	}
 	var rec requests
-	srv := startServer(t, func(w http.ResponseWriter, r *http.Request) { rec.add(r, ""); w.WriteHeader(http.StatusTeapot) })
-	c := newClient(t, kestra.Config{URL: srv.URL}, kestra.WithRetry(kestra.NoRetry))
+	_, c := newRawEnv(t, func(w http.ResponseWriter, r *http.Request) { rec.add(r, ""); w.WriteHeader(http.StatusTeapot) })
 	big := 1<<32 + 1
 	calls := map[string]func() error{
 		"ExecuteOptions.Revision": func() error {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
@@ -139,12 +138,10 @@ func TestWaitPollsWithoutEventStream(t *testing.T) {
 // included, as a proxy that does not pass event streams might.
 func newPlainServer(t *testing.T, exec []byte) string {
 	t.Helper()
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return startServer(t, func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write(exec)
-	}))
-	t.Cleanup(srv.Close)
-	return srv.URL
+	}).URL
 }
 
 func TestWaitUnknownExecution(t *testing.T) {

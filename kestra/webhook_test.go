@@ -6,7 +6,6 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"reflect"
 	"strings"
@@ -187,7 +186,7 @@ func TestTriggerWebhookResponses(t *testing.T) {
 	t.Parallel()
 	var mode atomic.Value
 	var sawAuth atomic.Bool
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := startServer(t, func(w http.ResponseWriter, r *http.Request) {
 		if r.Header.Get("Authorization") != "" {
 			sawAuth.Store(true)
 		}
@@ -210,16 +209,12 @@ func TestTriggerWebhookResponses(t *testing.T) {
 			w.WriteHeader(http.StatusInternalServerError)
 			_, _ = io.WriteString(w, `{"message":"Internal server error: boom"}`)
 		}
-	}))
-	t.Cleanup(srv.Close)
-	c, err := kestra.New(kestra.Config{URL: srv.URL, Token: "tok"}, kestra.WithRetry(kestra.NoRetry),
+	})
+	c := newClient(t, kestra.Config{URL: srv.URL, Token: "tok"}, kestra.WithRetry(kestra.NoRetry),
 		kestra.WithRequestEditor(func(_ context.Context, r *http.Request) error {
 			r.Header.Set("Authorization", "Bearer from-editor")
 			return nil
 		}))
-	if err != nil {
-		t.Fatal(err)
-	}
 	ctx := t.Context()
 
 	mode.Store("204")
