@@ -34,11 +34,8 @@ func TestExecutionsFileUploadLeavesNoGoroutine(t *testing.T) {
 	c := srv.Client(kestra.WithRetry(kestra.NoRetry), kestra.WithHTTPClient(&http.Client{Transport: tr}))
 	deploy(t, c, flowInputs)
 	failing := errors.New("editor refuses")
-	cEditor, err := kestra.New(kestra.Config{URL: srv.URL}, kestra.WithHTTPClient(&http.Client{Transport: tr}),
+	cEditor := newClient(t, kestra.Config{URL: srv.URL}, kestra.WithHTTPClient(&http.Client{Transport: tr}),
 		kestra.WithRequestEditor(func(context.Context, *http.Request) error { return failing }))
-	if err != nil {
-		t.Fatal(err)
-	}
 
 	inputs := func(doc io.Reader) *kestra.ExecuteOptions {
 		return &kestra.ExecuteOptions{Inputs: map[string]any{

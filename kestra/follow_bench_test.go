@@ -271,10 +271,7 @@ func benchIdleStreams(b *testing.B, follow func(c *kestra.Client, url string, ct
 	}
 	go func() { _, _ = io.Copy(io.Discard, stdout) }()
 	url := "http://" + strings.TrimSpace(addr)
-	c, err := kestra.New(kestra.Config{URL: url})
-	if err != nil {
-		b.Fatal(err)
-	}
+	c := newClient(b, kestra.Config{URL: url})
 
 	var heap, stack, rss float64
 	for b.Loop() {
@@ -371,11 +368,8 @@ func (t lineTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 // line, the live heap at the end of the stream against the live heap
 // after a tenth of it: memory must not grow with the lines.
 func BenchmarkLogsFollowLines(b *testing.B) {
-	c, err := kestra.New(kestra.Config{URL: "http://kestra.invalid"}, kestra.WithRetry(kestra.NoRetry),
+	c := newClient(b, kestra.Config{URL: "http://kestra.invalid"}, kestra.WithRetry(kestra.NoRetry),
 		kestra.WithHTTPClient(&http.Client{Transport: lineTransport{n: b.N}}))
-	if err != nil {
-		b.Fatal(err)
-	}
 	live := func() float64 {
 		var m runtime.MemStats
 		runtime.GC()

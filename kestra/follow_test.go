@@ -284,10 +284,7 @@ func TestFollowUnknownExecution(t *testing.T) {
 
 func TestFollowEmptyID(t *testing.T) {
 	t.Parallel()
-	c, err := kestra.New(kestra.Config{URL: "http://127.0.0.1:1"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := newClient(t, kestra.Config{URL: "http://127.0.0.1:1"})
 	for _, err := range c.Executions.Follow(testCtx(t), "", nil) {
 		if err == nil {
 			t.Fatal("want an error")

@@ -129,10 +129,7 @@ func BenchmarkGet(b *testing.B) {
 			})
 			b.Run(name+"/sdk", func(b *testing.B) {
 				srv := benchServer(b, body)
-				c, err := kestra.New(kestra.Config{URL: srv.URL, Username: "admin", Password: "secret"})
-				if err != nil {
-					b.Fatal(err)
-				}
+				c := newClient(b, kestra.Config{URL: srv.URL, Username: "admin", Password: "secret"})
 				ctx := b.Context()
 				b.SetBytes(int64(len(body)))
 				b.ReportAllocs()

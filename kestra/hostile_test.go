@@ -525,10 +525,7 @@ func (f fakeRT) RoundTrip(r *http.Request) (*http.Response, error) { return f(r)
 
 func fakeClient(t testing.TB, rt http.RoundTripper) *kestra.Client {
 	t.Helper()
-	c, err := kestra.New(kestra.Config{URL: "http://kestra.invalid"}, kestra.WithHTTPClient(&http.Client{Transport: rt}), kestra.WithRetry(kestra.NoRetry))
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := newClient(t, kestra.Config{URL: "http://kestra.invalid"}, kestra.WithHTTPClient(&http.Client{Transport: rt}), kestra.WithRetry(kestra.NoRetry))
 	return c
 }
 
@@ -791,11 +788,8 @@ func TestTimeoutBoundsTheWholeCall(t *testing.T) {
 		}
 		return resp, nil
 	})
-	c, err := kestra.New(kestra.Config{URL: "http://kestra.invalid", Timeout: time.Minute},
+	c := newClient(t, kestra.Config{URL: "http://kestra.invalid", Timeout: time.Minute},
 		kestra.WithHTTPClient(&http.Client{Transport: rt}), kestra.WithRetry(kestra.NoRetry))
-	if err != nil {
-		t.Fatal(err)
-	}
 	if _, err := c.Executions.Kill(t.Context(), "e1"); err != nil {
 		t.Fatal(err)
 	}

@@ -227,11 +227,8 @@ func TestReliabilitySlowServer(t *testing.T) {
 		{"latency vs Config.Timeout", func(t *testing.T, srv *kestratest.Server) error {
 			cfg := srv.Config()
 			cfg.Timeout = deadline
-			c, err := kestra.New(cfg, kestra.WithRetry(relPolicy))
-			if err != nil {
-				t.Fatal(err)
-			}
-			_, err = c.Flows.Get(t.Context(), "demo.reliability", "steady")
+			c := newClient(t, cfg, kestra.WithRetry(relPolicy))
+			_, err := c.Flows.Get(t.Context(), "demo.reliability", "steady")
 			return err
 		}},
 		{"latency vs Config.Timeout across 503 retries", func(t *testing.T, srv *kestratest.Server) error {
@@ -240,11 +237,8 @@ func TestReliabilitySlowServer(t *testing.T) {
 			srv.InjectFault(kestratest.Fault{Method: "GET", Path: relFlowPath, Times: 2, Status: 503})
 			cfg := srv.Config()
 			cfg.Timeout = deadline
-			c, err := kestra.New(cfg, kestra.WithRetry(relPolicy))
-			if err != nil {
-				t.Fatal(err)
-			}
-			_, err = c.Flows.Get(t.Context(), "demo.reliability", "steady")
+			c := newClient(t, cfg, kestra.WithRetry(relPolicy))
+			_, err := c.Flows.Get(t.Context(), "demo.reliability", "steady")
 			return err
 		}},
 		{"latency vs context deadline on a POST", func(t *testing.T, srv *kestratest.Server) error {

@@ -117,10 +117,7 @@ func TestSecretsStayOut(t *testing.T) {
 
 	newClient := func(t *testing.T, cfg kestra.Config) *kestra.Client {
 		t.Helper()
-		c, err := kestra.New(cfg, kestra.WithLogger(log), retry)
-		if err != nil {
-			t.Fatal(err)
-		}
+		c := newClient(t, cfg, kestra.WithLogger(log), retry)
 		checkPrints(t, log, "Config", cfg)
 		checkPrints(t, log, "*Config", &cfg)
 		checkPrints(t, log, "Client", c)

@@ -117,10 +117,7 @@ func TestStreamNeverConnected(t *testing.T) {
 		return (&net.Dialer{}).DialContext(ctx, network, a)
 	}}
 	policy := kestra.RetryPolicy{MaxAttempts: 3, MinDelay: time.Millisecond, MaxDelay: time.Millisecond}
-	c, err := kestra.New(kestra.Config{URL: "http://" + addr}, kestra.WithRetry(policy), kestra.WithHTTPClient(&http.Client{Transport: tr}))
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := newClient(t, kestra.Config{URL: "http://" + addr}, kestra.WithRetry(policy), kestra.WithHTTPClient(&http.Client{Transport: tr}))
 	opts := &kestra.StreamOptions{ReconnectDelay: time.Millisecond, MaxReconnectDelay: time.Millisecond}
 	check := func(name string, err error) {
 		t.Helper()

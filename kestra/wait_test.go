@@ -124,10 +124,7 @@ func TestWaitPollsWithoutEventStream(t *testing.T) {
 	t.Parallel()
 	exec := []byte(`{"id":"x","namespace":"n","flowId":"f","state":{"current":"WARNING"}}`)
 	srv := newPlainServer(t, exec)
-	c, err := kestra.New(kestra.Config{URL: srv})
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := newClient(t, kestra.Config{URL: srv})
 	got, err := c.Executions.Wait(testCtx(t), "x", nil)
 	if err != nil || got.State.Current != kestra.StateWarning {
 		t.Fatalf("got %+v, %v", got, err)
