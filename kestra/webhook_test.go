@@ -301,9 +301,7 @@ func TestTriggerWebhookWait(t *testing.T) {
 	t.Parallel()
 	env := newStoreEnv(t, kestra.Config{})
 	ctx := t.Context()
-	if _, err := env.c.Flows.Create(ctx, hookWaitFlow); err != nil {
-		t.Fatal(err)
-	}
+	deploy(t, env.c, hookWaitFlow)
 	hook := func(key, body string, wait bool) (*kestra.WebhookResponse, error) {
 		return env.c.TriggerWebhook(ctx, "company.team", "hookwait", key, strings.NewReader(body), &kestra.WebhookOptions{Wait: wait})
 	}
