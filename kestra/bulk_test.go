@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/kestra-go/sdk/internal/emulator"
 	"github.com/kestra-go/sdk/kestra"
+	"github.com/kestra-go/sdk/kestra/kestratest"
 )
 
 // runHello runs the hello flow to its end with labels.
@@ -35,10 +35,10 @@ func exists(t *testing.T, ex *kestra.ExecutionsService, id string) bool {
 
 func TestExecutionsBulkDelete(t *testing.T) {
 	t.Parallel()
-	for _, v := range []emulator.Version{emulator.Version20, emulator.Version13} {
+	for _, v := range []kestratest.Version{kestratest.Version20, kestratest.Version13} {
 		t.Run(string(v), func(t *testing.T) {
 			t.Parallel()
-			env := newExecEnv(t, nil, []emulator.Option{emulator.WithVersion(v)}, flowHello, flowPausing)
+			env := newExecEnv(t, nil, []kestratest.Option{kestratest.WithVersion(v)}, flowHello, flowPausing)
 			ctx := t.Context()
 			ex := env.c.Executions
 			a := runHello(t, ex, map[string]string{"ci": "run1"})
@@ -107,10 +107,10 @@ func TestExecutionsBulkDelete(t *testing.T) {
 
 func TestExecutionsBulkKill(t *testing.T) {
 	t.Parallel()
-	for _, v := range []emulator.Version{emulator.Version20, emulator.Version13} {
+	for _, v := range []kestratest.Version{kestratest.Version20, kestratest.Version13} {
 		t.Run(string(v), func(t *testing.T) {
 			t.Parallel()
-			env := newExecEnv(t, nil, []emulator.Option{emulator.WithVersion(v)}, flowHello, flowPausing)
+			env := newExecEnv(t, nil, []kestratest.Option{kestratest.WithVersion(v)}, flowHello, flowPausing)
 			ctx := t.Context()
 			ex := env.c.Executions
 			var paused []string
@@ -183,14 +183,11 @@ func TestExecutionsBulkNotRetried(t *testing.T) {
 	t.Parallel()
 	env := newExecEnv(t, nil, nil, flowHello)
 	ctx := t.Context()
-	c, err := kestra.New(emuAuth(kestra.Config{URL: env.srv.URL}),
+	c := env.client(t, kestra.Config{},
 		kestra.WithRetry(kestra.RetryPolicy{MaxAttempts: 3, MinDelay: time.Millisecond, MaxDelay: time.Millisecond}))
-	if err != nil {
-		t.Fatal(err)
-	}
 	ex := c.Executions
 	id := runHello(t, ex, nil)
-	env.emu.InjectFault(emulator.Fault{Method: http.MethodDelete, Path: "/api/v1/main/executions/by-ids", Status: http.StatusServiceUnavailable, Times: 1})
+	env.emu.InjectFault(kestratest.Fault{Method: http.MethodDelete, Path: "/api/v1/main/executions/by-ids", Status: http.StatusServiceUnavailable, Times: 1})
 	var apiErr *kestra.APIError
 	if _, err := ex.DeleteByIDs(ctx, []string{id}, nil); !errors.As(err, &apiErr) || apiErr.StatusCode != http.StatusServiceUnavailable {
 		t.Fatalf("DeleteByIDs through a 503: %v, want the 503", err)
@@ -198,7 +195,7 @@ func TestExecutionsBulkNotRetried(t *testing.T) {
 	if n := len(env.requests("/executions/by-ids")); n != 1 {
 		t.Errorf("bulk deletion sent %d times, want once", n)
 	}
-	env.emu.InjectFault(emulator.Fault{Method: http.MethodDelete, Path: "/api/v1/main/executions/" + id, Status: http.StatusServiceUnavailable, Times: 1})
+	env.emu.InjectFault(kestratest.Fault{Method: http.MethodDelete, Path: "/api/v1/main/executions/" + id, Status: http.StatusServiceUnavailable, Times: 1})
 	if err := ex.Delete(ctx, id, nil); err != nil {
 		t.Fatalf("Delete through one 503: %v (a plain DELETE is retried)", err)
 	}

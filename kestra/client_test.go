@@ -22,7 +22,7 @@ import (
 var fastRetry = kestra.RetryPolicy{MaxAttempts: 3, MinDelay: time.Millisecond, MaxDelay: 2 * time.Millisecond}
 
 // startServer serves h on 127.0.0.1 for the test's duration.
-func startServer(t *testing.T, h http.HandlerFunc) *httptest.Server {
+func startServer(t testing.TB, h http.HandlerFunc) *httptest.Server {
 	t.Helper()
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
@@ -30,7 +30,7 @@ func startServer(t *testing.T, h http.HandlerFunc) *httptest.Server {
 }
 
 // newClient returns a client of cfg, failing the test when New does.
-func newClient(t *testing.T, cfg kestra.Config, opts ...kestra.Option) *kestra.Client {
+func newClient(t testing.TB, cfg kestra.Config, opts ...kestra.Option) *kestra.Client {
 	t.Helper()
 	c, err := kestra.New(cfg, opts...)
 	if err != nil {
@@ -335,11 +335,10 @@ func TestClientPrintsWithoutSecrets(t *testing.T) {
 func TestGetBuildsTheGeneratedPath(t *testing.T) {
 	t.Parallel()
 	var rec requests
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := startServer(t, func(w http.ResponseWriter, r *http.Request) {
 		rec.add(r, "")
 		okExecution(w, r)
-	}))
-	t.Cleanup(srv.Close)
+	})
 	c := newClient(t, kestra.Config{URL: srv.URL + "/kestra", Tenant: "t 1"})
 	const id = "a b/c?d%e"
 	if _, err := c.Executions.Get(t.Context(), id); err != nil {

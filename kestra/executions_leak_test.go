@@ -5,15 +5,14 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
 	"go.uber.org/goleak"
 
-	"github.com/kestra-go/sdk/internal/emulator"
 	"github.com/kestra-go/sdk/kestra"
+	"github.com/kestra-go/sdk/kestra/kestratest"
 )
 
 // TestExecutionsFileUploadLeavesNoGoroutine checks that the goroutine that
@@ -24,31 +23,19 @@ import (
 func TestExecutionsFileUploadLeavesNoGoroutine(t *testing.T) {
 	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
 
-	emu := emulator.New(emulator.WithSpeed(200))
-	srv := httptest.NewServer(emu)
+	srv := kestratest.NewServer(kestratest.WithSpeed(200))
 	// As the default transport does, wait for 100 Continue before a streamed
 	// body, so a server that answers without reading it is heard.
 	tr := &http.Transport{ExpectContinueTimeout: time.Second}
 	defer func() {
 		tr.CloseIdleConnections()
-		emu.Close()
 		srv.Close()
 	}()
-	c, err := kestra.New(kestra.Config{URL: srv.URL, Username: emulator.DefaultUsername, Password: emulator.DefaultPassword}, kestra.WithRetry(kestra.NoRetry), kestra.WithHTTPClient(&http.Client{Transport: tr}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp, err := c.API().CreateFlowWithBody(t.Context(), c.Tenant(), nil, "application/x-yaml", strings.NewReader(flowInputs))
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
+	c := srv.Client(kestra.WithRetry(kestra.NoRetry), kestra.WithHTTPClient(&http.Client{Transport: tr}))
+	deploy(t, c, flowInputs)
 	failing := errors.New("editor refuses")
-	cEditor, err := kestra.New(kestra.Config{URL: srv.URL}, kestra.WithHTTPClient(&http.Client{Transport: tr}),
+	cEditor := newClient(t, kestra.Config{URL: srv.URL}, kestra.WithHTTPClient(&http.Client{Transport: tr}),
 		kestra.WithRequestEditor(func(context.Context, *http.Request) error { return failing }))
-	if err != nil {
-		t.Fatal(err)
-	}
 
 	inputs := func(doc io.Reader) *kestra.ExecuteOptions {
 		return &kestra.ExecuteOptions{Inputs: map[string]any{

@@ -11,7 +11,6 @@ import (
 	"mime"
 	"mime/multipart"
 	"net/http"
-	"net/http/httptest"
 	"net/netip"
 	"net/url"
 	"os"
@@ -25,8 +24,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kestra-go/sdk/internal/emulator"
 	"github.com/kestra-go/sdk/kestra"
+	"github.com/kestra-go/sdk/kestra/kestratest"
 )
 
 const execNS = "company.team"
@@ -111,35 +110,21 @@ tasks:
 // execEnv is an emulator, an HTTP server for it, and a client.
 type execEnv struct{ *emuEnv }
 
-// newExecEnv starts an emulator with the given flows deployed. wrap, when
-// not nil, wraps the emulator's handler.
-func newExecEnv(t *testing.T, wrap func(http.Handler) http.Handler, opts []emulator.Option, flows ...string) *execEnv {
+// newExecEnv starts an emulator with the given flows deployed, and a
+// client of it that does not retry, with the client options copts.
+func newExecEnv(t *testing.T, copts []kestra.Option, opts []kestratest.Option, flows ...string) *execEnv {
 	t.Helper()
-	env := newEmuEnv(t, emuSetup{
-		emu:    append([]emulator.Option{emulator.WithSpeed(200)}, opts...),
-		wrap:   wrap,
-		client: []kestra.Option{kestra.WithRetry(kestra.NoRetry)},
-	})
-	c := env.c
-	for _, f := range flows {
-		resp, err := c.API().CreateFlowWithBody(t.Context(), c.Tenant(), nil, "application/x-yaml", strings.NewReader(f))
-		if err != nil {
-			t.Fatal(err)
-		}
-		body, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			t.Fatalf("create flow: %d %s", resp.StatusCode, body)
-		}
-	}
-	env.emu.ClearRequests()
-	return &execEnv{env}
+	return &execEnv{newEmuEnv(t, emuSetup{
+		server: append([]kestratest.Option{kestratest.WithSpeed(200)}, opts...),
+		client: append([]kestra.Option{kestra.WithRetry(kestra.NoRetry)}, copts...),
+		flows:  flows,
+	})}
 }
 
 // requests returns the recorded requests whose path contains part,
 // ignoring GET /api/v1/configs.
-func (env *execEnv) requests(part string) []emulator.Request {
-	return env.requestsWhere(func(r emulator.Request) bool {
+func (env *execEnv) requests(part string) []kestratest.Request {
+	return env.requestsWhere(func(r kestratest.Request) bool {
 		return r.Path != "/api/v1/configs" && strings.Contains(r.Path, part)
 	})
 }
@@ -172,18 +157,25 @@ type formPart struct {
 	name, filename, value string
 }
 
-// partRecorder wraps a handler and records the multipart parts of each
-// execution creation or resume it receives (the bodies are small).
+// partRecorder is a client transport that records the multipart parts of
+// each execution creation or resume it sends (the bodies are small).
 type partRecorder struct {
 	mu    sync.Mutex
 	parts [][]formPart
 	ctype []string
 }
 
-func (p *partRecorder) wrap(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+// client returns the client option that sends requests through p.
+func (p *partRecorder) client() []kestra.Option {
+	return []kestra.Option{kestra.WithHTTPClient(&http.Client{Transport: p})}
+}
+
+func (p *partRecorder) RoundTrip(r *http.Request) (*http.Response, error) {
+	{
 		if r.Method == http.MethodPost && strings.Contains(r.URL.Path, "/executions/") && !strings.Contains(r.URL.Path, "/flows") {
 			body, _ := io.ReadAll(r.Body)
+			r.Body.Close()
+			r = r.Clone(r.Context())
 			r.Body = io.NopCloser(bytes.NewReader(body))
 			var parts []formPart
 			mt, params, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
@@ -203,8 +195,8 @@ func (p *partRecorder) wrap(next http.Handler) http.Handler {
 			p.ctype = append(p.ctype, mt)
 			p.mu.Unlock()
 		}
-		next.ServeHTTP(w, r)
-	})
+		return http.DefaultTransport.RoundTrip(r)
+	}
 }
 
 func (p *partRecorder) last(t *testing.T) ([]formPart, string) {
@@ -220,7 +212,7 @@ func (p *partRecorder) last(t *testing.T) ([]formPart, string) {
 func TestExecutionsCreateInputsRoundTrip(t *testing.T) {
 	t.Parallel()
 	rec := &partRecorder{}
-	env := newExecEnv(t, rec.wrap, nil, flowInputs)
+	env := newExecEnv(t, rec.client(), nil, flowInputs)
 	ctx := t.Context()
 
 	when := time.Date(2026, 3, 4, 5, 6, 7, 890, time.FixedZone("CEST", 2*3600))
@@ -291,7 +283,7 @@ func TestExecutionsCreateInputsRoundTrip(t *testing.T) {
 func TestExecutionsCreateInputEncoding(t *testing.T) {
 	t.Parallel()
 	rec := &partRecorder{}
-	env := newExecEnv(t, rec.wrap, nil, flowHello)
+	env := newExecEnv(t, rec.client(), nil, flowHello)
 
 	type point struct {
 		X int `json:"x"`
@@ -355,7 +347,7 @@ func TestExecutionsCreateInputEncoding(t *testing.T) {
 func TestExecutionsCreateWithoutInputsIsMultipart(t *testing.T) {
 	t.Parallel()
 	rec := &partRecorder{}
-	env := newExecEnv(t, rec.wrap, nil, flowHello)
+	env := newExecEnv(t, rec.client(), nil, flowHello)
 	if _, err := env.c.Executions.Create(t.Context(), execNS, "hello", nil); err != nil {
 		t.Fatal(err)
 	}
@@ -372,7 +364,7 @@ func TestExecutionsCreateWithoutInputsIsMultipart(t *testing.T) {
 func TestExecutionsCreateLabelsAndOptions(t *testing.T) {
 	t.Parallel()
 	rec := &partRecorder{}
-	env := newExecEnv(t, rec.wrap, nil, flowHello)
+	env := newExecEnv(t, rec.client(), nil, flowHello)
 	schedule := time.Date(2030, 1, 2, 3, 4, 5, 0, time.FixedZone("", 5*3600+1800))
 	e, err := env.c.Executions.Create(t.Context(), execNS, "hello", &kestra.ExecuteOptions{
 		Labels:       map[string]string{"team": "data", "env": "prod", "url": "http://x:1/a b", "system.correlationId": "c-1"},
@@ -432,11 +424,8 @@ func TestExecutionsCreateWait(t *testing.T) {
 	env := newExecEnv(t, nil, nil, flowHello)
 	// A client whose Config.Timeout is shorter than the execution: Wait is
 	// bounded by ctx only.
-	slow := newExecEnv(t, nil, []emulator.Option{emulator.WithSpeed(1), emulator.WithTaskDuration(150 * time.Millisecond)}, flowHello)
-	short, err := kestra.New(emuAuth(kestra.Config{URL: slow.srv.URL, Timeout: 100 * time.Millisecond}), kestra.WithRetry(kestra.NoRetry))
-	if err != nil {
-		t.Fatal(err)
-	}
+	slow := newExecEnv(t, nil, []kestratest.Option{kestratest.WithSpeed(1), kestratest.WithTaskDuration(150 * time.Millisecond)}, flowHello)
+	short := slow.client(t, kestra.Config{Timeout: 100 * time.Millisecond}, kestra.WithRetry(kestra.NoRetry))
 	for _, tc := range []struct {
 		name string
 		c    *kestra.Client
@@ -634,30 +623,21 @@ func TestExecutionsActions(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
 		name          string
-		version       emulator.Version
+		version       kestratest.Version
 		hideVersion   bool
 		actionsPrefix string
 	}{
-		{"2.0", emulator.Version20, false, "/actions/"},
-		{"1.3", emulator.Version13, false, "/"},
-		{"1.3 unknown version", emulator.Version13, true, "/"},
-		{"2.0 unknown version", emulator.Version20, true, "/actions/"},
+		{"2.0", kestratest.Version20, false, "/actions/"},
+		{"1.3", kestratest.Version13, false, "/"},
+		{"1.3 unknown version", kestratest.Version13, true, "/"},
+		{"2.0 unknown version", kestratest.Version20, true, "/actions/"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			var wrap func(http.Handler) http.Handler
+			env := newExecEnv(t, nil, []kestratest.Option{kestratest.WithVersion(tc.version)}, flowPausing, flowFailing, flowSleepy, flowHello)
 			if tc.hideVersion {
-				wrap = func(next http.Handler) http.Handler {
-					return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-						if r.URL.Path == "/api/v1/configs" {
-							http.Error(w, "unavailable", http.StatusInternalServerError)
-							return
-						}
-						next.ServeHTTP(w, r)
-					})
-				}
+				env.emu.InjectFault(kestratest.Fault{Path: "/api/v1/configs", Status: http.StatusInternalServerError, Message: "unavailable"})
 			}
-			env := newExecEnv(t, wrap, []emulator.Option{emulator.WithVersion(tc.version)}, flowPausing, flowFailing, flowSleepy, flowHello)
 			ctx := t.Context()
 			ex := env.c.Executions
 			// sawAction checks that the last request for the action used
@@ -718,7 +698,7 @@ func TestExecutionsActions(t *testing.T) {
 				}
 				done := env.waitFor(t, e.ID, inState(kestra.StateSuccess))
 				sawAction(t, e.ID, "resume", http.MethodPost)
-				if tc.version == emulator.Version13 {
+				if tc.version == kestratest.Version13 {
 					// 1.3 GET carries task outputs: the onResume inputs.
 					var out struct {
 						OnResume struct {
@@ -857,7 +837,7 @@ func TestExecutionsActions(t *testing.T) {
 				if err != nil || r.Error == "" || r.Result != "" {
 					t.Errorf("Eval that does not render = %+v, %v; want its error in the result", r, err)
 				}
-				if tc.version == emulator.Version20 {
+				if tc.version == kestratest.Version20 {
 					if r, err := ex.Eval(ctx, e.ID, "", "{{ flow.id }}"); err != nil || r.Result != "failing" {
 						t.Errorf("Eval = %+v, %v", r, err)
 					}
@@ -904,10 +884,10 @@ func TestExecutionsActions(t *testing.T) {
 
 func TestExecutionsPauseAndSetLabels(t *testing.T) {
 	t.Parallel()
-	for _, v := range []emulator.Version{emulator.Version20, emulator.Version13} {
+	for _, v := range []kestratest.Version{kestratest.Version20, kestratest.Version13} {
 		t.Run(string(v), func(t *testing.T) {
 			t.Parallel()
-			env := newExecEnv(t, nil, []emulator.Option{emulator.WithVersion(v)}, flowSleepy, flowHello)
+			env := newExecEnv(t, nil, []kestratest.Option{kestratest.WithVersion(v)}, flowSleepy, flowHello)
 			ctx := t.Context()
 			ex := env.c.Executions
 
@@ -1168,7 +1148,7 @@ func TestExecutionsCreateStreamsFiles(t *testing.T) {
 	received := make(chan struct{})
 	var once sync.Once
 	var total atomic.Int64
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	_, c := newRawEnv(t, func(w http.ResponseWriter, r *http.Request) {
 		var n int64
 		buf := make([]byte, 32<<10)
 		for {
@@ -1184,12 +1164,7 @@ func TestExecutionsCreateStreamsFiles(t *testing.T) {
 		total.Store(n)
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = io.WriteString(w, `{"id":"e1","namespace":"ns","flowId":"f","state":{"current":"CREATED"}}`)
-	}))
-	defer srv.Close()
-	c, err := kestra.New(kestra.Config{URL: srv.URL}, kestra.WithRetry(kestra.NoRetry))
-	if err != nil {
-		t.Fatal(err)
-	}
+	})
 	r := &gatedReader{first: half + 1, gate: received, rest: half}
 	e, err := c.Executions.Create(t.Context(), "ns", "f", &kestra.ExecuteOptions{Inputs: map[string]any{"doc": kestra.File{Name: "big", Reader: r}}})
 	if err != nil {
@@ -1241,16 +1216,11 @@ func (g *gatedReader) Read(p []byte) (int, error) {
 // the process during the upload (goal: well under 16 MiB).
 func BenchmarkCreateFileInput256MiB(b *testing.B) {
 	const size = 256 << 20
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	_, c := newRawEnv(b, func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.Copy(io.Discard, r.Body)
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = io.WriteString(w, `{"id":"e1","namespace":"ns","flowId":"f","state":{"current":"CREATED"}}`)
-	}))
-	defer srv.Close()
-	c, err := kestra.New(kestra.Config{URL: srv.URL}, kestra.WithRetry(kestra.NoRetry))
-	if err != nil {
-		b.Fatal(err)
-	}
+	})
 	b.SetBytes(size)
 	var peak uint64
 	for b.Loop() {
@@ -1324,10 +1294,10 @@ tasks:
 
 func TestExecutionsUnqueue(t *testing.T) {
 	t.Parallel()
-	for _, v := range []emulator.Version{emulator.Version20, emulator.Version13} {
+	for _, v := range []kestratest.Version{kestratest.Version20, kestratest.Version13} {
 		t.Run(string(v), func(t *testing.T) {
 			t.Parallel()
-			env := newExecEnv(t, nil, []emulator.Option{emulator.WithVersion(v)}, flowOneAtATime)
+			env := newExecEnv(t, nil, []kestratest.Option{kestratest.WithVersion(v)}, flowOneAtATime)
 			ctx := t.Context()
 			ex := env.c.Executions
 			start := func(want kestra.StateType) string {

@@ -3,7 +3,6 @@ package kestra_test
 import (
 	"errors"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -21,7 +20,7 @@ func TestStreamedBodiesWaitForContinue(t *testing.T) {
 		mu     sync.Mutex
 		expect = map[string]string{}
 	)
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	_, c := newRawEnv(t, func(w http.ResponseWriter, r *http.Request) {
 		mu.Lock()
 		expect[r.URL.Path] = r.Header.Get("Expect")
 		mu.Unlock()
@@ -29,16 +28,11 @@ func TestStreamedBodiesWaitForContinue(t *testing.T) {
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(http.StatusNotFound)
 		_, _ = w.Write([]byte(`{"message":"Not Found: Requested Flow is not found."}`))
-	}))
-	t.Cleanup(srv.Close)
-	c, err := kestra.New(kestra.Config{URL: srv.URL}, kestra.WithRetry(kestra.NoRetry))
-	if err != nil {
-		t.Fatal(err)
-	}
+	})
 	ctx := t.Context()
 
 	big := newGenReader(1 << 40) // never fully sent: the server refuses first
-	_, err = c.Executions.Create(ctx, "ns", "with_file", &kestra.ExecuteOptions{
+	_, err := c.Executions.Create(ctx, "ns", "with_file", &kestra.ExecuteOptions{
 		Inputs: map[string]any{"data": kestra.File{Name: "data.bin", Reader: big}},
 	})
 	if !errors.Is(err, kestra.ErrNotFound) {

@@ -10,7 +10,6 @@ import (
 	"mime"
 	"mime/multipart"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"reflect"
 	"runtime"
@@ -306,16 +305,11 @@ func TestFilesUploadReaderError(t *testing.T) {
 // (goleak checks) even though the reader never ends.
 func TestFilesUploadServerStopsEarly(t *testing.T) {
 	t.Parallel()
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	_, c := newRawEnv(t, func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Connection", "close")
 		http.Error(w, `{"message":"Illegal argument: nope"}`, http.StatusUnprocessableEntity)
-	}))
-	t.Cleanup(srv.Close)
-	c, err := kestra.New(kestra.Config{URL: srv.URL})
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = c.Files.Upload(t.Context(), "ns", "/endless", newGenReader(1<<62))
+	}, kestra.WithRetry(kestra.DefaultRetryPolicy))
+	err := c.Files.Upload(t.Context(), "ns", "/endless", newGenReader(1<<62))
 	if !errors.Is(err, kestra.ErrInvalid) {
 		t.Fatalf("Upload: %v, want ErrInvalid", err)
 	}
@@ -341,7 +335,7 @@ func TestFilesUploadMultipart(t *testing.T) {
 		length           int64
 	}
 	got := make(chan seen, 1)
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	_, c := newRawEnv(t, func(w http.ResponseWriter, r *http.Request) {
 		var s seen
 		s.length = r.ContentLength
 		mt, params, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
@@ -353,12 +347,7 @@ func TestFilesUploadMultipart(t *testing.T) {
 			}
 		}
 		got <- s
-	}))
-	t.Cleanup(srv.Close)
-	c, err := kestra.New(kestra.Config{URL: srv.URL})
-	if err != nil {
-		t.Fatal(err)
-	}
+	}, kestra.WithRetry(kestra.DefaultRetryPolicy))
 	if err := c.Files.Upload(t.Context(), "ns", "/d/report.csv", strings.NewReader("a,b\n1,2\n")); err != nil {
 		t.Fatal(err)
 	}
@@ -403,7 +392,7 @@ func TestFilesLargeRoundTrip(t *testing.T) {
 // client's and the test server's): far below the file size when both
 // directions stream. It fails if an operation allocates half the file.
 func BenchmarkFilesStream64MiB(b *testing.B) {
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	_, c := newRawEnv(b, func(w http.ResponseWriter, r *http.Request) {
 		switch r.Method {
 		case http.MethodPost:
 			_, _ = io.Copy(io.Discard, r.Body)
@@ -411,12 +400,7 @@ func BenchmarkFilesStream64MiB(b *testing.B) {
 			w.Header().Set("Content-Type", "application/octet-stream")
 			_, _ = io.Copy(w, newGenReader(bigFileSize))
 		}
-	}))
-	defer srv.Close()
-	c, err := kestra.New(kestra.Config{URL: srv.URL})
-	if err != nil {
-		b.Fatal(err)
-	}
+	}, kestra.WithRetry(kestra.DefaultRetryPolicy))
 	ctx := context.Background()
 	measure := func(b *testing.B, op func() error) {
 		b.SetBytes(bigFileSize)

@@ -5,28 +5,27 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"slices"
 	"strings"
 	"testing"
 
-	"github.com/kestra-go/sdk/internal/emulator"
 	"github.com/kestra-go/sdk/kestra"
+	"github.com/kestra-go/sdk/kestra/kestratest"
 )
 
 // flowsEnv is a client talking to a fresh emulator.
 type flowsEnv struct{ *emuEnv }
 
-func newFlowsEnv(t *testing.T, opts ...emulator.Option) *flowsEnv {
+func newFlowsEnv(t *testing.T, opts ...kestratest.Option) *flowsEnv {
 	t.Helper()
-	return &flowsEnv{newEmuEnv(t, emuSetup{emu: opts, client: []kestra.Option{kestra.WithRetry(kestra.NoRetry)}})}
+	return &flowsEnv{newEmuEnv(t, emuSetup{server: opts, client: []kestra.Option{kestra.WithRetry(kestra.NoRetry)}})}
 }
 
 // requests returns the requests the emulator saw with this method whose
 // path ends with suffix.
-func (e *flowsEnv) requests(method, suffix string) []emulator.Request {
-	return e.requestsWhere(func(r emulator.Request) bool {
+func (e *flowsEnv) requests(method, suffix string) []kestratest.Request {
+	return e.requestsWhere(func(r kestratest.Request) bool {
 		return r.Method == method && strings.HasSuffix(r.Path, suffix)
 	})
 }
@@ -43,15 +42,6 @@ tasks:
     type: io.kestra.plugin.core.log.Log
     message: %q
 `, id, id, namespace, message)
-}
-
-func mustApply(t *testing.T, c *kestra.Client, source string) *kestra.Flow {
-	t.Helper()
-	f, err := c.Flows.Apply(t.Context(), source)
-	if err != nil {
-		t.Fatalf("Apply: %v", err)
-	}
-	return f
 }
 
 func TestFlowsLifecycle(t *testing.T) {
@@ -133,7 +123,7 @@ func TestFlowsCreateDuplicate(t *testing.T) {
 	t.Parallel()
 	env := newFlowsEnv(t)
 	src := flowSource("company.team", "dup", "x")
-	mustApply(t, env.c, src)
+	deploy(t, env.c, src)
 
 	_, err := env.c.Flows.Create(t.Context(), src)
 	if !errors.Is(err, kestra.ErrInvalid) {
@@ -330,11 +320,11 @@ func TestFlowsSync(t *testing.T) {
 	const ns = "company.sync"
 	a := flowSource(ns, "a", "a")
 	b1 := flowSource(ns, "b", "b1")
-	mustApply(t, env.c, a)
-	mustApply(t, env.c, b1)
-	mustApply(t, env.c, flowSource(ns, "old", "old"))
-	mustApply(t, env.c, flowSource(ns+".child", "child", "c"))
-	mustApply(t, env.c, flowSource("company.other", "a", "elsewhere"))
+	deploy(t, env.c, a)
+	deploy(t, env.c, b1)
+	deploy(t, env.c, flowSource(ns, "old", "old"))
+	deploy(t, env.c, flowSource(ns+".child", "child", "c"))
+	deploy(t, env.c, flowSource("company.other", "a", "elsewhere"))
 
 	b2 := flowSource(ns, "b", "b2")
 	d := flowSource(ns, "d", "d")
@@ -451,9 +441,9 @@ func TestFlowsAllPages(t *testing.T) {
 	for i := range 7 {
 		id := fmt.Sprintf("f%d", i)
 		want = append(want, id)
-		mustApply(t, env.c, flowSource("company.paging", id, id))
+		deploy(t, env.c, flowSource("company.paging", id, id))
 	}
-	mustApply(t, env.c, flowSource("company.other", "x", "x"))
+	deploy(t, env.c, flowSource("company.other", "x", "x"))
 	searches := func() int { return len(env.requests(http.MethodGet, "/flows/search")) }
 
 	opts := &kestra.FlowSearchOptions{Namespace: "company.paging", Size: 2, Sort: []string{"id:asc"}}
@@ -513,10 +503,10 @@ func TestFlowsAllFilters(t *testing.T) {
 	env := newFlowsEnv(t)
 	ctx := t.Context()
 	labelled := "id: tagged\nnamespace: company.team.sub\nlabels:\n  env: prod\n  owner: data\ntasks:\n  - id: t\n    type: io.kestra.plugin.core.log.Log\n    message: m\n"
-	mustApply(t, env.c, labelled)
-	mustApply(t, env.c, flowSource("company.team", "plain", "p"))
-	mustApply(t, env.c, flowSource("company.teamwork", "near", "n"))
-	mustApply(t, env.c, flowSource("other", "plainly", "p"))
+	deploy(t, env.c, labelled)
+	deploy(t, env.c, flowSource("company.team", "plain", "p"))
+	deploy(t, env.c, flowSource("company.teamwork", "near", "n"))
+	deploy(t, env.c, flowSource("other", "plainly", "p"))
 
 	ids := func(opts *kestra.FlowSearchOptions) []string {
 		t.Helper()
@@ -553,13 +543,13 @@ func TestFlowsAllError(t *testing.T) {
 	t.Parallel()
 	env := newFlowsEnv(t)
 	for i := range 3 {
-		mustApply(t, env.c, flowSource("company.err", fmt.Sprintf("f%d", i), "x"))
+		deploy(t, env.c, flowSource("company.err", fmt.Sprintf("f%d", i), "x"))
 	}
 	var flows, errs int
 	for f, err := range env.c.Flows.All(t.Context(), &kestra.FlowSearchOptions{Size: 2}) {
 		if flows == 1 {
 			// The second page fails.
-			env.emu.InjectFault(emulator.Fault{Method: http.MethodGet, Path: "/api/v1/main/flows/search", Status: http.StatusInternalServerError, Message: "boom"})
+			env.emu.InjectFault(kestratest.Fault{Method: http.MethodGet, Path: "/api/v1/main/flows/search", Status: http.StatusInternalServerError, Message: "boom"})
 		}
 		if err != nil {
 			errs++
@@ -582,9 +572,9 @@ func TestFlowsAllError(t *testing.T) {
 func TestFlowsListNamespace(t *testing.T) {
 	t.Parallel()
 	env := newFlowsEnv(t)
-	mustApply(t, env.c, flowSource("company.ls", "b", "b"))
-	mustApply(t, env.c, flowSource("company.ls", "a", "a"))
-	mustApply(t, env.c, flowSource("company.ls.child", "c", "c"))
+	deploy(t, env.c, flowSource("company.ls", "b", "b"))
+	deploy(t, env.c, flowSource("company.ls", "a", "a"))
+	deploy(t, env.c, flowSource("company.ls.child", "c", "c"))
 	flows, err := env.c.Flows.ListNamespace(t.Context(), "company.ls")
 	if err != nil {
 		t.Fatal(err)
@@ -603,14 +593,9 @@ func TestFlowsListNamespace(t *testing.T) {
 }
 
 func ExampleFlowsService_Sync() {
-	emu := emulator.New()
-	srv := httptest.NewServer(emu)
-	defer emu.Close()
+	srv := kestratest.NewServer(kestratest.WithSpeed(1))
 	defer srv.Close()
-	c, err := kestra.New(kestra.Config{URL: srv.URL, Username: emulator.DefaultUsername, Password: emulator.DefaultPassword})
-	if err != nil {
-		panic(err)
-	}
+	c := srv.Client()
 	ctx := context.Background()
 
 	flow := func(id, message string) string {

@@ -9,7 +9,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"runtime"
@@ -110,15 +109,10 @@ func rawFollow(hc *http.Client, url string) (int, error) {
 func BenchmarkFollowFrames(b *testing.B) {
 	const frames = 200
 	body := followBody(b, frames)
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv, c := newRawEnv(b, func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/event-stream")
 		_, _ = w.Write(body)
-	}))
-	defer srv.Close()
-	c, err := kestra.New(kestra.Config{URL: srv.URL})
-	if err != nil {
-		b.Fatal(err)
-	}
+	}, kestra.WithRetry(kestra.DefaultRetryPolicy))
 	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 8}}
 	defer hc.CloseIdleConnections()
 	url := srv.URL + "/api/v1/main/executions/4kyHz9dbBEyc1ouelYE3gn/follow"
@@ -277,10 +271,7 @@ func benchIdleStreams(b *testing.B, follow func(c *kestra.Client, url string, ct
 	}
 	go func() { _, _ = io.Copy(io.Discard, stdout) }()
 	url := "http://" + strings.TrimSpace(addr)
-	c, err := kestra.New(kestra.Config{URL: url})
-	if err != nil {
-		b.Fatal(err)
-	}
+	c := newClient(b, kestra.Config{URL: url})
 
 	var heap, stack, rss float64
 	for b.Loop() {
@@ -377,11 +368,8 @@ func (t lineTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 // line, the live heap at the end of the stream against the live heap
 // after a tenth of it: memory must not grow with the lines.
 func BenchmarkLogsFollowLines(b *testing.B) {
-	c, err := kestra.New(kestra.Config{URL: "http://kestra.invalid"}, kestra.WithRetry(kestra.NoRetry),
+	c := newClient(b, kestra.Config{URL: "http://kestra.invalid"}, kestra.WithRetry(kestra.NoRetry),
 		kestra.WithHTTPClient(&http.Client{Transport: lineTransport{n: b.N}}))
-	if err != nil {
-		b.Fatal(err)
-	}
 	live := func() float64 {
 		var m runtime.MemStats
 		runtime.GC()

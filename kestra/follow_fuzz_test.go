@@ -62,12 +62,9 @@ func FuzzFollowFrames(f *testing.F) {
 	f.Add([]byte("id: progress\ndata: {\"id\":\"x\",\n\n"))
 
 	f.Fuzz(func(t *testing.T, body []byte) {
-		c, err := kestra.New(kestra.Config{URL: "http://kestra.invalid"},
+		c := newClient(t, kestra.Config{URL: "http://kestra.invalid"},
 			kestra.WithRetry(kestra.NoRetry),
 			kestra.WithHTTPClient(&http.Client{Transport: bytesTransport{body}}))
-		if err != nil {
-			t.Fatal(err)
-		}
 		ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
 		defer cancel()
 

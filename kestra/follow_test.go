@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"strings"
 	"sync"
@@ -15,36 +14,24 @@ import (
 
 	"go.uber.org/goleak"
 
-	"github.com/kestra-go/sdk/internal/emulator"
 	"github.com/kestra-go/sdk/kestra"
+	"github.com/kestra-go/sdk/kestra/kestratest"
 )
 
 // streamEnv is a client talking to an in-process emulator.
 type streamEnv struct{ *emuEnv }
 
-func newStreamEnv(t testing.TB, opts ...emulator.Option) *streamEnv {
+func newStreamEnv(t testing.TB, opts ...kestratest.Option) *streamEnv {
 	t.Helper()
-	return &streamEnv{newEmuEnv(t, emuSetup{emu: opts, client: []kestra.Option{
+	return &streamEnv{newEmuEnv(t, emuSetup{server: opts, client: []kestra.Option{
 		kestra.WithRetry(kestra.RetryPolicy{MaxAttempts: 2, MinDelay: time.Millisecond, MaxDelay: 5 * time.Millisecond}),
 	}})}
-}
-
-// deploy creates the flow src through the generated client.
-func (e *streamEnv) deploy(t testing.TB, src string) {
-	t.Helper()
-	resp, err := e.c.API().CreateFlowWithBodyWithResponse(t.Context(), e.c.Tenant(), nil, "application/x-yaml", strings.NewReader(src))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if resp.StatusCode() != http.StatusOK {
-		t.Fatalf("create flow: %d %s", resp.StatusCode(), resp.Body)
-	}
 }
 
 // run deploys src and starts an execution of it.
 func (e *streamEnv) run(t testing.TB, src string) *kestra.Execution {
 	t.Helper()
-	e.deploy(t, src)
+	deploy(t, e.c, src)
 	ns, id := flowRef(src)
 	ex, err := e.c.Executions.Create(t.Context(), ns, id, nil)
 	if err != nil {
@@ -55,7 +42,7 @@ func (e *streamEnv) run(t testing.TB, src string) *kestra.Execution {
 
 // followRequests counts the follow requests made for execution id.
 func (e *streamEnv) followRequests(path string) int {
-	return len(e.requestsWhere(func(r emulator.Request) bool {
+	return len(e.requestsWhere(func(r kestratest.Request) bool {
 		return r.Method == http.MethodGet && r.Path == path
 	}))
 }
@@ -146,7 +133,7 @@ func collect(t *testing.T, seq func(func(*kestra.Execution, error) bool)) []*kes
 
 func TestFollowLifecycle(t *testing.T) {
 	t.Parallel()
-	env := newStreamEnv(t, emulator.WithSpeed(10))
+	env := newStreamEnv(t, kestratest.WithSpeed(10))
 	ex := env.run(t, flowSuccess)
 	got := collect(t, env.c.Executions.Follow(testCtx(t), ex.ID, nil))
 	last := got[len(got)-1]
@@ -179,7 +166,7 @@ func TestFollowLifecycle(t *testing.T) {
 
 func TestFollowEndedExecution(t *testing.T) {
 	t.Parallel()
-	env := newStreamEnv(t, emulator.WithSpeed(50))
+	env := newStreamEnv(t, kestratest.WithSpeed(50))
 	ex := env.run(t, flowSuccess)
 	if _, err := env.c.Executions.Wait(testCtx(t), ex.ID, nil); err != nil {
 		t.Fatal(err)
@@ -213,9 +200,9 @@ func TestFollowSurvivesDrops(t *testing.T) {
 	for _, p := range positions {
 		t.Run(p.name, func(t *testing.T) {
 			t.Parallel()
-			env := newStreamEnv(t, emulator.WithSpeed(1))
-			env.deploy(t, flowSuccess)
-			env.emu.InjectFault(emulator.Fault{Path: "/api/v1/main/executions/*/follow", Times: 1, DropAfterFrames: p.frames})
+			env := newStreamEnv(t, kestratest.WithSpeed(1))
+			deploy(t, env.c, flowSuccess)
+			env.emu.InjectFault(kestratest.Fault{Path: "/api/v1/main/executions/*/follow", Times: 1, DropAfterFrames: p.frames})
 			ex, err := env.c.Executions.Create(t.Context(), "demo.follow", "hello", nil)
 			if err != nil {
 				t.Fatal(err)
@@ -234,12 +221,12 @@ func TestFollowSurvivesDrops(t *testing.T) {
 
 func TestFollowReconnectBudget(t *testing.T) {
 	t.Parallel()
-	env := newStreamEnv(t, emulator.WithSpeed(10))
+	env := newStreamEnv(t, kestratest.WithSpeed(10))
 	ex := env.run(t, flowPause)
 	path := "/api/v1/main/executions/" + ex.ID + "/follow"
 	// Every connection breaks right after start: the budget runs out, and a
 	// paused execution has not ended, so the stream ends with an error.
-	env.emu.InjectFault(emulator.Fault{Path: path, DropAfterFrames: 1})
+	env.emu.InjectFault(kestratest.Fault{Path: path, DropAfterFrames: 1})
 	var err error
 	for _, err = range env.c.Executions.Follow(testCtx(t), ex.ID,
 		&kestra.StreamOptions{MaxReconnects: 2, ReconnectDelay: time.Millisecond, MaxReconnectDelay: time.Millisecond}) {
@@ -257,13 +244,13 @@ func TestFollowReconnectBudget(t *testing.T) {
 
 func TestFollowBudgetSpentOnEndedExecution(t *testing.T) {
 	t.Parallel()
-	env := newStreamEnv(t, emulator.WithSpeed(50))
+	env := newStreamEnv(t, kestratest.WithSpeed(50))
 	ex := env.run(t, flowSuccess)
 	if _, err := env.c.Executions.Wait(testCtx(t), ex.ID, nil); err != nil {
 		t.Fatal(err)
 	}
 	path := "/api/v1/main/executions/" + ex.ID + "/follow"
-	env.emu.InjectFault(emulator.Fault{Path: path, DropAfterFrames: 1})
+	env.emu.InjectFault(kestratest.Fault{Path: path, DropAfterFrames: 1})
 	got := collect(t, env.c.Executions.Follow(testCtx(t), ex.ID, &kestra.StreamOptions{MaxReconnects: -1}))
 	if len(got) != 1 || got[0].State.Current != kestra.StateSuccess {
 		t.Fatalf("got %d snapshots, want the final one read with GET", len(got))
@@ -274,7 +261,7 @@ func TestFollowUnknownExecution(t *testing.T) {
 	t.Parallel()
 	// The emulator, as Kestra, cuts the stream of an unknown execution
 	// after 10 s (here 10 s / 20).
-	env := newStreamEnv(t, emulator.WithSpeed(20))
+	env := newStreamEnv(t, kestratest.WithSpeed(20))
 	start := time.Now()
 	n := 0
 	var err error
@@ -297,10 +284,7 @@ func TestFollowUnknownExecution(t *testing.T) {
 
 func TestFollowEmptyID(t *testing.T) {
 	t.Parallel()
-	c, err := kestra.New(kestra.Config{URL: "http://127.0.0.1:1"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := newClient(t, kestra.Config{URL: "http://127.0.0.1:1"})
 	for _, err := range c.Executions.Follow(testCtx(t), "", nil) {
 		if err == nil {
 			t.Fatal("want an error")
@@ -314,7 +298,7 @@ func TestFollowStatusErrors(t *testing.T) {
 		t.Run(http.StatusText(status), func(t *testing.T) {
 			t.Parallel()
 			env := newStreamEnv(t)
-			env.emu.InjectFault(emulator.Fault{Path: "/api/v1/main/executions/x/follow", Status: status, Message: "nope"})
+			env.emu.InjectFault(kestratest.Fault{Path: "/api/v1/main/executions/x/follow", Status: status, Message: "nope"})
 			var err error
 			n := 0
 			for _, err = range env.c.Executions.Follow(testCtx(t), "x", nil) {
@@ -334,13 +318,8 @@ func TestFollowStatusErrors(t *testing.T) {
 // newLeakEnv is newStreamEnv with a client that keeps no idle
 // connection, so that the goroutines of a test can be counted.
 func newLeakEnv(t *testing.T) *streamEnv {
-	env := newStreamEnv(t, emulator.WithSpeed(10))
-	c, err := kestra.New(emuAuth(kestra.Config{URL: env.srv.URL}),
-		kestra.WithHTTPClient(&http.Client{Transport: &http.Transport{DisableKeepAlives: true}}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	env.c = c
+	env := newStreamEnv(t, kestratest.WithSpeed(10))
+	env.c = env.client(t, kestra.Config{}, kestra.WithHTTPClient(&http.Client{Transport: &http.Transport{DisableKeepAlives: true}}))
 	return env
 }
 
@@ -390,7 +369,7 @@ func TestFollowBreak(t *testing.T) {
 func sseServer(t testing.TB, body []byte, exec []byte) (*kestra.Client, *int) {
 	t.Helper()
 	follows := new(int)
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	_, c := newRawEnv(t, func(w http.ResponseWriter, r *http.Request) {
 		switch {
 		case strings.HasSuffix(r.URL.Path, "/follow"):
 			*follows++
@@ -404,12 +383,7 @@ func sseServer(t testing.TB, body []byte, exec []byte) (*kestra.Client, *int) {
 			w.WriteHeader(http.StatusNotFound)
 			_, _ = w.Write([]byte(`{"message":"Not Found"}`))
 		}
-	}))
-	t.Cleanup(srv.Close)
-	c, err := kestra.New(kestra.Config{URL: srv.URL}, kestra.WithRetry(kestra.NoRetry))
-	if err != nil {
-		t.Fatal(err)
-	}
+	})
 	return c, follows
 }
 
@@ -491,15 +465,11 @@ func TestFollowDecodeError(t *testing.T) {
 
 func TestFollowNotEventStream(t *testing.T) {
 	t.Parallel()
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	_, c := newRawEnv(t, func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html")
 		_, _ = w.Write([]byte("<html>proxy</html>"))
-	}))
-	t.Cleanup(srv.Close)
-	c, err := kestra.New(kestra.Config{URL: srv.URL})
-	if err != nil {
-		t.Fatal(err)
-	}
+	}, kestra.WithRetry(kestra.DefaultRetryPolicy))
+	var err error
 	for _, err = range c.Executions.Follow(testCtx(t), "x", nil) {
 	}
 	if err == nil || !strings.Contains(err.Error(), "not an event stream") {
@@ -509,7 +479,7 @@ func TestFollowNotEventStream(t *testing.T) {
 
 func TestFollowIdleTimeout(t *testing.T) {
 	t.Parallel()
-	env := newStreamEnv(t, emulator.WithSpeed(10))
+	env := newStreamEnv(t, kestratest.WithSpeed(10))
 	ex := env.run(t, flowPause)
 	path := "/api/v1/main/executions/" + ex.ID + "/follow"
 	ctx, cancel := context.WithCancel(t.Context())

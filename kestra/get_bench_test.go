@@ -73,13 +73,11 @@ func benchExecutionJSON(n int) []byte {
 
 func benchServer(b *testing.B, body []byte) *httptest.Server {
 	b.Helper()
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return startServer(b, func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		w.Header().Set("Content-Length", fmt.Sprint(len(body)))
 		_, _ = w.Write(body)
-	}))
-	b.Cleanup(srv.Close)
-	return srv
+	})
 }
 
 // rawGet is the floor the SDK is measured against: net/http and
@@ -131,10 +129,7 @@ func BenchmarkGet(b *testing.B) {
 			})
 			b.Run(name+"/sdk", func(b *testing.B) {
 				srv := benchServer(b, body)
-				c, err := kestra.New(kestra.Config{URL: srv.URL, Username: "admin", Password: "secret"})
-				if err != nil {
-					b.Fatal(err)
-				}
+				c := newClient(b, kestra.Config{URL: srv.URL, Username: "admin", Password: "secret"})
 				ctx := b.Context()
 				b.SetBytes(int64(len(body)))
 				b.ReportAllocs()

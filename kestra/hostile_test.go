@@ -345,8 +345,7 @@ func TestRetriedDeleteThatFindsNothingSucceeds(t *testing.T) {
 	}
 	t.Run("not retried: 404 is an error", func(t *testing.T) {
 		t.Parallel()
-		srv := startServer(t, func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNotFound) })
-		c := newClient(t, kestra.Config{URL: srv.URL}, hostileRetry)
+		_, c := newRawEnv(t, func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNotFound) }, hostileRetry)
 		if err := c.Executions.Delete(t.Context(), "e1", nil); !errors.Is(err, kestra.ErrNotFound) {
 			t.Errorf("Delete of an unknown execution: %v, want ErrNotFound", err)
 		}
@@ -432,8 +431,7 @@ func TestResponseCapBoundsMemory(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			srv := startServer(t, tc.handler)
-			c := newClient(t, kestra.Config{URL: srv.URL}, kestra.WithRetry(kestra.NoRetry), kestra.WithMaxResponseSize(limit))
+			_, c := newRawEnv(t, tc.handler, kestra.WithMaxResponseSize(limit))
 			// A first call opens the connection, whose buffers are not the
 			// call's.
 			_, _ = c.Executions.Get(t.Context(), "warm")
@@ -527,10 +525,7 @@ func (f fakeRT) RoundTrip(r *http.Request) (*http.Response, error) { return f(r)
 
 func fakeClient(t testing.TB, rt http.RoundTripper) *kestra.Client {
 	t.Helper()
-	c, err := kestra.New(kestra.Config{URL: "http://kestra.invalid"}, kestra.WithHTTPClient(&http.Client{Transport: rt}), kestra.WithRetry(kestra.NoRetry))
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := newClient(t, kestra.Config{URL: "http://kestra.invalid"}, kestra.WithHTTPClient(&http.Client{Transport: rt}), kestra.WithRetry(kestra.NoRetry))
 	return c
 }
 
@@ -742,8 +737,7 @@ func TestInt32ArgumentsOutOfRangeRefused(t *testing.T) {
 		t.Skip("int is 32 bits")
 	}
 	var rec requests
-	srv := startServer(t, func(w http.ResponseWriter, r *http.Request) { rec.add(r, ""); w.WriteHeader(http.StatusTeapot) })
-	c := newClient(t, kestra.Config{URL: srv.URL}, kestra.WithRetry(kestra.NoRetry))
+	_, c := newRawEnv(t, func(w http.ResponseWriter, r *http.Request) { rec.add(r, ""); w.WriteHeader(http.StatusTeapot) })
 	big := 1<<32 + 1
 	calls := map[string]func() error{
 		"ExecuteOptions.Revision": func() error {
@@ -794,11 +788,8 @@ func TestTimeoutBoundsTheWholeCall(t *testing.T) {
 		}
 		return resp, nil
 	})
-	c, err := kestra.New(kestra.Config{URL: "http://kestra.invalid", Timeout: time.Minute},
+	c := newClient(t, kestra.Config{URL: "http://kestra.invalid", Timeout: time.Minute},
 		kestra.WithHTTPClient(&http.Client{Transport: rt}), kestra.WithRetry(kestra.NoRetry))
-	if err != nil {
-		t.Fatal(err)
-	}
 	if _, err := c.Executions.Kill(t.Context(), "e1"); err != nil {
 		t.Fatal(err)
 	}

@@ -6,14 +6,13 @@ import (
 	"io"
 	"math"
 	"net/http"
-	"net/http/httptest"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/kestra-go/sdk/internal/emulator"
 	"github.com/kestra-go/sdk/kestra"
+	"github.com/kestra-go/sdk/kestra/kestratest"
 )
 
 // storeEnv is an emulator on a loopback port and a client of it.
@@ -21,15 +20,15 @@ type storeEnv struct{ *emuEnv }
 
 // newStoreEnv starts an emulator with opts for the test's duration and a
 // client of it with cfg (URL filled in).
-func newStoreEnv(t *testing.T, cfg kestra.Config, opts ...emulator.Option) *storeEnv {
+func newStoreEnv(t *testing.T, cfg kestra.Config, opts ...kestratest.Option) *storeEnv {
 	t.Helper()
-	return &storeEnv{newEmuEnv(t, emuSetup{emu: opts, cfg: cfg, client: []kestra.Option{kestra.WithRetry(kestra.NoRetry)}})}
+	return &storeEnv{newEmuEnv(t, emuSetup{server: opts, cfg: cfg, client: []kestra.Option{kestra.WithRetry(kestra.NoRetry)}})}
 }
 
 // requestsTo returns the requests the emulator saw whose path contains
 // part.
-func (e *storeEnv) requestsTo(part string) []emulator.Request {
-	return e.requestsWhere(func(r emulator.Request) bool { return strings.Contains(r.Path, part) })
+func (e *storeEnv) requestsTo(part string) []kestratest.Request {
+	return e.requestsWhere(func(r kestratest.Request) bool { return strings.Contains(r.Path, part) })
 }
 
 type kvPoint struct {
@@ -381,7 +380,8 @@ func TestKVAllPages(t *testing.T) {
 
 func TestKVAllError(t *testing.T) {
 	t.Parallel()
-	env := newStoreEnv(t, kestra.Config{}, emulator.WithBasicAuth("admin@example.com", "Secret123"))
+	// The client holds the default user, whom this server does not know.
+	env := newStoreEnv(t, kestra.Config{Username: kestratest.DefaultUsername, Password: kestratest.DefaultPassword}, kestratest.WithBasicAuth("admin@example.com", "Secret123"))
 	calls := 0
 	for e, err := range env.c.KV.All(t.Context(), nil) {
 		calls++
@@ -421,15 +421,10 @@ func TestKVInherited(t *testing.T) {
 func TestKVBody(t *testing.T) {
 	t.Parallel()
 	bodies := make(chan string, 16)
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	_, c := newRawEnv(t, func(w http.ResponseWriter, r *http.Request) {
 		b, _ := io.ReadAll(r.Body)
 		bodies <- string(b)
-	}))
-	t.Cleanup(srv.Close)
-	c, err := kestra.New(kestra.Config{URL: srv.URL})
-	if err != nil {
-		t.Fatal(err)
-	}
+	}, kestra.WithRetry(kestra.DefaultRetryPolicy))
 	for _, tt := range []struct {
 		v    any
 		want string

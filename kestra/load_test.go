@@ -49,9 +49,7 @@ func TestLoadConcurrentFollows(t *testing.T) {
 		}
 	}()
 	c := srv.Client(kestra.WithRetry(kestra.RetryPolicy{MaxAttempts: 3, MinDelay: 5 * time.Millisecond, MaxDelay: 50 * time.Millisecond}))
-	if _, err := c.Flows.Create(t.Context(), loadFlow); err != nil {
-		t.Fatal(err)
-	}
+	deploy(t, c, loadFlow)
 
 	var (
 		wg       sync.WaitGroup

@@ -11,8 +11,8 @@ import (
 
 	"go.uber.org/goleak"
 
-	"github.com/kestra-go/sdk/internal/emulator"
 	"github.com/kestra-go/sdk/kestra"
+	"github.com/kestra-go/sdk/kestra/kestratest"
 )
 
 const flowChatty = `id: chatty
@@ -49,7 +49,7 @@ func followLogs(t *testing.T, c *kestra.Client, id string, opts *kestra.LogFollo
 
 func TestLogsFollowUntilDone(t *testing.T) {
 	t.Parallel()
-	env := newStreamEnv(t, emulator.WithSpeed(10))
+	env := newStreamEnv(t, kestratest.WithSpeed(10))
 	ex := env.run(t, flowChatty)
 	msgs := followLogs(t, env.c, ex.ID, &kestra.LogFollowOptions{UntilDone: true})
 	if want := []string{"one", "fine print", "careful", "the end"}; !slices.Equal(msgs, want) {
@@ -59,7 +59,7 @@ func TestLogsFollowUntilDone(t *testing.T) {
 
 func TestLogsFollowUntilDoneEndedExecution(t *testing.T) {
 	t.Parallel()
-	env := newStreamEnv(t, emulator.WithSpeed(50))
+	env := newStreamEnv(t, kestratest.WithSpeed(50))
 	ex := env.run(t, flowChatty)
 	if _, err := env.c.Executions.Wait(testCtx(t), ex.ID, nil); err != nil {
 		t.Fatal(err)
@@ -75,10 +75,10 @@ func TestLogsFollowReconnectsWithoutRepeats(t *testing.T) {
 	for _, frames := range []int{1, 2, 3, 4} {
 		t.Run("drop after frame "+string(rune('0'+frames)), func(t *testing.T) {
 			t.Parallel()
-			env := newStreamEnv(t, emulator.WithSpeed(5))
+			env := newStreamEnv(t, kestratest.WithSpeed(5))
 			ex := env.run(t, flowChatty)
 			path := "/api/v1/main/logs/" + ex.ID + "/follow"
-			env.emu.InjectFault(emulator.Fault{Path: path, Times: 1, DropAfterFrames: frames})
+			env.emu.InjectFault(kestratest.Fault{Path: path, Times: 1, DropAfterFrames: frames})
 			msgs := followLogs(t, env.c, ex.ID, &kestra.LogFollowOptions{UntilDone: true})
 			if want := []string{"one", "fine print", "careful", "the end"}; !slices.Equal(msgs, want) {
 				t.Fatalf("messages %q, want %q", msgs, want)
@@ -93,15 +93,15 @@ func TestLogsFollowReconnectsWithoutRepeats(t *testing.T) {
 func TestLogsFollowFilters(t *testing.T) {
 	t.Parallel()
 	for _, v := range []struct {
-		version emulator.Version
+		version kestratest.Version
 		query   url.Values
 	}{
-		{emulator.Version20, url.Values{"filters[level][GREATER_THAN_OR_EQUAL_TO]": {"WARN"}}},
-		{emulator.Version13, url.Values{"minLevel": {"WARN"}}},
+		{kestratest.Version20, url.Values{"filters[level][GREATER_THAN_OR_EQUAL_TO]": {"WARN"}}},
+		{kestratest.Version13, url.Values{"minLevel": {"WARN"}}},
 	} {
 		t.Run(string(v.version), func(t *testing.T) {
 			t.Parallel()
-			env := newStreamEnv(t, emulator.WithSpeed(10), emulator.WithVersion(v.version))
+			env := newStreamEnv(t, kestratest.WithSpeed(10), kestratest.WithVersion(v.version))
 			ex := env.run(t, flowChatty)
 			msgs := followLogs(t, env.c, ex.ID, &kestra.LogFollowOptions{UntilDone: true, MinLevel: kestra.LevelWarn})
 			if want := []string{"careful"}; !slices.Equal(msgs, want) {
@@ -126,7 +126,7 @@ func TestLogsFollowFilters(t *testing.T) {
 
 func TestLogsFollowTaskID(t *testing.T) {
 	t.Parallel()
-	env := newStreamEnv(t, emulator.WithSpeed(10))
+	env := newStreamEnv(t, kestratest.WithSpeed(10))
 	ex := env.run(t, flowChatty)
 	msgs := followLogs(t, env.c, ex.ID, &kestra.LogFollowOptions{UntilDone: true, TaskID: "last"})
 	if want := []string{"the end"}; !slices.Equal(msgs, want) {
@@ -136,7 +136,7 @@ func TestLogsFollowTaskID(t *testing.T) {
 
 func TestLogsFollowUnknownExecution(t *testing.T) {
 	t.Parallel()
-	env := newStreamEnv(t, emulator.WithSpeed(20))
+	env := newStreamEnv(t, kestratest.WithSpeed(20))
 	var err error
 	n := 0
 	for _, err = range env.c.Logs.Follow(testCtx(t), "nope", &kestra.LogFollowOptions{UntilDone: true}) {
@@ -174,7 +174,7 @@ tasks:
 
 func TestLogsListAndDownload(t *testing.T) {
 	t.Parallel()
-	env := newStreamEnv(t, emulator.WithSpeed(10))
+	env := newStreamEnv(t, kestratest.WithSpeed(10))
 	ex := env.run(t, flowChatty)
 	if _, err := env.c.Executions.Wait(testCtx(t), ex.ID, nil); err != nil {
 		t.Fatal(err)
@@ -212,10 +212,10 @@ func TestLogsListAndDownload(t *testing.T) {
 
 func TestLogsDelete(t *testing.T) {
 	t.Parallel()
-	for _, v := range []emulator.Version{emulator.Version20, emulator.Version13} {
+	for _, v := range []kestratest.Version{kestratest.Version20, kestratest.Version13} {
 		t.Run(string(v), func(t *testing.T) {
 			t.Parallel()
-			env := newStreamEnv(t, emulator.WithSpeed(100), emulator.WithVersion(v))
+			env := newStreamEnv(t, kestratest.WithSpeed(100), kestratest.WithVersion(v))
 			ctx := t.Context()
 			ex := env.run(t, flowChatty)
 			if _, err := env.c.Executions.Wait(testCtx(t), ex.ID, nil); err != nil {

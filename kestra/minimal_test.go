@@ -2,7 +2,6 @@ package kestra_test
 
 import (
 	"net/http"
-	"net/http/httptest"
 	"testing"
 
 	"github.com/kestra-go/sdk/kestra"
@@ -35,7 +34,7 @@ func TestDecodesMinimalAnswers(t *testing.T) {
 		},
 	}
 	for form := range 2 {
-		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, c := newRawEnv(t, func(w http.ResponseWriter, r *http.Request) {
 			a, ok := answers[r.URL.Path]
 			if !ok {
 				http.NotFound(w, r)
@@ -43,8 +42,7 @@ func TestDecodesMinimalAnswers(t *testing.T) {
 			}
 			w.Header().Set("Content-Type", "application/json")
 			_, _ = w.Write([]byte(a[form]))
-		}))
-		c := newClient(t, kestra.Config{URL: srv.URL}, kestra.WithRetry(kestra.NoRetry))
+		})
 		ctx := t.Context()
 		f, err := c.Flows.Get(ctx, "company.team", "hello")
 		if err != nil || f.ID != "hello" || len(f.Labels) != 0 {
@@ -62,6 +60,5 @@ func TestDecodesMinimalAnswers(t *testing.T) {
 		if err != nil || kv.Value != "v" {
 			t.Errorf("form %d: kv %+v, %v", form, kv, err)
 		}
-		srv.Close()
 	}
 }

@@ -41,13 +41,12 @@ var relPolicy = kestra.RetryPolicy{MaxAttempts: 4, MinDelay: time.Millisecond, M
 // client that uses relPolicy unless opts say otherwise.
 func relServer(t *testing.T, opts ...kestra.Option) (*kestratest.Server, *kestra.Client) {
 	t.Helper()
-	srv := kestratest.Start(t)
-	c := srv.Client(append([]kestra.Option{kestra.WithRetry(relPolicy)}, opts...)...)
-	if _, err := c.Flows.Create(t.Context(), relFlow); err != nil {
-		t.Fatal(err)
-	}
-	srv.ClearRequests()
-	return srv, c
+	env := newEmuEnv(t, emuSetup{
+		server: []kestratest.Option{kestratest.WithSpeed(kestratest.DefaultSpeed)},
+		client: append([]kestra.Option{kestra.WithRetry(relPolicy)}, opts...),
+		flows:  []string{relFlow},
+	})
+	return env.emu, env.c
 }
 
 // relCount is how many requests the server saw with this method and path.
@@ -228,11 +227,8 @@ func TestReliabilitySlowServer(t *testing.T) {
 		{"latency vs Config.Timeout", func(t *testing.T, srv *kestratest.Server) error {
 			cfg := srv.Config()
 			cfg.Timeout = deadline
-			c, err := kestra.New(cfg, kestra.WithRetry(relPolicy))
-			if err != nil {
-				t.Fatal(err)
-			}
-			_, err = c.Flows.Get(t.Context(), "demo.reliability", "steady")
+			c := newClient(t, cfg, kestra.WithRetry(relPolicy))
+			_, err := c.Flows.Get(t.Context(), "demo.reliability", "steady")
 			return err
 		}},
 		{"latency vs Config.Timeout across 503 retries", func(t *testing.T, srv *kestratest.Server) error {
@@ -241,11 +237,8 @@ func TestReliabilitySlowServer(t *testing.T) {
 			srv.InjectFault(kestratest.Fault{Method: "GET", Path: relFlowPath, Times: 2, Status: 503})
 			cfg := srv.Config()
 			cfg.Timeout = deadline
-			c, err := kestra.New(cfg, kestra.WithRetry(relPolicy))
-			if err != nil {
-				t.Fatal(err)
-			}
-			_, err = c.Flows.Get(t.Context(), "demo.reliability", "steady")
+			c := newClient(t, cfg, kestra.WithRetry(relPolicy))
+			_, err := c.Flows.Get(t.Context(), "demo.reliability", "steady")
 			return err
 		}},
 		{"latency vs context deadline on a POST", func(t *testing.T, srv *kestratest.Server) error {
@@ -272,9 +265,7 @@ func TestReliabilitySlowServer(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			srv := kestratest.Start(t)
-			if _, err := srv.Client().Flows.Create(t.Context(), relFlow); err != nil {
-				t.Fatal(err)
-			}
+			deploy(t, srv.Client(), relFlow)
 			srv.InjectFault(kestratest.Fault{Latency: time.Hour})
 			done := make(chan error, 1)
 			go func() { done <- tc.call(t, srv) }()
@@ -318,9 +309,7 @@ func TestReliabilityFollowDropThen503(t *testing.T) {
 			t.Parallel()
 			srv := kestratest.Start(t, kestratest.WithSpeed(5))
 			c := srv.Client(kestra.WithRetry(kestra.RetryPolicy{MaxAttempts: 2, MinDelay: time.Millisecond, MaxDelay: 2 * time.Millisecond}))
-			if _, err := c.Flows.Create(t.Context(), relFlow); err != nil {
-				t.Fatal(err)
-			}
+			deploy(t, c, relFlow)
 			follow := "/api/v1/main/executions/*/follow"
 			srv.InjectFault(kestratest.Fault{Method: "GET", Path: follow, Times: 1, DropAfterFrames: tc.dropAfter})
 			srv.InjectFault(kestratest.Fault{Method: "GET", Path: follow, Times: tc.storm, Status: tc.status, RetryAfter: tc.retryAfter})
@@ -328,7 +317,7 @@ func TestReliabilityFollowDropThen503(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got := relFollow(t, c.Executions.Follow(t.Context(), ex.ID,
+			got := collect(t, c.Executions.Follow(t.Context(), ex.ID,
 				&kestra.StreamOptions{ReconnectDelay: time.Millisecond, MaxReconnectDelay: 2 * time.Millisecond, MaxReconnects: 10}))
 			if last := got[len(got)-1]; last.State.Current != kestra.StateSuccess {
 				t.Fatalf("final state %s, want SUCCESS", last.State.Current)
@@ -346,9 +335,7 @@ func TestReliabilityFollowDropThen503(t *testing.T) {
 		t.Parallel()
 		srv := kestratest.Start(t)
 		c := srv.Client(kestra.WithRetry(kestra.RetryPolicy{MaxAttempts: 2, MinDelay: time.Millisecond, MaxDelay: 2 * time.Millisecond}))
-		if _, err := c.Flows.Create(t.Context(), relFlow); err != nil {
-			t.Fatal(err)
-		}
+		deploy(t, c, relFlow)
 		ex, err := c.Executions.Create(t.Context(), "demo.reliability", "steady", &kestra.ExecuteOptions{Wait: true})
 		if err != nil {
 			t.Fatal(err)
@@ -356,7 +343,7 @@ func TestReliabilityFollowDropThen503(t *testing.T) {
 		follow := "/api/v1/main/executions/" + ex.ID + "/follow"
 		srv.InjectFault(kestratest.Fault{Method: "GET", Path: follow, Times: 1, DropAfterFrames: 1})
 		srv.InjectFault(kestratest.Fault{Method: "GET", Path: follow, Status: 503})
-		got := relFollow(t, c.Executions.Follow(t.Context(), ex.ID,
+		got := collect(t, c.Executions.Follow(t.Context(), ex.ID,
 			&kestra.StreamOptions{ReconnectDelay: time.Millisecond, MaxReconnectDelay: 2 * time.Millisecond, MaxReconnects: 3}))
 		if len(got) != 1 || got[0].State.Current != kestra.StateSuccess {
 			t.Fatalf("got %d snapshots, want only the final SUCCESS", len(got))
@@ -367,9 +354,7 @@ func TestReliabilityFollowDropThen503(t *testing.T) {
 		t.Parallel()
 		srv := kestratest.Start(t)
 		c := srv.Client(kestra.WithRetry(kestra.RetryPolicy{MaxAttempts: 2, MinDelay: time.Millisecond, MaxDelay: 2 * time.Millisecond}))
-		if _, err := c.Flows.Create(t.Context(), relPauseFlow); err != nil {
-			t.Fatal(err)
-		}
+		deploy(t, c, relPauseFlow)
 		ex, err := c.Executions.Create(t.Context(), "demo.reliability", "held", nil)
 		if err != nil {
 			t.Fatal(err)
@@ -408,34 +393,3 @@ tasks:
   - id: wait
     type: io.kestra.plugin.core.flow.Pause
 `
-
-// relFollow ranges over a follow and checks its promises: no error, no
-// state repeated, the terminal state once and last.
-func relFollow(t *testing.T, seq func(func(*kestra.Execution, error) bool)) []*kestra.Execution {
-	t.Helper()
-	var got []*kestra.Execution
-	seen := map[string]bool{}
-	for e, err := range seq {
-		if err != nil {
-			t.Fatalf("after %d snapshots: %v", len(got), err)
-		}
-		sig := string(e.State.Current)
-		for _, tr := range e.TaskRunList {
-			sig += "|" + tr.ID + ":" + string(tr.State.Current)
-		}
-		if seen[sig] {
-			t.Errorf("snapshot %d repeats an earlier state: %s", len(got), sig)
-		}
-		seen[sig] = true
-		got = append(got, e)
-	}
-	if len(got) == 0 {
-		t.Fatal("no snapshot")
-	}
-	for i, e := range got[:len(got)-1] {
-		if e.IsTerminal() {
-			t.Errorf("snapshot %d of %d is terminal: the final state must come once, last", i, len(got))
-		}
-	}
-	return got
-}

@@ -95,16 +95,6 @@ func (f fanout) WithGroup(name string) slog.Handler {
 	return g
 }
 
-// checkNoSecret fails when text carries any secret.
-func checkNoSecret(t *testing.T, what, text string) {
-	t.Helper()
-	for _, s := range secrets {
-		if strings.Contains(text, s) {
-			t.Errorf("%s carries the secret %q:\n%s", what, s, text)
-		}
-	}
-}
-
 // checkPrints checks the fmt verbs of v (%v, %+v, %#v, and verbs when
 // given), and logs v with slog for the final check of the log.
 func checkPrints(t *testing.T, log *slog.Logger, what string, v any, verbs ...string) {
@@ -113,7 +103,7 @@ func checkPrints(t *testing.T, log *slog.Logger, what string, v any, verbs ...st
 		verbs = []string{"%v", "%+v", "%#v", "%s", "%q"}
 	}
 	for _, verb := range verbs {
-		checkNoSecret(t, fmt.Sprintf("%s printed with %s", what, verb), fmt.Sprintf(verb, v))
+		noSecret(t, fmt.Sprintf("%s printed with %s", what, verb), fmt.Sprintf(verb, v), secrets...)
 	}
 	log.Info("value", "what", what, "value", v)
 }
@@ -127,10 +117,7 @@ func TestSecretsStayOut(t *testing.T) {
 
 	newClient := func(t *testing.T, cfg kestra.Config) *kestra.Client {
 		t.Helper()
-		c, err := kestra.New(cfg, kestra.WithLogger(log), retry)
-		if err != nil {
-			t.Fatal(err)
-		}
+		c := newClient(t, cfg, kestra.WithLogger(log), retry)
 		checkPrints(t, log, "Config", cfg)
 		checkPrints(t, log, "*Config", &cfg)
 		checkPrints(t, log, "Client", c)
@@ -252,7 +239,7 @@ func TestSecretsStayOut(t *testing.T) {
 				t.Fatalf("error %v, want %v", err, tc.wantErr)
 			}
 			if err != nil {
-				checkNoSecret(t, "error string", err.Error())
+				noSecret(t, "error string", err.Error(), secrets...)
 				checkPrints(t, log, "error", err)
 				for e := err; e != nil; e = errors.Unwrap(e) {
 					checkPrints(t, log, fmt.Sprintf("wrapped error %T", e), e)
@@ -261,7 +248,7 @@ func TestSecretsStayOut(t *testing.T) {
 				if errors.As(err, &apiErr) {
 					checkPrints(t, log, "*APIError", apiErr)
 					checkPrints(t, log, "APIError", *apiErr)
-					checkNoSecret(t, "APIError.Body", string(apiErr.Body))
+					noSecret(t, "APIError.Body", string(apiErr.Body), secrets...)
 				}
 			}
 			if v != nil {
@@ -273,14 +260,14 @@ func TestSecretsStayOut(t *testing.T) {
 	if !strings.Contains(sink.String(), `msg="kestra request"`) {
 		t.Fatalf("no debug record of the requests was logged:\n%s", sink.String())
 	}
-	checkNoSecret(t, "the slog output", sink.String())
+	noSecret(t, "the slog output", sink.String(), secrets...)
 	seenMu.Lock()
 	defer seenMu.Unlock()
 	if len(seen) != 4 {
 		t.Fatalf("the other host got %d requests, want the 4 redirected ones", len(seen))
 	}
 	for _, s := range seen {
-		checkNoSecret(t, "the request to another host", s)
+		noSecret(t, "the request to another host", s, secrets...)
 		if strings.Contains(s, "Authorization") {
 			t.Errorf("the request to another host carried an Authorization header: %s", s)
 		}

@@ -33,7 +33,7 @@ type streamServer struct {
 func newStreamServer(t *testing.T) *streamServer {
 	t.Helper()
 	s := &streamServer{quit: make(chan struct{})}
-	s.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	s.srv = startServer(t, func(w http.ResponseWriter, r *http.Request) {
 		var h http.HandlerFunc
 		switch {
 		case strings.Contains(r.URL.Path, "/logs/") && strings.HasSuffix(r.URL.Path, "/follow"):
@@ -51,8 +51,7 @@ func newStreamServer(t *testing.T) *streamServer {
 			return
 		}
 		h(w, r)
-	}))
-	t.Cleanup(s.srv.Close)
+	})
 	t.Cleanup(func() { close(s.quit) })
 	return s
 }
@@ -61,12 +60,8 @@ func newStreamServer(t *testing.T) *streamServer {
 // goleak sees every goroutine end.
 func (s *streamServer) client(t *testing.T) *kestra.Client {
 	t.Helper()
-	c, err := kestra.New(kestra.Config{URL: s.srv.URL}, kestra.WithRetry(kestra.NoRetry),
+	return newClient(t, kestra.Config{URL: s.srv.URL}, kestra.WithRetry(kestra.NoRetry),
 		kestra.WithHTTPClient(&http.Client{Transport: &http.Transport{DisableKeepAlives: true}}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
 }
 
 // serveSSE writes body as an event stream; with hold it then keeps the
@@ -122,10 +117,7 @@ func TestStreamNeverConnected(t *testing.T) {
 		return (&net.Dialer{}).DialContext(ctx, network, a)
 	}}
 	policy := kestra.RetryPolicy{MaxAttempts: 3, MinDelay: time.Millisecond, MaxDelay: time.Millisecond}
-	c, err := kestra.New(kestra.Config{URL: "http://" + addr}, kestra.WithRetry(policy), kestra.WithHTTPClient(&http.Client{Transport: tr}))
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := newClient(t, kestra.Config{URL: "http://" + addr}, kestra.WithRetry(policy), kestra.WithHTTPClient(&http.Client{Transport: tr}))
 	opts := &kestra.StreamOptions{ReconnectDelay: time.Millisecond, MaxReconnectDelay: time.Millisecond}
 	check := func(name string, err error) {
 		t.Helper()

@@ -5,11 +5,10 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"testing"
 
-	"github.com/kestra-go/sdk/internal/emulator"
 	"github.com/kestra-go/sdk/kestra"
+	"github.com/kestra-go/sdk/kestra/kestratest"
 )
 
 const flowScheduled = `id: scheduled
@@ -35,28 +34,19 @@ func TestTriggers(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
 		name        string
-		version     emulator.Version
+		version     kestratest.Version
 		hideVersion bool
 	}{
-		{"2.0", emulator.Version20, false},
-		{"1.3", emulator.Version13, false},
-		{"1.3 unknown version", emulator.Version13, true},
+		{"2.0", kestratest.Version20, false},
+		{"1.3", kestratest.Version13, false},
+		{"1.3 unknown version", kestratest.Version13, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			var wrap func(http.Handler) http.Handler
+			env := newExecEnv(t, nil, []kestratest.Option{kestratest.WithVersion(tc.version)}, flowScheduled)
 			if tc.hideVersion {
-				wrap = func(next http.Handler) http.Handler {
-					return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-						if r.URL.Path == "/api/v1/configs" {
-							http.Error(w, "unavailable", http.StatusInternalServerError)
-							return
-						}
-						next.ServeHTTP(w, r)
-					})
-				}
+				env.emu.InjectFault(kestratest.Fault{Path: "/api/v1/configs", Status: http.StatusInternalServerError, Message: "unavailable"})
 			}
-			env := newExecEnv(t, wrap, []emulator.Option{emulator.WithVersion(tc.version)}, flowScheduled)
 			ctx := t.Context()
 			tr := env.c.Triggers
 
@@ -90,9 +80,9 @@ func TestTriggers(t *testing.T) {
 			if st, err := tr.Get(ctx, execNS, "scheduled", "hourly"); err != nil || st.Disabled {
 				t.Errorf("Get after enabling = %+v, %v", st, err)
 			}
-			reqs := env.requestsWhere(func(r emulator.Request) bool { return r.Method == http.MethodPut })
+			reqs := env.requestsWhere(func(r kestratest.Request) bool { return r.Method == http.MethodPut })
 			want := "/api/v1/main/triggers/set-disabled"
-			if tc.version == emulator.Version13 {
+			if tc.version == kestratest.Version13 {
 				want = "/api/v1/main/triggers"
 			}
 			if last := reqs[len(reqs)-1]; last.Path != want {
@@ -110,7 +100,7 @@ func TestTriggers(t *testing.T) {
 			if _, err := tr.Unlock(ctx, execNS, "scheduled", "nightly"); !errors.Is(err, kestra.ErrConflict) {
 				t.Errorf("Unlock of a free trigger: %v, want ErrConflict", err)
 			}
-			if !env.emu.LockTrigger("main", execNS, "scheduled", "nightly", "exec-1") {
+			if !env.emu.LockTrigger(execNS, "scheduled", "nightly", "exec-1") {
 				t.Fatal("LockTrigger found no trigger")
 			}
 			if st, err := tr.Get(ctx, execNS, "scheduled", "nightly"); err != nil || !st.Locked || st.ExecutionID != "exec-1" {
@@ -121,7 +111,7 @@ func TestTriggers(t *testing.T) {
 				t.Errorf("Unlock = %+v, %v", st, err)
 			}
 
-			env.emu.LockTrigger("main", execNS, "scheduled", "nightly", "exec-2")
+			env.emu.LockTrigger(execNS, "scheduled", "nightly", "exec-2")
 			st, err = tr.Restart(ctx, execNS, "scheduled", "nightly")
 			if err != nil || st.Locked || st.ExecutionID != "" || st.TriggerID != "nightly" {
 				t.Errorf("Restart = %+v, %v", st, err)
@@ -181,14 +171,9 @@ func TestTriggerStateDecoding(t *testing.T) {
 // with body as JSON.
 func clientAnswering(t *testing.T, body string) *kestra.Client {
 	t.Helper()
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	_, c := newRawEnv(t, func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = io.WriteString(w, body)
-	}))
-	t.Cleanup(srv.Close)
-	c, err := kestra.New(kestra.Config{URL: srv.URL}, kestra.WithRetry(kestra.NoRetry))
-	if err != nil {
-		t.Fatal(err)
-	}
+	})
 	return c
 }

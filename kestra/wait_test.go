@@ -4,19 +4,18 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/kestra-go/sdk/internal/emulator"
 	"github.com/kestra-go/sdk/kestra"
+	"github.com/kestra-go/sdk/kestra/kestratest"
 )
 
 func TestWaitSuccess(t *testing.T) {
 	t.Parallel()
-	env := newStreamEnv(t, emulator.WithSpeed(10))
+	env := newStreamEnv(t, kestratest.WithSpeed(10))
 	ex := env.run(t, flowSuccess)
 	got, err := env.c.Executions.Wait(testCtx(t), ex.ID, nil)
 	if err != nil {
@@ -34,7 +33,7 @@ func TestWaitSuccess(t *testing.T) {
 
 func TestWaitFailed(t *testing.T) {
 	t.Parallel()
-	env := newStreamEnv(t, emulator.WithSpeed(10))
+	env := newStreamEnv(t, kestratest.WithSpeed(10))
 	ex := env.run(t, flowFailed)
 	got, err := env.c.Executions.Wait(testCtx(t), ex.ID, nil)
 	if got == nil || got.State.Current != kestra.StateFailed {
@@ -60,7 +59,7 @@ func TestWaitFailed(t *testing.T) {
 
 func TestWaitPausedThenResumed(t *testing.T) {
 	t.Parallel()
-	env := newStreamEnv(t, emulator.WithSpeed(10))
+	env := newStreamEnv(t, kestratest.WithSpeed(10))
 	ex := env.run(t, flowPause)
 	var states []kestra.StateType
 	got, err := env.c.Executions.WaitFunc(testCtx(t), ex.ID, func(e *kestra.Execution) {
@@ -90,8 +89,8 @@ func TestWaitPausedThenResumed(t *testing.T) {
 
 func TestWaitPollsWhenFollowIsMissing(t *testing.T) {
 	t.Parallel()
-	env := newStreamEnv(t, emulator.WithSpeed(10))
-	env.emu.InjectFault(emulator.Fault{Path: "/api/v1/main/executions/*/follow", Status: http.StatusNotFound, Message: "Not Found"})
+	env := newStreamEnv(t, kestratest.WithSpeed(10))
+	env.emu.InjectFault(kestratest.Fault{Path: "/api/v1/main/executions/*/follow", Status: http.StatusNotFound, Message: "Not Found"})
 	ex := env.run(t, flowSuccess)
 	calls := 0
 	got, err := env.c.Executions.WaitFunc(testCtx(t), ex.ID, func(*kestra.Execution) { calls++ },
@@ -114,7 +113,7 @@ func TestWaitPollsWhenFollowIsMissing(t *testing.T) {
 func TestWaitPollingUnknownExecution(t *testing.T) {
 	t.Parallel()
 	env := newStreamEnv(t)
-	env.emu.InjectFault(emulator.Fault{Path: "/api/v1/main/executions/*/follow", Status: http.StatusNotFound, Message: "Not Found"})
+	env.emu.InjectFault(kestratest.Fault{Path: "/api/v1/main/executions/*/follow", Status: http.StatusNotFound, Message: "Not Found"})
 	_, err := env.c.Executions.Wait(testCtx(t), "nope", nil)
 	if !errors.Is(err, kestra.ErrNotFound) {
 		t.Fatalf("err = %v, want ErrNotFound", err)
@@ -125,10 +124,7 @@ func TestWaitPollsWithoutEventStream(t *testing.T) {
 	t.Parallel()
 	exec := []byte(`{"id":"x","namespace":"n","flowId":"f","state":{"current":"WARNING"}}`)
 	srv := newPlainServer(t, exec)
-	c, err := kestra.New(kestra.Config{URL: srv})
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := newClient(t, kestra.Config{URL: srv})
 	got, err := c.Executions.Wait(testCtx(t), "x", nil)
 	if err != nil || got.State.Current != kestra.StateWarning {
 		t.Fatalf("got %+v, %v", got, err)
@@ -139,17 +135,15 @@ func TestWaitPollsWithoutEventStream(t *testing.T) {
 // included, as a proxy that does not pass event streams might.
 func newPlainServer(t *testing.T, exec []byte) string {
 	t.Helper()
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return startServer(t, func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write(exec)
-	}))
-	t.Cleanup(srv.Close)
-	return srv.URL
+	}).URL
 }
 
 func TestWaitUnknownExecution(t *testing.T) {
 	t.Parallel()
-	env := newStreamEnv(t, emulator.WithSpeed(20))
+	env := newStreamEnv(t, kestratest.WithSpeed(20))
 	got, err := env.c.Executions.Wait(testCtx(t), "nope", nil)
 	if got != nil || !errors.Is(err, kestra.ErrNotFound) {
 		t.Fatalf("got %v, %v; want ErrNotFound", got, err)
@@ -158,7 +152,7 @@ func TestWaitUnknownExecution(t *testing.T) {
 
 func TestWaitContextDeadline(t *testing.T) {
 	t.Parallel()
-	env := newStreamEnv(t, emulator.WithSpeed(10))
+	env := newStreamEnv(t, kestratest.WithSpeed(10))
 	ex := env.run(t, flowPause)
 	ctx, cancel := context.WithTimeout(t.Context(), 200*time.Millisecond)
 	defer cancel()
@@ -182,9 +176,9 @@ func TestExecutionErrorMessage(t *testing.T) {
 
 func TestRun(t *testing.T) {
 	t.Parallel()
-	env := newStreamEnv(t, emulator.WithSpeed(10))
-	env.deploy(t, flowSuccess)
-	env.deploy(t, flowFailed)
+	env := newStreamEnv(t, kestratest.WithSpeed(10))
+	deploy(t, env.c, flowSuccess)
+	deploy(t, env.c, flowFailed)
 	got, err := env.c.Executions.Run(testCtx(t), "demo.follow", "hello", &kestra.ExecuteOptions{Wait: true}, nil)
 	if err != nil || got.State.Current != kestra.StateSuccess {
 		t.Fatalf("Run: %v, %v", got, err)
@@ -205,7 +199,7 @@ func TestRun(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
 	defer cancel()
-	env.deploy(t, flowPause)
+	deploy(t, env.c, flowPause)
 	got, err = env.c.Executions.Run(ctx, "demo.follow", "approval", nil, nil)
 	if !errors.Is(err, context.DeadlineExceeded) || got == nil || got.ID == "" {
 		t.Fatalf("Run cut short: %v, %v; want the created execution and the context's error", got, err)

@@ -6,15 +6,14 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"reflect"
 	"strings"
 	"sync/atomic"
 	"testing"
 
-	"github.com/kestra-go/sdk/internal/emulator"
 	"github.com/kestra-go/sdk/kestra"
+	"github.com/kestra-go/sdk/kestra/kestratest"
 )
 
 const hookFlow = `id: hook
@@ -38,18 +37,12 @@ const (
 // the credentials, and the flow company.team/hook with a webhook trigger.
 func newHookEnv(t *testing.T) *storeEnv {
 	t.Helper()
-	env := newStoreEnv(t, kestra.Config{Username: hookUser, Password: hookPass}, emulator.WithBasicAuth(hookUser, hookPass))
-	resp, err := env.c.API().CreateFlowWithBody(t.Context(), env.c.Tenant(), nil, "application/x-yaml", strings.NewReader(hookFlow))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		b, _ := io.ReadAll(resp.Body)
-		t.Fatalf("create flow: %d %s", resp.StatusCode, b)
-	}
-	env.emu.ClearRequests()
-	return env
+	return &storeEnv{newEmuEnv(t, emuSetup{
+		server: []kestratest.Option{kestratest.WithBasicAuth(hookUser, hookPass)},
+		cfg:    kestra.Config{Username: hookUser, Password: hookPass},
+		client: []kestra.Option{kestra.WithRetry(kestra.NoRetry)},
+		flows:  []string{hookFlow},
+	})}
 }
 
 func TestTriggerWebhookBodyNoAuth(t *testing.T) {
@@ -193,7 +186,7 @@ func TestTriggerWebhookResponses(t *testing.T) {
 	t.Parallel()
 	var mode atomic.Value
 	var sawAuth atomic.Bool
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := startServer(t, func(w http.ResponseWriter, r *http.Request) {
 		if r.Header.Get("Authorization") != "" {
 			sawAuth.Store(true)
 		}
@@ -216,16 +209,12 @@ func TestTriggerWebhookResponses(t *testing.T) {
 			w.WriteHeader(http.StatusInternalServerError)
 			_, _ = io.WriteString(w, `{"message":"Internal server error: boom"}`)
 		}
-	}))
-	t.Cleanup(srv.Close)
-	c, err := kestra.New(kestra.Config{URL: srv.URL, Token: "tok"}, kestra.WithRetry(kestra.NoRetry),
+	})
+	c := newClient(t, kestra.Config{URL: srv.URL, Token: "tok"}, kestra.WithRetry(kestra.NoRetry),
 		kestra.WithRequestEditor(func(_ context.Context, r *http.Request) error {
 			r.Header.Set("Authorization", "Bearer from-editor")
 			return nil
 		}))
-	if err != nil {
-		t.Fatal(err)
-	}
 	ctx := t.Context()
 
 	mode.Store("204")
@@ -312,9 +301,7 @@ func TestTriggerWebhookWait(t *testing.T) {
 	t.Parallel()
 	env := newStoreEnv(t, kestra.Config{})
 	ctx := t.Context()
-	if _, err := env.c.Flows.Create(ctx, hookWaitFlow); err != nil {
-		t.Fatal(err)
-	}
+	deploy(t, env.c, hookWaitFlow)
 	hook := func(key, body string, wait bool) (*kestra.WebhookResponse, error) {
 		return env.c.TriggerWebhook(ctx, "company.team", "hookwait", key, strings.NewReader(body), &kestra.WebhookOptions{Wait: wait})
 	}
