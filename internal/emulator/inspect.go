@@ -16,8 +16,8 @@ type Request struct {
 
 func (s *Server) record(r *http.Request) {
 	req := Request{Method: r.Method, Path: r.URL.Path, RawQuery: r.URL.RawQuery, Header: r.Header.Clone(), Time: now()}
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.httpMu.Lock()
+	defer s.httpMu.Unlock()
 	if s.cfg.maxReqLog <= 0 {
 		return
 	}
@@ -32,8 +32,8 @@ func (s *Server) record(r *http.Request) {
 // Requests returns the requests the server received, oldest first
 // (bounded by [WithRequestLogSize]).
 func (s *Server) Requests() []Request {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.httpMu.Lock()
+	defer s.httpMu.Unlock()
 	out := make([]Request, len(s.requests))
 	copy(out, s.requests)
 	return out
@@ -41,8 +41,8 @@ func (s *Server) Requests() []Request {
 
 // ClearRequests forgets the recorded requests.
 func (s *Server) ClearRequests() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.httpMu.Lock()
+	defer s.httpMu.Unlock()
 	clear(s.requests)
 	s.requests = s.requests[:0]
 }
