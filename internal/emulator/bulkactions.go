@@ -74,9 +74,9 @@ var bulkActions = map[string]bulkAction{
 }
 
 // restartableLocked reports whether restartExecution would restart ex.
-func (s *Server) restartableLocked(ex *execution) bool {
+func (en *engine) restartableLocked(ex *execution) bool {
 	st := ex.e.State.Current
-	if s.cfg.version == Version13 {
+	if en.cfg.version == Version13 {
 		return (isTerminal(st) || st == statePaused) && st != stateKilled
 	}
 	return st == stateFailed || st == statePaused

@@ -23,9 +23,9 @@ const (
 
 // admissionLocked decides what happens to the created execution ex: ""
 // (admitted), or QUEUED, CANCELLED or FAILED.
-func (s *Server) admissionLocked(ex *execution) string {
+func (en *engine) admissionLocked(ex *execution) string {
 	c := ex.rev.pf.concurrency
-	if ex.forced || c.limit <= 0 || s.admittedLocked(ex.key) < c.limit {
+	if ex.forced || c.limit <= 0 || en.admittedLocked(ex.key) < c.limit {
 		ex.admitted = true
 		return ""
 	}
@@ -39,9 +39,9 @@ func (s *Server) admissionLocked(ex *execution) string {
 }
 
 // admittedLocked counts the executions of a flow that hold a slot.
-func (s *Server) admittedLocked(key flowKey) int {
+func (en *engine) admittedLocked(key flowKey) int {
 	n := 0
-	for _, ex := range s.execs {
+	for _, ex := range en.execs {
 		if ex.key == key && ex.admitted && !ex.released {
 			n++
 		}
@@ -51,29 +51,29 @@ func (s *Server) admittedLocked(key flowKey) int {
 
 // releaseLocked frees the slot of an admitted execution that ended (or
 // was deleted), and admits the oldest execution its flow queued.
-func (s *Server) releaseLocked(ex *execution) {
+func (en *engine) releaseLocked(ex *execution) {
 	if !ex.admitted || ex.released {
 		return
 	}
 	ex.released = true
-	if c := ex.rev.pf.concurrency; c.behavior != "QUEUE" || s.admittedLocked(ex.key) >= c.limit {
+	if c := ex.rev.pf.concurrency; c.behavior != "QUEUE" || en.admittedLocked(ex.key) >= c.limit {
 		return
 	}
 	var next *execution
-	for _, q := range s.execs {
+	for _, q := range en.execs {
 		if q.key == ex.key && q.e.State.Current == stateQueued && (next == nil || q.queuedAt.Before(next.queuedAt)) {
 			next = q
 		}
 	}
 	if next != nil {
-		s.admitLocked(next)
+		en.admitLocked(next)
 	}
 }
 
 // admitLocked moves a QUEUED execution to RUNNING and wakes its runner.
-func (s *Server) admitLocked(ex *execution) {
+func (en *engine) admitLocked(ex *execution) {
 	ex.admitted = true
-	s.wakeRunnerLocked(ex, now())
+	en.wakeRunnerLocked(ex, now())
 }
 
 // queueLocked puts the created execution ex in the state admission gave
@@ -84,11 +84,11 @@ func (rn *runner) queueLocked(state string) {
 	switch state {
 	case stateQueued:
 		ex.queuedAt = time.Now()
-		rn.logLocked(nil, "INFO", fmt.Sprintf("Execution is queued due to concurrency limit exceeded, %d running(s)", rn.s.admittedLocked(ex.key)))
+		rn.logLocked(nil, "INFO", fmt.Sprintf("Execution is queued due to concurrency limit exceeded, %d running(s)", rn.en.admittedLocked(ex.key)))
 	case stateFailed:
 		rn.logLocked(nil, "ERROR", "Execution is FAILED due to concurrency limit exceeded")
 	}
-	rn.s.publishLocked(ex)
+	rn.en.publishLocked(ex)
 }
 
 // unqueueExecution leaves a QUEUED execution out of the queue: to RUNNING

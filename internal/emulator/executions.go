@@ -41,13 +41,13 @@ func hasLabel(ls []Label, key string) bool {
 }
 
 // executionURL is the UI link Kestra puts in the url field.
-func (s *Server) executionURL(e *executionJSON) string {
-	return s.publicURL() + "/ui/" + e.TenantID + "/executions/" + e.Namespace + "/" + e.FlowID + "/" + e.ID
+func (en *engine) executionURL(e *executionJSON) string {
+	return en.publicURL() + "/ui/" + e.TenantID + "/executions/" + e.Namespace + "/" + e.FlowID + "/" + e.ID
 }
 
 // newExecutionLocked registers an execution of a flow revision and starts
 // its runner.
-func (s *Server) newExecutionLocked(key flowKey, rev *flowRev, id string, inputs map[string]any, labels []Label, from string, files map[string][]byte) *execution {
+func (en *engine) newExecutionLocked(key flowKey, rev *flowRev, id string, inputs map[string]any, labels []Label, from string, files map[string][]byte) *execution {
 	t := now()
 	all := []Label{}
 	for _, l := range rev.pf.labels {
@@ -77,11 +77,11 @@ func (s *Server) newExecutionLocked(key flowKey, rev *flowRev, id string, inputs
 		files = map[string][]byte{}
 	}
 	ex := &execution{e: e, key: key, rev: rev, subs: map[*execSub]struct{}{}, files: files, wake: make(chan struct{})}
-	s.execs[id] = ex
-	s.execSeq++
-	s.logs[id] = &logBucket{}
-	close(s.newExec)
-	s.newExec = make(chan struct{})
+	en.execs[id] = ex
+	en.execSeq++
+	en.logs[id] = &logBucket{}
+	close(en.newExec)
+	en.newExec = make(chan struct{})
 	return ex
 }
 
@@ -193,26 +193,26 @@ func (s *Server) createExecution(w http.ResponseWriter, r *http.Request) error {
 
 // subscribeLocked registers a follower; its queue starts with the current
 // snapshot.
-func (s *Server) subscribeLocked(ex *execution, finalOnly bool) *execSub {
+func (en *engine) subscribeLocked(ex *execution, finalOnly bool) *execSub {
 	sub := &execSub{notify: make(chan struct{}, 1), finalOnly: finalOnly}
 	ex.subs[sub] = struct{}{}
 	if !finalOnly || ex.final {
-		sub.push(snapshot{data: s.snapshotLocked(ex), final: ex.final})
+		sub.push(snapshot{data: en.snapshotLocked(ex), final: ex.final})
 	}
 	return sub
 }
 
-func (s *Server) unsubscribe(ex *execution, sub *execSub) {
-	s.mu.Lock()
+func (en *engine) unsubscribe(ex *execution, sub *execSub) {
+	en.mu.Lock()
 	delete(ex.subs, sub)
-	s.mu.Unlock()
+	en.mu.Unlock()
 }
 
 // waitFinal blocks until the execution ends (as wait=true does) and returns
 // its final state; false when ctx is done or the server closes. A deleted
 // execution never ends, so its waiters hold until then.
-func (s *Server) waitFinal(ctx context.Context, ex *execution, sub *execSub) (*executionJSON, bool) {
-	defer s.unsubscribe(ex, sub)
+func (en *engine) waitFinal(ctx context.Context, ex *execution, sub *execSub) (*executionJSON, bool) {
+	defer en.unsubscribe(ex, sub)
 	for {
 		for _, sn := range sub.take() {
 			if sn.final {
@@ -226,15 +226,15 @@ func (s *Server) waitFinal(ctx context.Context, ex *execution, sub *execSub) (*e
 		case <-sub.notify:
 		case <-ctx.Done():
 			return nil, false
-		case <-s.ctx.Done():
+		case <-en.ctx.Done():
 			return nil, false
 		}
 	}
 }
 
 // execView is the view GET uses: ApiExecution in 2.0, Execution in 1.3.
-func (s *Server) execView() view {
-	if s.cfg.version == Version13 {
+func (en *engine) execView() view {
+	if en.cfg.version == Version13 {
 		return viewFull
 	}
 	return viewAPI
@@ -297,12 +297,12 @@ func (s *Server) deleteExecution(w http.ResponseWriter, r *http.Request) error {
 // it no further. So the runner stops without a state change, and its
 // followers keep an open, silent stream: no end frame, and wait=true holds
 // until its own timeout.
-func (s *Server) deleteExecutionLocked(ex *execution, delLogs, delStorage bool) {
-	s.stopRunnerLocked(ex)
-	delete(s.execs, ex.e.ID)
-	s.releaseLocked(ex)
+func (en *engine) deleteExecutionLocked(ex *execution, delLogs, delStorage bool) {
+	en.stopRunnerLocked(ex)
+	delete(en.execs, ex.e.ID)
+	en.releaseLocked(ex)
 	if delLogs {
-		delete(s.logs, ex.e.ID)
+		delete(en.logs, ex.e.ID)
 	}
 	if delStorage {
 		ex.files = nil
@@ -508,11 +508,11 @@ func (s *Server) killExecution(w http.ResponseWriter, r *http.Request) error {
 
 // killLocked kills the running execution ex: KILLING, then KILLED with
 // each task run that had not ended.
-func (s *Server) killLocked(ex *execution) {
-	s.stopRunnerLocked(ex)
+func (en *engine) killLocked(ex *execution) {
+	en.stopRunnerLocked(ex)
 	t := now()
 	ex.e.State.set(stateKilling, t)
-	s.publishLocked(ex)
+	en.publishLocked(ex)
 	for _, tr := range ex.e.TaskRunList {
 		if !isTerminal(tr.State.Current) {
 			if n := len(tr.Attempts); n > 0 && !isTerminal(tr.Attempts[n-1].State.Current) {
@@ -522,16 +522,16 @@ func (s *Server) killLocked(ex *execution) {
 		}
 	}
 	ex.e.State.set(stateKilled, now())
-	s.publishLocked(ex)
+	en.publishLocked(ex)
 }
 
 // killSubflowsLocked kills the running executions that the execution id
 // started as subflows, and theirs.
-func (s *Server) killSubflowsLocked(id string) {
-	for _, ex := range s.execs {
+func (en *engine) killSubflowsLocked(id string) {
+	for _, ex := range en.execs {
 		if t := ex.e.Trigger; t != nil && t.Type == typeSubflow && t.Variables["executionId"] == id && !isTerminal(ex.e.State.Current) {
-			s.killLocked(ex)
-			s.killSubflowsLocked(ex.e.ID)
+			en.killLocked(ex)
+			en.killSubflowsLocked(ex.e.ID)
 		}
 	}
 }
@@ -587,7 +587,7 @@ func (s *Server) restartExecution(w http.ResponseWriter, r *http.Request) error 
 
 // restartIndexLocked returns the index of the first task whose run failed,
 // was killed or is paused; len(tasks) when none.
-func (s *Server) restartIndexLocked(ex *execution) int {
+func (en *engine) restartIndexLocked(ex *execution) int {
 	for i, t := range ex.rev.pf.tasks {
 		id, _ := t["id"].(string)
 		for _, tr := range ex.e.TaskRunList {
@@ -784,10 +784,10 @@ func (s *Server) resumeFromBreakpoint(w http.ResponseWriter, r *http.Request) er
 // wakeRunnerLocked puts a paused or stopped execution back to RUNNING and
 // wakes whatever of its runner waits: every paused task of a Parallel, for
 // one.
-func (s *Server) wakeRunnerLocked(ex *execution, t time.Time) {
+func (en *engine) wakeRunnerLocked(ex *execution, t time.Time) {
 	ex.pauseRequested = false // a runner that did not reach its hold yet goes on
 	ex.e.State.set(stateRunning, t)
-	s.publishLocked(ex)
+	en.publishLocked(ex)
 	close(ex.wake)
 	ex.wake = make(chan struct{})
 }

@@ -132,12 +132,12 @@ func flowUID(tenant, namespace, id string) string {
 
 // saveFlowLocked stores pf as a new revision of its flow unless the source
 // is the same as the current one; it returns the revision in force.
-func (s *Server) saveFlowLocked(tenant string, pf *parsedFlow, src string) (flowKey, *flowRev) {
+func (en *engine) saveFlowLocked(tenant string, pf *parsedFlow, src string) (flowKey, *flowRev) {
 	key := flowKey{tenant, pf.namespace, pf.id}
-	fe := s.flows[key]
+	fe := en.flows[key]
 	if fe == nil {
 		fe = &flowEntry{key: key}
-		s.flows[key] = fe
+		en.flows[key] = fe
 	}
 	if len(fe.revs) > 0 {
 		cur := fe.current()
@@ -155,7 +155,7 @@ func (s *Server) saveFlowLocked(tenant string, pf *parsedFlow, src string) (flow
 }
 
 // deleteFlowLocked writes the deleted revision of a flow.
-func (s *Server) deleteFlowLocked(fe *flowEntry) *flowRev {
+func (en *engine) deleteFlowLocked(fe *flowEntry) *flowRev {
 	cur := fe.current()
 	rev := &flowRev{revision: cur.revision + 1, source: cur.source, pf: cur.pf, deleted: true, updated: now()}
 	fe.revs = append(fe.revs, rev)
@@ -163,8 +163,8 @@ func (s *Server) deleteFlowLocked(fe *flowEntry) *flowRev {
 }
 
 // liveFlowLocked returns the current, non-deleted flow or nil.
-func (s *Server) liveFlowLocked(key flowKey) *flowEntry {
-	fe := s.flows[key]
+func (en *engine) liveFlowLocked(key flowKey) *flowEntry {
+	fe := en.flows[key]
 	if fe == nil || fe.current().deleted {
 		return nil
 	}
@@ -281,9 +281,9 @@ func (s *Server) deleteFlow(w http.ResponseWriter, r *http.Request) error {
 
 // liveFlowsLocked returns the current, non-deleted flows of a tenant
 // matching keep, sorted by namespace and id.
-func (s *Server) liveFlowsLocked(tenant string, keep func(*flowEntry) bool) []*flowEntry {
+func (en *engine) liveFlowsLocked(tenant string, keep func(*flowEntry) bool) []*flowEntry {
 	var out []*flowEntry
-	for k, fe := range s.flows {
+	for k, fe := range en.flows {
 		if k.tenant == tenant && !fe.current().deleted && (keep == nil || keep(fe)) {
 			out = append(out, fe)
 		}

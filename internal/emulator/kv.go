@@ -212,9 +212,9 @@ type kvEntryJSON struct {
 
 // kvEntriesLocked lists the live entries of a tenant matching keep, sorted
 // by namespace and key.
-func (s *Server) kvEntriesLocked(tenant string, keep func(kvKey) bool) []kvEntryJSON {
+func (en *engine) kvEntriesLocked(tenant string, keep func(kvKey) bool) []kvEntryJSON {
 	var out []kvEntryJSON
-	for k, e := range s.kv {
+	for k, e := range en.kv {
 		if k.tenant == tenant && !e.expired() && keep(k) {
 			out = append(out, kvEntryJSON{
 				Namespace: k.namespace, Key: k.key, Revision: e.revision, Description: e.description,

@@ -87,7 +87,7 @@ var logLevels = map[string]int{"TRACE": 0, "DEBUG": 1, "INFO": 2, "WARN": 3, "ER
 
 // appendLogLocked stores a log line of an execution and sends it to its
 // followers.
-func (s *Server) appendLogLocked(ex *execution, tr *taskRunJSON, level, msg string) {
+func (en *engine) appendLogLocked(ex *execution, tr *taskRunJSON, level, msg string) {
 	e := &logEntry{
 		TenantID: ex.e.TenantID, Namespace: ex.e.Namespace, FlowID: ex.e.FlowID, ExecutionID: ex.e.ID,
 		Timestamp: now(), Level: level, Message: msg, Thread: "emulator-worker",
@@ -97,10 +97,10 @@ func (s *Server) appendLogLocked(ex *execution, tr *taskRunJSON, level, msg stri
 		n := max(len(tr.Attempts)-1, 0)
 		e.AttemptNumber = &n
 	}
-	b := s.logs[ex.e.ID]
+	b := en.logs[ex.e.ID]
 	if b == nil {
 		b = &logBucket{}
-		s.logs[ex.e.ID] = b
+		en.logs[ex.e.ID] = b
 	}
 	b.entries = append(b.entries, e)
 	for sub := range b.subs {

@@ -131,12 +131,12 @@ func (rn *runner) runHandler(fn TaskHandler, task map[string]any, typ string, tr
 	if len(res.Outputs) > 0 {
 		tr.Outputs = maps.Clone(res.Outputs)
 	}
-	rn.s.mu.Unlock()
+	rn.en.mu.Unlock()
 	d := res.Duration
 	if d <= 0 {
-		d = rn.s.cfg.taskTime
+		d = rn.en.cfg.taskTime
 	}
-	if !rn.s.sleep(rn.ctx, d) {
+	if !rn.en.sleep(rn.ctx, d) {
 		return "", ""
 	}
 	switch {
@@ -149,8 +149,8 @@ func (rn *runner) runHandler(fn TaskHandler, task map[string]any, typ string, tr
 }
 
 // taskHandler returns the handler of a task type, if any.
-func (s *Server) taskHandler(typ string) TaskHandler {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.taskHandlers[typ]
+func (en *engine) taskHandler(typ string) TaskHandler {
+	en.mu.Lock()
+	defer en.mu.Unlock()
+	return en.taskHandlers[typ]
 }

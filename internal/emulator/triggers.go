@@ -67,21 +67,21 @@ func triggerKind(def map[string]any) string {
 
 // recordLocked returns the state record of k, made on first use with the
 // definition's disabled.
-func (s *Server) recordLocked(k triggerKey, def map[string]any) *triggerRecord {
-	rec := s.triggers[k]
+func (en *engine) recordLocked(k triggerKey, def map[string]any) *triggerRecord {
+	rec := en.triggers[k]
 	if rec == nil {
 		rec = &triggerRecord{disabled: def["disabled"] == true, updatedAt: now().Truncate(time.Second)}
-		s.triggers[k] = rec
+		en.triggers[k] = rec
 	}
 	return rec
 }
 
 // triggerRowsLocked returns the triggers of the tenant's live flows that
 // the server's generation lists.
-func (s *Server) triggerRowsLocked(tenant string) []triggerRow {
+func (en *engine) triggerRowsLocked(tenant string) []triggerRow {
 	var rows []triggerRow
-	for fk, fe := range s.flows {
-		if fk.tenant != tenant || s.liveFlowLocked(fk) == nil {
+	for fk, fe := range en.flows {
+		if fk.tenant != tenant || en.liveFlowLocked(fk) == nil {
 			continue
 		}
 		for _, def := range fe.current().pf.triggers {
@@ -91,7 +91,7 @@ func (s *Server) triggerRowsLocked(tenant string) []triggerRow {
 			}
 			id, _ := def["id"].(string)
 			k := triggerKey{fk.tenant, fk.namespace, fk.id, id}
-			rows = append(rows, triggerRow{key: k, def: def, kind: kind, rec: s.recordLocked(k, def)})
+			rows = append(rows, triggerRow{key: k, def: def, kind: kind, rec: en.recordLocked(k, def)})
 		}
 	}
 	slices.SortFunc(rows, func(a, b triggerRow) int {
@@ -101,8 +101,8 @@ func (s *Server) triggerRowsLocked(tenant string) []triggerRow {
 }
 
 // findTriggerLocked returns the row of a trigger, or a 404.
-func (s *Server) findTriggerLocked(k triggerKey) (triggerRow, error) {
-	for _, row := range s.triggerRowsLocked(k.tenant) {
+func (en *engine) findTriggerLocked(k triggerKey) (triggerRow, error) {
+	for _, row := range en.triggerRowsLocked(k.tenant) {
 		if row.key == k {
 			return row, nil
 		}

@@ -177,6 +177,6 @@ func valuesOf(vs map[string][]string, key func(string) string) map[string]any {
 	return out
 }
 
-func (s *Server) executionURLLocked(e *executionJSON) string {
-	return s.cfg.url + "/ui/" + e.TenantID + "/executions/" + e.Namespace + "/" + e.FlowID + "/" + e.ID
+func (en *engine) executionURLLocked(e *executionJSON) string {
+	return en.cfg.url + "/ui/" + e.TenantID + "/executions/" + e.Namespace + "/" + e.FlowID + "/" + e.ID
 }
