@@ -27,7 +27,12 @@ func (en *engine) execLocked(tenant, id string) (*execution, error) {
 
 // executionURL is the UI link Kestra puts in the url field.
 func (en *engine) executionURL(e *executionJSON) string {
-	return en.publicURL() + "/ui/" + e.TenantID + "/executions/" + e.Namespace + "/" + e.FlowID + "/" + e.ID
+	return en.executionURLOf(e, en.publicURL())
+}
+
+// executionURLOf is the UI link of e on a server at base.
+func (en *engine) executionURLOf(e *executionJSON, base string) string {
+	return base + "/ui/" + e.TenantID + "/executions/" + e.Namespace + "/" + e.FlowID + "/" + e.ID
 }
 
 // runRequest is what starting an execution of a flow takes.
@@ -654,4 +659,118 @@ func (en *engine) executionFileData(tenant, id, uri string) (data []byte, otherI
 		data = []byte{}
 	}
 	return data, "", nil
+}
+
+// webhookCall is a request to a flow's Webhook trigger: the flow, the
+// trigger's key and what the flow sees as trigger (headers, parameters,
+// body).
+type webhookCall struct {
+	key   flowKey
+	whKey string
+	vars  map[string]any
+}
+
+// webhookResult is what a webhook call did.
+type webhookResult struct {
+	skipped       bool // the trigger's when is not met: nothing was created
+	invalidInputs bool // the trigger's inputs failed: nothing was created
+	status        int
+	exec          *executionJSON // as created, or as it ended with wait
+	url           string         // exec's UI link
+	outputsOnly   bool           // returnOutputs: the answer is exec's outputs
+	textPlain     bool           // the outputs go as text/plain
+}
+
+// webhook starts an execution from a flow's Webhook trigger; with the
+// trigger's wait it returns once the execution and its task runs ended,
+// with no deadline but ctx.
+func (en *engine) webhook(ctx context.Context, call webhookCall) (webhookResult, error) {
+	key := call.key
+	en.mu.Lock()
+	fe := en.liveFlowLocked(key)
+	if fe == nil {
+		en.mu.Unlock()
+		return webhookResult{}, errNotFound("Flow not found")
+	}
+	rev := fe.current()
+	var trig map[string]any
+	for _, t := range rev.pf.triggers {
+		typ, _ := t["type"].(string)
+		if c, _ := canonicalType(typ); c == typeWebhook && stringify(t["key"]) == call.whKey {
+			trig = t
+			break
+		}
+	}
+	if trig == nil {
+		en.mu.Unlock()
+		return webhookResult{}, errNotFound("Webhook not found")
+	}
+	if rev.pf.disabled || trig["disabled"] == true {
+		en.mu.Unlock()
+		return webhookResult{}, errIllegalState("Flow is disabled")
+	}
+	if en.closed {
+		en.mu.Unlock()
+		return webhookResult{}, &apiError{status: http.StatusServiceUnavailable, message: "Service Unavailable: server closed"}
+	}
+	tvars := map[string]any{"trigger": call.vars, "flow": map[string]any{"id": key.id, "namespace": key.namespace}}
+
+	// The trigger's when is checked first (ConditionService#isValid): not
+	// met, or not renderable, answers 204 and creates nothing.
+	if when, ok := trig["when"]; ok && en.cfg.version != Version13 {
+		if v, err := render(stringify(when), tvars); err != nil || !truthy(v) {
+			en.mu.Unlock()
+			return webhookResult{skipped: true}, nil
+		}
+	}
+	// Then its inputs, rendered from the request, as the execution's
+	// (Webhook inputs, FlowInputOutput#readExecutionInputs); a failure is
+	// a 422 without a body.
+	id := newID()
+	files := map[string][]byte{}
+	inputs, err := givenInputs(rev.pf, key, id, trig["inputs"], tvars, files)
+	if err != nil {
+		en.mu.Unlock()
+		return webhookResult{invalidInputs: true}, nil
+	}
+
+	ex := en.newExecutionLocked(key, rev, id, inputs, nil, "trigger", files)
+	trigID, _ := trig["id"].(string)
+	ex.e.Trigger = &triggerJSON{ID: trigID, Type: typeWebhook, Variables: call.vars}
+	en.publishLocked(ex)
+	en.startRunnerLocked(ex, 0, false)
+	if !boolProp(trig, "wait", false) {
+		res := webhookResult{status: http.StatusOK, exec: ex.e.render(viewLight), url: en.cfg.url}
+		en.mu.Unlock()
+		res.url = en.executionURLOf(res.exec, res.url)
+		return res, nil
+	}
+
+	// wait: the answer comes once the execution and its task runs ended,
+	// with no deadline but the client's.
+	sub := en.subscribeLocked(ex, true)
+	en.mu.Unlock()
+	final, ok := en.waitFinal(ctx, ex, sub)
+	if !ok {
+		if ctx.Err() == nil && en.ctx.Err() == nil {
+			return webhookResult{}, errNotFound("") // deleted while waiting
+		}
+		return webhookResult{}, errStopped
+	}
+	res := webhookResult{status: http.StatusOK, exec: final}
+	if final.State.Current == stateFailed {
+		res.status = http.StatusInternalServerError
+	}
+	if code, ok := trig["responseCode"]; ok {
+		c, err := render(stringify(code), tvars)
+		n, convErr := strconv.Atoi(c)
+		if err != nil || convErr != nil || http.StatusText(n) == "" {
+			return webhookResult{}, errInternal("Invalid response code: " + c)
+		}
+		res.status = n
+	}
+	res.outputsOnly = boolProp(trig, "returnOutputs", false)
+	res.textPlain = stringify(trig["responseContentType"]) == "text/plain"
+	res.url = en.executionURL(final)
+	return res, nil
 }
