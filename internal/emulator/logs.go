@@ -14,41 +14,43 @@ import (
 
 // logEntry is Kestra's LogEntry (FollowLogEvent in 2.0 streams).
 type logEntry struct {
-	TenantID      string    `json:"tenantId,omitempty"`
-	Namespace     string    `json:"namespace"`
-	FlowID        string    `json:"flowId"`
-	TaskID        string    `json:"taskId,omitempty"`
-	ExecutionID   string    `json:"executionId"`
-	TaskRunID     string    `json:"taskRunId,omitempty"`
-	AttemptNumber *int      `json:"attemptNumber,omitempty"`
-	TriggerID     string    `json:"triggerId,omitempty"`
-	Timestamp     time.Time `json:"timestamp"`
-	Level         string    `json:"level"`
-	Thread        string    `json:"thread,omitempty"`
-	Message       string    `json:"message"`
-	ExecutionKind string    `json:"executionKind,omitempty"`
+	TenantID      string        `json:"tenantId,omitempty"`
+	Namespace     string        `json:"namespace"`
+	FlowID        string        `json:"flowId"`
+	TaskID        string        `json:"taskId,omitempty"`
+	ExecutionID   string        `json:"executionId"`
+	TaskRunID     string        `json:"taskRunId,omitempty"`
+	AttemptNumber attemptNumber `json:"attemptNumber,omitzero"`
+	TriggerID     string        `json:"triggerId,omitempty"`
+	Timestamp     time.Time     `json:"timestamp"`
+	Level         string        `json:"level"`
+	Thread        string        `json:"thread,omitempty"`
+	Message       string        `json:"message"`
+	ExecutionKind string        `json:"executionKind,omitempty"`
 }
 
-// logEntry13 is the 1.3 LogEntry, whose attemptNumber is always written.
-type logEntry13 struct {
-	TenantID      string    `json:"tenantId,omitempty"`
-	Namespace     string    `json:"namespace"`
-	FlowID        string    `json:"flowId"`
-	TaskID        string    `json:"taskId,omitempty"`
-	ExecutionID   string    `json:"executionId"`
-	TaskRunID     string    `json:"taskRunId,omitempty"`
-	AttemptNumber *int      `json:"attemptNumber"`
-	TriggerID     string    `json:"triggerId,omitempty"`
-	Timestamp     time.Time `json:"timestamp"`
-	Level         string    `json:"level"`
-	Thread        string    `json:"thread,omitempty"`
-	Message       string    `json:"message"`
-	ExecutionKind string    `json:"executionKind,omitempty"`
+// attemptNumber is the attempt number of a log entry, absent when unknown
+// (a log line of the execution, not of a task run) unless null is set:
+// the 1.3 LogEntry writes it always, as null when unknown.
+type attemptNumber struct {
+	n    *int
+	null bool
 }
 
+func (a attemptNumber) IsZero() bool { return a.n == nil && !a.null }
+
+func (a attemptNumber) MarshalJSON() ([]byte, error) {
+	if a.n == nil {
+		return []byte("null"), nil
+	}
+	return strconv.AppendInt(nil, int64(*a.n), 10), nil
+}
+
+// logView renders e as the server's generation writes it.
 func (s *Server) logView(e *logEntry) any {
 	if s.cfg.version == Version13 {
-		v := logEntry13(*e)
+		v := *e
+		v.AttemptNumber.null = true
 		return &v
 	}
 	return e
@@ -95,7 +97,7 @@ func (en *engine) appendLogLocked(ex *execution, tr *taskRunJSON, level, msg str
 	if tr != nil {
 		e.TaskID, e.TaskRunID = tr.TaskID, tr.ID
 		n := max(len(tr.Attempts)-1, 0)
-		e.AttemptNumber = &n
+		e.AttemptNumber.n = &n
 	}
 	b := en.logs[ex.e.ID]
 	if b == nil {
@@ -156,7 +158,7 @@ func (lf logFilter) match(e *logEntry) bool {
 	if logLevels[e.Level] < lf.minLvl ||
 		(lf.taskID != "" && e.TaskID != lf.taskID) ||
 		(lf.trID != "" && e.TaskRunID != lf.trID) ||
-		(lf.att != nil && (e.AttemptNumber == nil || *e.AttemptNumber != *lf.att)) {
+		(lf.att != nil && (e.AttemptNumber.n == nil || *e.AttemptNumber.n != *lf.att)) {
 		return false
 	}
 	return lf.fs.match(func(f queryFilter) bool {
@@ -195,7 +197,7 @@ func (lf logFilter) match(e *logEntry) bool {
 		case "triggerId":
 			return matchString(f.op, e.TriggerID, f.value)
 		case "attemptNumber":
-			return e.AttemptNumber != nil && matchString(f.op, strconv.Itoa(*e.AttemptNumber), f.value)
+			return e.AttemptNumber.n != nil && matchString(f.op, strconv.Itoa(*e.AttemptNumber.n), f.value)
 		case "q":
 			return matchString("CONTAINS", e.Message, f.value)
 		case "startDate":
