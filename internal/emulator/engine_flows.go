@@ -255,3 +255,11 @@ func (en *engine) replaceFlows(tenant, namespace string, allowChild, del bool, i
 	}
 	return out
 }
+
+// saveFlow stores pf as the next revision of its flow, created or not.
+func (en *engine) saveFlow(tenant string, pf *parsedFlow, src string) storedFlow {
+	en.mu.Lock()
+	defer en.mu.Unlock()
+	key, rev := en.saveFlowLocked(tenant, pf, src)
+	return storedFlow{key, rev}
+}

@@ -87,9 +87,7 @@ func (s *Server) importFlows(w http.ResponseWriter, r *http.Request) error {
 			wrong = append(wrong, d.name)
 			continue
 		}
-		s.mu.Lock()
-		s.saveFlowLocked(tenant, pf, d.src)
-		s.mu.Unlock()
+		s.saveFlow(tenant, pf, d.src)
 	}
 	writeJSON(w, http.StatusOK, wrong)
 	return nil
@@ -99,14 +97,12 @@ func (s *Server) importFlows(w http.ResponseWriter, r *http.Request) error {
 // namespaces of the tenant's flows, those containing q when given.
 func (s *Server) distinctNamespaces(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query().Get("q")
-	s.mu.Lock()
 	set := map[string]bool{}
-	for _, fe := range s.liveFlowsLocked(tenantOf(r), nil) {
-		if q == "" || strings.Contains(fe.key.namespace, q) {
-			set[fe.key.namespace] = true
+	for _, f := range s.liveFlows(tenantOf(r), nil) {
+		if q == "" || strings.Contains(f.key.namespace, q) {
+			set[f.key.namespace] = true
 		}
 	}
-	s.mu.Unlock()
 	out := make([]string, 0, len(set))
 	for ns := range set {
 		out = append(out, ns)
@@ -145,11 +141,10 @@ func (s *Server) flowDependencies(w http.ResponseWriter, r *http.Request) error 
 	}
 	tenant := tenantOf(r)
 	uid := func(ns, id string) string { return tenant + "_" + ns + "_" + id }
-	s.mu.Lock()
 	var all []flowEdge
 	nodes := map[string]flowNode{}
-	for _, fe := range s.liveFlowsLocked(tenant, nil) {
-		pf := fe.current().pf
+	for _, f := range s.liveFlows(tenant, nil) {
+		pf := f.rev.pf
 		from := uid(pf.namespace, pf.id)
 		nodes[from] = flowNode{from, pf.namespace, pf.id}
 		for _, t := range allTaskDefs(pf.tasks) {
@@ -170,7 +165,6 @@ func (s *Server) flowDependencies(w http.ResponseWriter, r *http.Request) error 
 			}
 		}
 	}
-	s.mu.Unlock()
 	self := uid(r.PathValue("namespace"), r.PathValue("id"))
 	keep := map[string]bool{self: true}
 	edges := []flowEdge{}
