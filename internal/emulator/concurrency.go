@@ -102,25 +102,10 @@ func (s *Server) unqueueExecution(w http.ResponseWriter, r *http.Request) error 
 	if !slices.Contains(valid, target) {
 		return errIllegalArgument(fmt.Sprintf("Invalid target state: %s. Valid states are: %v", target, valid))
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	ex, err := s.lookupExecution(r)
+	out, err := s.engine.unqueueExecution(tenantOf(r), r.PathValue("executionId"), target)
 	if err != nil {
 		return err
 	}
-	if ex.e.State.Current != stateQueued {
-		if s.cfg.version == Version13 {
-			return errIllegalArgument("Only QUEUED execution can be unqueued")
-		}
-		return errConflict("Cannot unqueue execution: only QUEUED executions can be unqueued.")
-	}
-	if target == stateRunning {
-		s.admitLocked(ex)
-	} else {
-		s.stopRunnerLocked(ex)
-		ex.e.State.set(target, now())
-		s.publishLocked(ex)
-	}
-	writeJSON(w, http.StatusOK, ex.e.render(viewFull))
+	writeJSON(w, http.StatusOK, out)
 	return nil
 }

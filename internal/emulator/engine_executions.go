@@ -774,3 +774,138 @@ func (en *engine) webhook(ctx context.Context, call webhookCall) (webhookResult,
 	res.url = en.executionURL(final)
 	return res, nil
 }
+
+// changeExecutionStatus sets an ended execution's state to another
+// terminal one (status is one).
+func (en *engine) changeExecutionStatus(tenant, id, status string) (*executionJSON, error) {
+	en.mu.Lock()
+	defer en.mu.Unlock()
+	ex, err := en.execLocked(tenant, id)
+	if err != nil {
+		return nil, err
+	}
+	cur := ex.e.State.Current
+	switch {
+	case en.cfg.version == Version13 && !isTerminal(cur):
+		return nil, errIllegalArgument("You can only change the state of a terminated execution.")
+	case en.cfg.version != Version13 && (!isTerminal(cur) || cur == stateKilled):
+		return nil, errConflict("Cannot change execution state: execution must be terminated and not killed.")
+	}
+	ex.e.State.set(status, now())
+	en.publishLocked(ex)
+	return ex.e.render(viewFull), nil
+}
+
+// forceRunExecution runs a CREATED execution now (a scheduled one without
+// waiting for its date), admits a QUEUED one and resumes a PAUSED one;
+// other executions that have not ended are left as they are.
+func (en *engine) forceRunExecution(tenant, id string) (*executionJSON, error) {
+	en.mu.Lock()
+	defer en.mu.Unlock()
+	ex, err := en.execLocked(tenant, id)
+	if err != nil {
+		return nil, err
+	}
+	switch cur := ex.e.State.Current; {
+	case isTerminal(cur) && en.cfg.version == Version13:
+		return nil, errIllegalArgument("Only non terminated executions can be forced run.")
+	case isTerminal(cur):
+		return nil, errConflict("Cannot force run execution: only non-terminated executions can be force run.")
+	case cur == stateCreated:
+		ex.forced = true
+		en.startRunnerLocked(ex, 0, false)
+	case cur == stateQueued:
+		en.admitLocked(ex)
+	case cur == statePaused:
+		t := now()
+		for _, tr := range ex.e.TaskRunList {
+			if tr.State.Current == statePaused {
+				tr.State.set(stateRunning, t)
+			}
+		}
+		en.wakeRunnerLocked(ex, t)
+	}
+	return ex.e.render(viewFull), nil
+}
+
+// evalExpression renders expr against an execution, or one of its task
+// runs when taskRunID is set. renderErr is why expr does not render; err
+// is a 404.
+func (en *engine) evalExpression(tenant, id, taskRunID, expr string) (result string, renderErr, err error) {
+	en.mu.Lock()
+	defer en.mu.Unlock()
+	ex := en.execs[id]
+	if ex == nil || ex.e.TenantID != tenant {
+		return "", nil, errNotFound("Unable to find execution '" + id + "'")
+	}
+	var tr *taskRunJSON
+	if taskRunID != "" {
+		for _, t := range ex.e.TaskRunList {
+			if t.ID == taskRunID {
+				tr = t
+			}
+		}
+		if tr == nil {
+			return "", nil, errNotFound("Unable to find task run '" + taskRunID + "'")
+		}
+	}
+	result, renderErr = render(expr, en.varsLocked(ex, tr))
+	return result, renderErr, nil
+}
+
+// unqueueExecution moves a QUEUED execution to target: RUNNING admits it
+// past its flow's concurrency limit, another state ends it.
+func (en *engine) unqueueExecution(tenant, id, target string) (*executionJSON, error) {
+	en.mu.Lock()
+	defer en.mu.Unlock()
+	ex, err := en.execLocked(tenant, id)
+	if err != nil {
+		return nil, err
+	}
+	if ex.e.State.Current != stateQueued {
+		if en.cfg.version == Version13 {
+			return nil, errIllegalArgument("Only QUEUED execution can be unqueued")
+		}
+		return nil, errConflict("Cannot unqueue execution: only QUEUED executions can be unqueued.")
+	}
+	if target == stateRunning {
+		en.admitLocked(ex)
+	} else {
+		en.stopRunnerLocked(ex)
+		ex.e.State.set(target, now())
+		en.publishLocked(ex)
+	}
+	return ex.e.render(viewFull), nil
+}
+
+// errNoExecution ends a follow of an execution that did not appear in time.
+var errNoExecution = errors.New("emulator: no such execution")
+
+// followExecution subscribes to every step of execution id of tenant; the
+// subscription's queue starts with the current state. An unknown
+// execution is waited for up to wait (then errNoExecution); errStopped
+// when ctx or the server ends first.
+func (en *engine) followExecution(ctx context.Context, tenant, id string, wait time.Duration) (sub *execSub, stop func(), err error) {
+	deadline := time.NewTimer(wait)
+	defer deadline.Stop()
+	for {
+		en.mu.Lock()
+		ex := en.execs[id]
+		if ex != nil && ex.e.TenantID == tenant {
+			sub := en.subscribeLocked(ex, false)
+			en.mu.Unlock()
+			return sub, func() { en.unsubscribe(ex, sub) }, nil
+		}
+		created := en.newExec
+		en.mu.Unlock()
+		select {
+		case <-created:
+		case <-deadline.C:
+			return nil, nil, errNoExecution
+		case <-ctx.Done():
+			return nil, nil, errStopped
+		case <-en.ctx.Done():
+			return nil, nil, errStopped
+		}
+	}
+}
