@@ -98,9 +98,8 @@ func (s *Server) unqueueExecution(w http.ResponseWriter, r *http.Request) error 
 	if target == "" {
 		target = stateRunning
 	}
-	valid := []string{stateRunning, stateCancelled, stateFailed}
-	if !slices.Contains(valid, target) {
-		return errIllegalArgument(fmt.Sprintf("Invalid target state: %s. Valid states are: %v", target, valid))
+	if !validUnqueueTarget(target) {
+		return errIllegalArgument(fmt.Sprintf("Invalid target state: %s. Valid states are: %v", target, unqueueTargets))
 	}
 	out, err := s.engine.unqueueExecution(tenantOf(r), r.PathValue("executionId"), target)
 	if err != nil {
@@ -109,3 +108,8 @@ func (s *Server) unqueueExecution(w http.ResponseWriter, r *http.Request) error 
 	writeJSON(w, http.StatusOK, out)
 	return nil
 }
+
+// unqueueTargets are the states a QUEUED execution can be moved to.
+var unqueueTargets = []string{stateRunning, stateCancelled, stateFailed}
+
+func validUnqueueTarget(state string) bool { return slices.Contains(unqueueTargets, state) }

@@ -337,8 +337,7 @@ func (s *Server) resumeExecution(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	bulk := r.Context().Value(ctxBulkAction) != nil // a bulk resume sends no inputs
-	out, err := s.engine.resumeExecution(tenant, id, raw, bulk)
+	out, err := s.engine.resumeExecution(tenant, id, raw, false)
 	if err != nil {
 		return err
 	}
