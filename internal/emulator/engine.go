@@ -98,3 +98,35 @@ func (en *engine) sleep(ctx context.Context, d time.Duration) bool {
 		return false
 	}
 }
+
+// engineCounts are the sizes of the engine's state.
+type engineCounts struct {
+	executions int // existing executions
+	created    int // executions ever created
+	flows      int // flows not deleted
+}
+
+func (en *engine) counts() engineCounts {
+	en.mu.Lock()
+	defer en.mu.Unlock()
+	c := engineCounts{executions: len(en.execs), created: int(en.execSeq)}
+	for _, fe := range en.flows {
+		if !fe.current().deleted {
+			c.flows++
+		}
+	}
+	return c
+}
+
+// logCount is how many log lines are stored for an execution.
+func (en *engine) logCount(executionID string) int {
+	en.mu.Lock()
+	defer en.mu.Unlock()
+	if b := en.logs[executionID]; b != nil {
+		return len(b.entries)
+	}
+	return 0
+}
+
+// done is closed when the engine closes: streams end then.
+func (en *engine) done() <-chan struct{} { return en.ctx.Done() }

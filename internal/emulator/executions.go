@@ -106,10 +106,6 @@ func (en *engine) execView() view {
 	return viewAPI
 }
 
-func (s *Server) lookupExecution(r *http.Request) (*execution, error) {
-	return s.execLocked(tenantOf(r), r.PathValue("executionId"))
-}
-
 func (s *Server) getExecution(w http.ResponseWriter, r *http.Request) error {
 	out, err := s.execution(tenantOf(r), r.PathValue("executionId"), s.execView())
 	if err != nil {

@@ -219,7 +219,7 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 			case <-r.Context().Done():
 				t.Stop()
 				return
-			case <-s.ctx.Done():
+			case <-s.done():
 				t.Stop()
 			}
 		}

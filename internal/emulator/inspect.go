@@ -49,39 +49,14 @@ func (s *Server) ClearRequests() {
 
 // ExecutionCount returns how many executions exist (deleted ones are
 // gone).
-func (s *Server) ExecutionCount() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return len(s.execs)
-}
+func (s *Server) ExecutionCount() int { return s.engine.counts().executions }
 
 // ExecutionsCreated returns how many executions were ever created,
 // including deleted ones.
-func (s *Server) ExecutionsCreated() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return int(s.execSeq)
-}
+func (s *Server) ExecutionsCreated() int { return s.engine.counts().created }
 
 // FlowCount returns how many flows exist and are not deleted.
-func (s *Server) FlowCount() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	n := 0
-	for _, fe := range s.flows {
-		if !fe.current().deleted {
-			n++
-		}
-	}
-	return n
-}
+func (s *Server) FlowCount() int { return s.engine.counts().flows }
 
 // LogCount returns how many log lines are stored for an execution.
-func (s *Server) LogCount(executionID string) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if b := s.logs[executionID]; b != nil {
-		return len(b.entries)
-	}
-	return 0
-}
+func (s *Server) LogCount(executionID string) int { return s.engine.logCount(executionID) }

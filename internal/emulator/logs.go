@@ -301,7 +301,7 @@ func (s *Server) followLogs(w http.ResponseWriter, r *http.Request) error {
 			}
 		case <-r.Context().Done():
 			return nil
-		case <-s.ctx.Done():
+		case <-s.done():
 			return nil
 		}
 	}

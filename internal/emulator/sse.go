@@ -94,7 +94,7 @@ func (s *Server) followExecution(w http.ResponseWriter, r *http.Request) error {
 		case <-sub.notify:
 		case <-r.Context().Done():
 			return nil
-		case <-s.ctx.Done():
+		case <-s.done():
 			return nil
 		}
 	}
