@@ -50,6 +50,7 @@ type runRequest struct {
 // when the flow or the revision does not exist, 422 when it is disabled.
 func (en *engine) flowToRun(key flowKey, revision string) (*flowRev, error) {
 	en.mu.Lock()
+	defer en.mu.Unlock()
 	fe := en.flows[key]
 	var rev *flowRev
 	if fe != nil {
@@ -57,13 +58,11 @@ func (en *engine) flowToRun(key flowKey, revision string) (*flowRev, error) {
 		if revision != "" {
 			n, err := strconv.Atoi(revision)
 			if err != nil {
-				en.mu.Unlock()
 				return nil, conversionError("revision", revision)
 			}
 			rev = fe.revision(n)
 		}
 	}
-	en.mu.Unlock()
 	if rev == nil || rev.deleted {
 		return nil, errNotFound("Requested Flow is not found.")
 	}
@@ -86,10 +85,28 @@ func (en *engine) startExecution(ctx context.Context, rev *flowRev, req runReque
 		return nil, err
 	}
 
+	ex, sub, snap, err := en.createExecution(key, rev, id, inputs, files, req)
+	if err != nil {
+		return nil, err
+	}
+	if req.wait {
+		final, ok := en.waitFinal(ctx, ex, sub)
+		if !ok {
+			return nil, errStopped
+		}
+		snap = final
+	}
+	snap.URL = en.executionURL(snap)
+	return snap, nil
+}
+
+// createExecution registers and starts the execution id of an API
+// request; sub follows it to its end when req.wait.
+func (en *engine) createExecution(key flowKey, rev *flowRev, id string, inputs map[string]any, files map[string][]byte, req runRequest) (*execution, *execSub, *executionJSON, error) {
 	en.mu.Lock()
+	defer en.mu.Unlock()
 	if en.closed {
-		en.mu.Unlock()
-		return nil, &apiError{status: http.StatusServiceUnavailable, message: "Service Unavailable: server closed"}
+		return nil, nil, nil, &apiError{status: http.StatusServiceUnavailable, message: "Service Unavailable: server closed"}
 	}
 	ex := en.newExecutionLocked(key, rev, id, inputs, req.labels, "api", files)
 	ex.e.ScheduleDate = req.schedule
@@ -101,18 +118,7 @@ func (en *engine) startExecution(ctx context.Context, rev *flowRev, req runReque
 	if req.wait {
 		sub = en.subscribeLocked(ex, true)
 	}
-	snap := ex.e.render(viewFull)
-	en.mu.Unlock()
-
-	if req.wait {
-		final, ok := en.waitFinal(ctx, ex, sub)
-		if !ok {
-			return nil, errStopped
-		}
-		snap = final
-	}
-	snap.URL = en.executionURL(snap)
-	return snap, nil
+	return ex, sub, ex.e.render(viewFull), nil
 }
 
 // execution returns the execution id of tenant shaped for v.
@@ -679,85 +685,31 @@ type webhookResult struct {
 	url           string         // exec's UI link
 	outputsOnly   bool           // returnOutputs: the answer is exec's outputs
 	textPlain     bool           // the outputs go as text/plain
+
+	sub *execSub // while waiting for the end
 }
 
 // webhook starts an execution from a flow's Webhook trigger; with the
 // trigger's wait it returns once the execution and its task runs ended,
 // with no deadline but ctx.
 func (en *engine) webhook(ctx context.Context, call webhookCall) (webhookResult, error) {
-	key := call.key
-	en.mu.Lock()
-	fe := en.liveFlowLocked(key)
-	if fe == nil {
-		en.mu.Unlock()
-		return webhookResult{}, errNotFound("Flow not found")
+	ex, trig, tvars, res, err := en.startWebhook(call)
+	if ex == nil || err != nil {
+		return res, err
 	}
-	rev := fe.current()
-	var trig map[string]any
-	for _, t := range rev.pf.triggers {
-		typ, _ := t["type"].(string)
-		if c, _ := canonicalType(typ); c == typeWebhook && stringify(t["key"]) == call.whKey {
-			trig = t
-			break
-		}
-	}
-	if trig == nil {
-		en.mu.Unlock()
-		return webhookResult{}, errNotFound("Webhook not found")
-	}
-	if rev.pf.disabled || trig["disabled"] == true {
-		en.mu.Unlock()
-		return webhookResult{}, errIllegalState("Flow is disabled")
-	}
-	if en.closed {
-		en.mu.Unlock()
-		return webhookResult{}, &apiError{status: http.StatusServiceUnavailable, message: "Service Unavailable: server closed"}
-	}
-	tvars := map[string]any{"trigger": call.vars, "flow": map[string]any{"id": key.id, "namespace": key.namespace}}
-
-	// The trigger's when is checked first (ConditionService#isValid): not
-	// met, or not renderable, answers 204 and creates nothing.
-	if when, ok := trig["when"]; ok && en.cfg.version != Version13 {
-		if v, err := render(stringify(when), tvars); err != nil || !truthy(v) {
-			en.mu.Unlock()
-			return webhookResult{skipped: true}, nil
-		}
-	}
-	// Then its inputs, rendered from the request, as the execution's
-	// (Webhook inputs, FlowInputOutput#readExecutionInputs); a failure is
-	// a 422 without a body.
-	id := newID()
-	files := map[string][]byte{}
-	inputs, err := givenInputs(rev.pf, key, id, trig["inputs"], tvars, files)
-	if err != nil {
-		en.mu.Unlock()
-		return webhookResult{invalidInputs: true}, nil
-	}
-
-	ex := en.newExecutionLocked(key, rev, id, inputs, nil, "trigger", files)
-	trigID, _ := trig["id"].(string)
-	ex.e.Trigger = &triggerJSON{ID: trigID, Type: typeWebhook, Variables: call.vars}
-	en.publishLocked(ex)
-	en.startRunnerLocked(ex, 0, false)
 	if !boolProp(trig, "wait", false) {
-		res := webhookResult{status: http.StatusOK, exec: ex.e.render(viewLight), url: en.cfg.url}
-		en.mu.Unlock()
-		res.url = en.executionURLOf(res.exec, res.url)
 		return res, nil
 	}
-
 	// wait: the answer comes once the execution and its task runs ended,
 	// with no deadline but the client's.
-	sub := en.subscribeLocked(ex, true)
-	en.mu.Unlock()
-	final, ok := en.waitFinal(ctx, ex, sub)
+	final, ok := en.waitFinal(ctx, ex, res.sub)
 	if !ok {
 		if ctx.Err() == nil && en.ctx.Err() == nil {
 			return webhookResult{}, errNotFound("") // deleted while waiting
 		}
 		return webhookResult{}, errStopped
 	}
-	res := webhookResult{status: http.StatusOK, exec: final}
+	res = webhookResult{status: http.StatusOK, exec: final}
 	if final.State.Current == stateFailed {
 		res.status = http.StatusInternalServerError
 	}
@@ -773,6 +725,65 @@ func (en *engine) webhook(ctx context.Context, call webhookCall) (webhookResult,
 	res.textPlain = stringify(trig["responseContentType"]) == "text/plain"
 	res.url = en.executionURL(final)
 	return res, nil
+}
+
+// startWebhook finds the trigger of call and starts its execution, ex
+// (nil when none started: res says why). With the trigger's wait, res.sub
+// follows ex to its end; without, res is the answer.
+func (en *engine) startWebhook(call webhookCall) (ex *execution, trig, tvars map[string]any, res webhookResult, err error) {
+	key := call.key
+	en.mu.Lock()
+	defer en.mu.Unlock()
+	fe := en.liveFlowLocked(key)
+	if fe == nil {
+		return nil, nil, nil, res, errNotFound("Flow not found")
+	}
+	rev := fe.current()
+	for _, t := range rev.pf.triggers {
+		typ, _ := t["type"].(string)
+		if c, _ := canonicalType(typ); c == typeWebhook && stringify(t["key"]) == call.whKey {
+			trig = t
+			break
+		}
+	}
+	if trig == nil {
+		return nil, nil, nil, res, errNotFound("Webhook not found")
+	}
+	if rev.pf.disabled || trig["disabled"] == true {
+		return nil, nil, nil, res, errIllegalState("Flow is disabled")
+	}
+	if en.closed {
+		return nil, nil, nil, res, &apiError{status: http.StatusServiceUnavailable, message: "Service Unavailable: server closed"}
+	}
+	tvars = map[string]any{"trigger": call.vars, "flow": map[string]any{"id": key.id, "namespace": key.namespace}}
+
+	// The trigger's when is checked first (ConditionService#isValid): not
+	// met, or not renderable, answers 204 and creates nothing.
+	if when, ok := trig["when"]; ok && en.cfg.version != Version13 {
+		if v, err := render(stringify(when), tvars); err != nil || !truthy(v) {
+			return nil, nil, nil, webhookResult{skipped: true}, nil
+		}
+	}
+	// Then its inputs, rendered from the request, as the execution's
+	// (Webhook inputs, FlowInputOutput#readExecutionInputs); a failure is
+	// a 422 without a body.
+	id := newID()
+	files := map[string][]byte{}
+	inputs, err := givenInputs(rev.pf, key, id, trig["inputs"], tvars, files)
+	if err != nil {
+		return nil, nil, nil, webhookResult{invalidInputs: true}, nil
+	}
+
+	ex = en.newExecutionLocked(key, rev, id, inputs, nil, "trigger", files)
+	trigID, _ := trig["id"].(string)
+	ex.e.Trigger = &triggerJSON{ID: trigID, Type: typeWebhook, Variables: call.vars}
+	en.publishLocked(ex)
+	en.startRunnerLocked(ex, 0, false)
+	if boolProp(trig, "wait", false) {
+		return ex, trig, tvars, webhookResult{sub: en.subscribeLocked(ex, true)}, nil
+	}
+	e := ex.e.render(viewLight)
+	return ex, trig, tvars, webhookResult{status: http.StatusOK, exec: e, url: en.executionURLOf(e, en.cfg.url)}, nil
 }
 
 // changeExecutionStatus sets an ended execution's state to another
