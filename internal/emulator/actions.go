@@ -1,6 +1,7 @@
 package emulator
 
 import (
+	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -68,5 +69,23 @@ func (s *Server) evalExpression(w http.ResponseWriter, r *http.Request) error {
 		return nil
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"result": out})
+	return nil
+}
+
+// unqueueExecution leaves a QUEUED execution out of the queue: to RUNNING
+// (the default; the limit does not apply), CANCELLED or FAILED.
+func (s *Server) unqueueExecution(w http.ResponseWriter, r *http.Request) error {
+	target := r.URL.Query().Get("state")
+	if target == "" {
+		target = stateRunning
+	}
+	if !validUnqueueTarget(target) {
+		return errIllegalArgument(fmt.Sprintf("Invalid target state: %s. Valid states are: %v", target, unqueueTargets))
+	}
+	out, err := s.engine.unqueueExecution(tenantOf(r), r.PathValue("executionId"), target)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, out)
 	return nil
 }

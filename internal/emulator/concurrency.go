@@ -2,7 +2,6 @@ package emulator
 
 import (
 	"fmt"
-	"net/http"
 	"slices"
 	"time"
 )
@@ -89,24 +88,6 @@ func (rn *runner) queueLocked(state string) {
 		rn.logLocked(nil, "ERROR", "Execution is FAILED due to concurrency limit exceeded")
 	}
 	rn.en.publishLocked(ex)
-}
-
-// unqueueExecution leaves a QUEUED execution out of the queue: to RUNNING
-// (the default; the limit does not apply), CANCELLED or FAILED.
-func (s *Server) unqueueExecution(w http.ResponseWriter, r *http.Request) error {
-	target := r.URL.Query().Get("state")
-	if target == "" {
-		target = stateRunning
-	}
-	if !validUnqueueTarget(target) {
-		return errIllegalArgument(fmt.Sprintf("Invalid target state: %s. Valid states are: %v", target, unqueueTargets))
-	}
-	out, err := s.engine.unqueueExecution(tenantOf(r), r.PathValue("executionId"), target)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, out)
-	return nil
 }
 
 // unqueueTargets are the states a QUEUED execution can be moved to.
