@@ -9,9 +9,19 @@ import (
 
 // engine is the emulated Kestra: flows, executions and their runners,
 // logs, KV pairs, namespace files and trigger state. It owns its lock:
-// methods named ...Locked expect en.mu held, the others take it. It knows
-// nothing of HTTP; its errors are *apiError values carrying Kestra's
-// status, message and violations, which the HTTP layer renders.
+// methods named ...Locked expect en.mu held, the others take it and
+// return values that stay valid without it (rendered copies, immutable
+// revisions and log lines, state snapshots). It knows nothing of HTTP
+// requests; its errors are *apiError values carrying Kestra's status,
+// message and violations, which the HTTP layer renders.
+//
+// The engine lives in engine*.go (its operations by area) and in the
+// files of its machinery: runner.go, flowable.go, subflow.go,
+// concurrency.go, tasks.go, template.go, inputs.go (but readInputParts),
+// flowparse.go, model.go and duration.go. The other files are the HTTP
+// layer: handlers that decode a request, call one engine operation and
+// render Kestra's answer (status, JSON shape, headers), and the
+// middleware (auth, faults, request log, spec routes).
 type engine struct {
 	cfg config
 
