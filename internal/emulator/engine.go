@@ -17,7 +17,7 @@ import (
 //
 // The engine lives in engine*.go (its operations by area) and in the
 // files of its machinery: runner.go, flowable.go, subflow.go,
-// concurrency.go, tasks.go, template.go, inputs.go (but readInputParts),
+// concurrency.go, tasks.go, template.go, inputs.go,
 // flowparse.go, model.go and duration.go. The other files are the HTTP
 // layer: handlers that decode a request, call one engine operation and
 // render Kestra's answer (status, JSON shape, headers), and the

@@ -1,9 +1,12 @@
 package emulator
 
 import (
+	"bytes"
 	"cmp"
 	"encoding/json"
 	"errors"
+	"io"
+	"mime"
 	"net/http"
 	"net/url"
 	"path"
@@ -413,4 +416,44 @@ func (s *Server) lookupExecutionFile(w http.ResponseWriter, r *http.Request) ([]
 		return nil, "", nil
 	}
 	return data, uri, nil
+}
+
+// readInputParts streams the multipart body; file parts are read once,
+// straight into their storage buffer.
+func readInputParts(r *http.Request) (rawInputs, error) {
+	in := rawInputs{values: map[string]string{}, files: map[string]storedFile{}}
+	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if mt != "multipart/form-data" {
+		if r.ContentLength > 0 || mt != "" {
+			return in, &apiError{status: http.StatusUnsupportedMediaType, message: "Unsupported Media Type: Content Type [" + mt + "] not allowed. Allowed types: [multipart/form-data]"}
+		}
+		return in, nil
+	}
+	mr, err := r.MultipartReader()
+	if err != nil {
+		return in, errBadRequest(err.Error())
+	}
+	for {
+		part, err := mr.NextPart()
+		if err == io.EOF {
+			return in, nil
+		}
+		if err != nil {
+			return in, errBadRequest(err.Error())
+		}
+		name, filename := part.FormName(), part.FileName()
+		var buf bytes.Buffer
+		if _, err := io.Copy(&buf, io.LimitReader(part, maxBody)); err != nil {
+			return in, errBadRequest(err.Error())
+		}
+		switch {
+		case name == "files" && filename != "":
+			// Legacy form: the file name is the input id.
+			in.files[filename] = storedFile{name: filename, data: buf.Bytes()}
+		case filename != "":
+			in.files[name] = storedFile{name: filename, data: buf.Bytes()}
+		default:
+			in.values[name] = buf.String()
+		}
+	}
 }
