@@ -230,11 +230,28 @@ type parsedSource struct {
 
 // replaceFlows stores every flow of items and, with del and a namespace,
 // deletes the other flows of the namespace (and of its children with
-// allowChild). It returns the deleted flows, then the stored ones.
-func (en *engine) replaceFlows(tenant, namespace string, allowChild, del bool, items []parsedSource) []storedFlow {
+// allowChild). It returns the deleted flows, then the stored ones. A flow
+// outside the namespace, or two flows with one id, refuse the lot.
+func (en *engine) replaceFlows(tenant, namespace string, allowChild, del bool, items []parsedSource) ([]storedFlow, error) {
+	if namespace != "" {
+		var vs []Violation
+		for _, it := range items {
+			ns := it.pf.namespace
+			if ns != namespace && !(allowChild && strings.HasPrefix(ns, namespace+".")) {
+				vs = append(vs, Violation{Path: "flow.namespace", Message: flowUID(tenant, ns, it.pf.id) + " - flow namespace is invalid"})
+			}
+		}
+		if len(vs) > 0 {
+			return nil, errInvalidEntity(vs...)
+		}
+	}
 	seen := map[string]bool{}
 	for _, it := range items {
-		seen[it.pf.namespace+"/"+it.pf.id] = true
+		k := it.pf.namespace + "/" + it.pf.id
+		if seen[k] {
+			return nil, errInvalidEntity(Violation{Path: "flow.id", Message: "Duplicate flow id"})
+		}
+		seen[k] = true
 	}
 	en.mu.Lock()
 	defer en.mu.Unlock()
@@ -253,7 +270,7 @@ func (en *engine) replaceFlows(tenant, namespace string, allowChild, del bool, i
 		key, rev := en.saveFlowLocked(tenant, it.pf, it.src)
 		out = append(out, storedFlow{key, rev})
 	}
-	return out
+	return out, nil
 }
 
 // saveFlow stores pf as the next revision of its flow, created or not.

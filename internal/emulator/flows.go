@@ -402,27 +402,11 @@ func (s *Server) bulkUpdate(w http.ResponseWriter, r *http.Request, namespace st
 		}
 		items = append(items, parsedSource{pf, src})
 	}
-	if namespace != "" {
-		var vs []Violation
-		for _, it := range items {
-			ns := it.pf.namespace
-			if ns != namespace && !(allowChild && strings.HasPrefix(ns, namespace+".")) {
-				vs = append(vs, Violation{Path: "flow.namespace", Message: flowUID(tenant, ns, it.pf.id) + " - flow namespace is invalid"})
-			}
-		}
-		if len(vs) > 0 {
-			return errInvalidEntity(vs...)
-		}
+	flows, err := s.replaceFlows(tenant, namespace, allowChild, del, items)
+	if err != nil {
+		return err
 	}
-	seen := map[string]bool{}
-	for _, it := range items {
-		k := it.pf.namespace + "/" + it.pf.id
-		if seen[k] {
-			return errInvalidEntity(Violation{Path: "flow.id", Message: "Duplicate flow id"})
-		}
-		seen[k] = true
-	}
-	out := flowsJSON(s.replaceFlows(tenant, namespace, allowChild, del, items), false)
+	out := flowsJSON(flows, false)
 	writeJSON(w, http.StatusOK, out)
 	return nil
 }
