@@ -280,3 +280,80 @@ func (en *engine) saveFlow(tenant string, pf *parsedFlow, src string) storedFlow
 	key, rev := en.saveFlowLocked(tenant, pf, src)
 	return storedFlow{key, rev}
 }
+
+// flowDependencies returns the flows around a flow and the edges between
+// them: to the flows its Subflow tasks start (FLOW_TASK) and from the
+// flows its Flow triggers wait on (FLOW_TRIGGER), among the tenant's live
+// flows. destOnly keeps the edges leaving the flow; expand follows edges
+// transitively. Nodes come by uid, edges as found.
+func (en *engine) flowDependencies(tenant, namespace, flowID string, destOnly, expand bool) ([]flowNode, []flowEdge) {
+	uid := func(ns, id string) string { return tenant + "_" + ns + "_" + id }
+	var all []flowEdge
+	nodes := map[string]flowNode{}
+	for _, f := range en.liveFlows(tenant, nil) {
+		pf := f.rev.pf
+		from := uid(pf.namespace, pf.id)
+		nodes[from] = flowNode{from, pf.namespace, pf.id}
+		for _, t := range allTaskDefs(pf.tasks) {
+			if c, _ := canonicalType(stringify(t["type"])); c == typeSubflow {
+				ns, id := stringify(t["namespace"]), stringify(t["flowId"])
+				all = append(all, flowEdge{from, uid(ns, id), "FLOW_TASK"})
+				nodes[uid(ns, id)] = flowNode{uid(ns, id), ns, id}
+			}
+		}
+		for _, tg := range pf.triggers {
+			if c, _ := canonicalType(stringify(tg["type"])); c != "io.kestra.plugin.core.trigger.Flow" {
+				continue
+			}
+			for _, up := range upstreamFlows(tg) {
+				src := uid(up[0], up[1])
+				all = append(all, flowEdge{src, from, "FLOW_TRIGGER"})
+				nodes[src] = flowNode{src, up[0], up[1]}
+			}
+		}
+	}
+	self := uid(namespace, flowID)
+	keep := map[string]bool{self: true}
+	edges := []flowEdge{}
+	seen := map[flowEdge]bool{}
+	for frontier := []string{self}; len(frontier) > 0; {
+		var next []string
+		for _, n := range frontier {
+			for _, e := range all {
+				var other string
+				switch {
+				case e.Source == n:
+					other = e.Target
+				case e.Target == n && !destOnly:
+					other = e.Source
+				default:
+					continue
+				}
+				if !seen[e] {
+					seen[e] = true
+					edges = append(edges, e)
+				}
+				if !keep[other] {
+					keep[other] = true
+					next = append(next, other)
+				}
+			}
+		}
+		if !expand {
+			break
+		}
+		frontier = next
+	}
+	outNodes := []flowNode{}
+	ids := make([]string, 0, len(keep))
+	for id := range keep {
+		if _, ok := nodes[id]; ok {
+			ids = append(ids, id)
+		}
+	}
+	slices.Sort(ids)
+	for _, id := range ids {
+		outNodes = append(outNodes, nodes[id])
+	}
+	return outNodes, edges
+}
