@@ -1,6 +1,7 @@
 package emulator
 
 import (
+	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -30,22 +31,11 @@ func (s *Server) changeExecutionStatus(w http.ResponseWriter, r *http.Request) e
 	if !isTerminal(status) {
 		return errIllegalArgument("You can only change the state of an execution to a terminal state.")
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	ex, err := s.lookupExecution(r)
+	out, err := s.engine.changeExecutionStatus(tenantOf(r), r.PathValue("executionId"), status)
 	if err != nil {
 		return err
 	}
-	cur := ex.e.State.Current
-	switch {
-	case s.cfg.version == Version13 && !isTerminal(cur):
-		return errIllegalArgument("You can only change the state of a terminated execution.")
-	case s.cfg.version != Version13 && (!isTerminal(cur) || cur == stateKilled):
-		return errConflict("Cannot change execution state: execution must be terminated and not killed.")
-	}
-	ex.e.State.set(status, now())
-	s.publishLocked(ex)
-	writeJSON(w, http.StatusOK, ex.e.render(viewFull))
+	writeJSON(w, http.StatusOK, out)
 	return nil
 }
 
@@ -53,32 +43,11 @@ func (s *Server) changeExecutionStatus(w http.ResponseWriter, r *http.Request) e
 // waiting for its date) and resumes a PAUSED one; other executions that
 // have not ended are left as they are.
 func (s *Server) forceRunExecution(w http.ResponseWriter, r *http.Request) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	ex, err := s.lookupExecution(r)
+	out, err := s.engine.forceRunExecution(tenantOf(r), r.PathValue("executionId"))
 	if err != nil {
 		return err
 	}
-	switch cur := ex.e.State.Current; {
-	case isTerminal(cur) && s.cfg.version == Version13:
-		return errIllegalArgument("Only non terminated executions can be forced run.")
-	case isTerminal(cur):
-		return errConflict("Cannot force run execution: only non-terminated executions can be force run.")
-	case cur == stateCreated:
-		ex.forced = true
-		s.startRunnerLocked(ex, 0, false)
-	case cur == stateQueued:
-		s.admitLocked(ex)
-	case cur == statePaused:
-		t := now()
-		for _, tr := range ex.e.TaskRunList {
-			if tr.State.Current == statePaused {
-				tr.State.set(stateRunning, t)
-			}
-		}
-		s.wakeRunnerLocked(ex, t)
-	}
-	writeJSON(w, http.StatusOK, ex.e.render(viewFull))
+	writeJSON(w, http.StatusOK, out)
 	return nil
 }
 
@@ -90,29 +59,33 @@ func (s *Server) evalExpression(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	ex := s.execs[r.PathValue("executionId")]
-	if ex == nil || ex.e.TenantID != tenantOf(r) {
-		return errNotFound("Unable to find execution '" + r.PathValue("executionId") + "'")
-	}
-	var tr *taskRunJSON
-	if id := r.PathValue("taskRunId"); id != "" {
-		for _, t := range ex.e.TaskRunList {
-			if t.ID == id {
-				tr = t
-			}
-		}
-		if tr == nil {
-			return errNotFound("Unable to find task run '" + id + "'")
-		}
-	}
-	out, err := render(expr, s.varsLocked(ex, tr))
+	out, renderErr, err := s.engine.evalExpression(tenantOf(r), r.PathValue("executionId"), r.PathValue("taskRunId"), expr)
 	if err != nil {
-		msg := "Unable to render `" + strings.TrimSpace(expr) + "`: " + err.Error()
+		return err
+	}
+	if renderErr != nil {
+		msg := "Unable to render `" + strings.TrimSpace(expr) + "`: " + renderErr.Error()
 		writeJSON(w, http.StatusOK, map[string]string{"error": msg, "stackTrace": "io.kestra.core.exceptions.IllegalVariableEvaluationException: " + msg})
 		return nil
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"result": out})
+	return nil
+}
+
+// unqueueExecution leaves a QUEUED execution out of the queue: to RUNNING
+// (the default; the limit does not apply), CANCELLED or FAILED.
+func (s *Server) unqueueExecution(w http.ResponseWriter, r *http.Request) error {
+	target := r.URL.Query().Get("state")
+	if target == "" {
+		target = stateRunning
+	}
+	if !validUnqueueTarget(target) {
+		return errIllegalArgument(fmt.Sprintf("Invalid target state: %s. Valid states are: %v", target, unqueueTargets))
+	}
+	out, err := s.engine.unqueueExecution(tenantOf(r), r.PathValue("executionId"), target)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, out)
 	return nil
 }

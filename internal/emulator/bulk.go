@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
-	"slices"
 )
 
 // Bulk execution operations (webserver/.../controllers/api/ExecutionController.java:
@@ -17,19 +16,6 @@ import (
 // generations. Kills are asynchronous: 2.0 answers 202 with
 // ApiAsyncOperationResponse {operationId, totalItems}, 1.3 answers 200 with
 // {count}; the executions are killed afterwards.
-
-// bulkViolation is one entry of BulkErrorResponse.invalids, a Kestra
-// ManualConstraintViolation of which only the message and the invalid
-// value (the id) are reproduced.
-type bulkViolation struct {
-	Message      string `json:"message"`
-	InvalidValue string `json:"invalidValue"`
-}
-
-type bulkError struct {
-	Message  string          `json:"message"`
-	Invalids []bulkViolation `json:"invalids"`
-}
 
 // bulkIDs reads the JSON array of execution ids of a by-ids request.
 func bulkIDs(r *http.Request) ([]string, error) {
@@ -47,44 +33,7 @@ func (s *Server) queryIDs(r *http.Request, q url.Values) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	tenant := tenantOf(r)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var ids []string
-	for id, ex := range s.execs {
-		if ex.e.TenantID == tenant && keep(ex) {
-			ids = append(ids, id)
-		}
-	}
-	slices.Sort(ids)
-	return ids, nil
-}
-
-// checkBulkLocked returns the executions of ids, or the 400 to answer
-// when invalid says one of them is invalid (a non-empty reason).
-func (s *Server) checkBulkLocked(r *http.Request, ids []string, verb string, invalid func(*execution) string) ([]*execution, *bulkError) {
-	tenant := tenantOf(r)
-	var (
-		exs []*execution
-		be  bulkError
-	)
-	for _, id := range ids {
-		ex := s.execs[id]
-		reason := "execution not found"
-		if ex != nil && ex.e.TenantID == tenant {
-			reason = invalid(ex)
-		}
-		if reason != "" {
-			be.Invalids = append(be.Invalids, bulkViolation{Message: reason, InvalidValue: id})
-			continue
-		}
-		exs = append(exs, ex)
-	}
-	if len(be.Invalids) > 0 {
-		be.Message = "invalid bulk " + verb
-		return nil, &be
-	}
-	return exs, nil
+	return s.executionIDs(tenantOf(r), keep), nil
 }
 
 func (s *Server) deleteExecutionsByIDs(w http.ResponseWriter, r *http.Request) error {
@@ -113,23 +62,12 @@ func (s *Server) bulkDelete(w http.ResponseWriter, r *http.Request, ids []string
 	if err != nil {
 		return err
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	// A running execution is reported as not found, as Kestra does.
-	exs, be := s.checkBulkLocked(r, ids, "delete", func(ex *execution) string {
-		if !includeRunning && !isTerminal(ex.e.State.Current) {
-			return "execution not found"
-		}
-		return ""
-	})
+	n, be := s.deleteExecutions(tenantOf(r), ids, includeRunning, delLogs, delStorage)
 	if be != nil {
 		writeJSON(w, http.StatusBadRequest, be)
 		return nil
 	}
-	for _, ex := range exs {
-		s.deleteExecutionLocked(ex, delLogs, delStorage)
-	}
-	writeJSON(w, http.StatusOK, map[string]int{"count": len(exs)})
+	writeJSON(w, http.StatusOK, map[string]int{"count": n})
 	return nil
 }
 
@@ -150,40 +88,15 @@ func (s *Server) killExecutionsByQuery(w http.ResponseWriter, r *http.Request) e
 }
 
 func (s *Server) bulkKill(w http.ResponseWriter, r *http.Request, ids []string) error {
-	s.mu.Lock()
-	exs, be := s.checkBulkLocked(r, ids, "kill", func(ex *execution) string {
-		if isTerminal(ex.e.State.Current) {
-			return "execution already finished"
-		}
-		return ""
-	})
+	n, be := s.killExecutions(tenantOf(r), ids)
 	if be != nil {
-		s.mu.Unlock()
 		writeJSON(w, http.StatusBadRequest, be)
 		return nil
 	}
-	if !s.closed {
-		// Kestra queues the kills and answers at once.
-		s.wg.Add(1)
-		go func() {
-			defer s.wg.Done()
-			if !s.sleep(s.ctx, s.cfg.taskTime) {
-				return
-			}
-			s.mu.Lock()
-			defer s.mu.Unlock()
-			for _, ex := range exs {
-				if s.execs[ex.e.ID] == ex && !isTerminal(ex.e.State.Current) {
-					s.killLocked(ex)
-				}
-			}
-		}()
-	}
-	s.mu.Unlock()
 	if s.cfg.version == Version13 {
-		writeJSON(w, http.StatusOK, map[string]int{"count": len(exs)})
+		writeJSON(w, http.StatusOK, map[string]int{"count": n})
 		return nil
 	}
-	writeJSON(w, http.StatusAccepted, map[string]any{"operationId": newID(), "totalItems": len(exs)})
+	writeJSON(w, http.StatusAccepted, map[string]any{"operationId": newID(), "totalItems": n})
 	return nil
 }

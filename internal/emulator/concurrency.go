@@ -2,7 +2,6 @@ package emulator
 
 import (
 	"fmt"
-	"net/http"
 	"slices"
 	"time"
 )
@@ -23,9 +22,9 @@ const (
 
 // admissionLocked decides what happens to the created execution ex: ""
 // (admitted), or QUEUED, CANCELLED or FAILED.
-func (s *Server) admissionLocked(ex *execution) string {
+func (en *engine) admissionLocked(ex *execution) string {
 	c := ex.rev.pf.concurrency
-	if ex.forced || c.limit <= 0 || s.admittedLocked(ex.key) < c.limit {
+	if ex.forced || c.limit <= 0 || en.admittedLocked(ex.key) < c.limit {
 		ex.admitted = true
 		return ""
 	}
@@ -39,9 +38,9 @@ func (s *Server) admissionLocked(ex *execution) string {
 }
 
 // admittedLocked counts the executions of a flow that hold a slot.
-func (s *Server) admittedLocked(key flowKey) int {
+func (en *engine) admittedLocked(key flowKey) int {
 	n := 0
-	for _, ex := range s.execs {
+	for _, ex := range en.execs {
 		if ex.key == key && ex.admitted && !ex.released {
 			n++
 		}
@@ -51,29 +50,29 @@ func (s *Server) admittedLocked(key flowKey) int {
 
 // releaseLocked frees the slot of an admitted execution that ended (or
 // was deleted), and admits the oldest execution its flow queued.
-func (s *Server) releaseLocked(ex *execution) {
+func (en *engine) releaseLocked(ex *execution) {
 	if !ex.admitted || ex.released {
 		return
 	}
 	ex.released = true
-	if c := ex.rev.pf.concurrency; c.behavior != "QUEUE" || s.admittedLocked(ex.key) >= c.limit {
+	if c := ex.rev.pf.concurrency; c.behavior != "QUEUE" || en.admittedLocked(ex.key) >= c.limit {
 		return
 	}
 	var next *execution
-	for _, q := range s.execs {
+	for _, q := range en.execs {
 		if q.key == ex.key && q.e.State.Current == stateQueued && (next == nil || q.queuedAt.Before(next.queuedAt)) {
 			next = q
 		}
 	}
 	if next != nil {
-		s.admitLocked(next)
+		en.admitLocked(next)
 	}
 }
 
 // admitLocked moves a QUEUED execution to RUNNING and wakes its runner.
-func (s *Server) admitLocked(ex *execution) {
+func (en *engine) admitLocked(ex *execution) {
 	ex.admitted = true
-	s.wakeRunnerLocked(ex, now())
+	en.wakeRunnerLocked(ex, now())
 }
 
 // queueLocked puts the created execution ex in the state admission gave
@@ -84,43 +83,14 @@ func (rn *runner) queueLocked(state string) {
 	switch state {
 	case stateQueued:
 		ex.queuedAt = time.Now()
-		rn.logLocked(nil, "INFO", fmt.Sprintf("Execution is queued due to concurrency limit exceeded, %d running(s)", rn.s.admittedLocked(ex.key)))
+		rn.logLocked(nil, "INFO", fmt.Sprintf("Execution is queued due to concurrency limit exceeded, %d running(s)", rn.en.admittedLocked(ex.key)))
 	case stateFailed:
 		rn.logLocked(nil, "ERROR", "Execution is FAILED due to concurrency limit exceeded")
 	}
-	rn.s.publishLocked(ex)
+	rn.en.publishLocked(ex)
 }
 
-// unqueueExecution leaves a QUEUED execution out of the queue: to RUNNING
-// (the default; the limit does not apply), CANCELLED or FAILED.
-func (s *Server) unqueueExecution(w http.ResponseWriter, r *http.Request) error {
-	target := r.URL.Query().Get("state")
-	if target == "" {
-		target = stateRunning
-	}
-	valid := []string{stateRunning, stateCancelled, stateFailed}
-	if !slices.Contains(valid, target) {
-		return errIllegalArgument(fmt.Sprintf("Invalid target state: %s. Valid states are: %v", target, valid))
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	ex, err := s.lookupExecution(r)
-	if err != nil {
-		return err
-	}
-	if ex.e.State.Current != stateQueued {
-		if s.cfg.version == Version13 {
-			return errIllegalArgument("Only QUEUED execution can be unqueued")
-		}
-		return errConflict("Cannot unqueue execution: only QUEUED executions can be unqueued.")
-	}
-	if target == stateRunning {
-		s.admitLocked(ex)
-	} else {
-		s.stopRunnerLocked(ex)
-		ex.e.State.set(target, now())
-		s.publishLocked(ex)
-	}
-	writeJSON(w, http.StatusOK, ex.e.render(viewFull))
-	return nil
-}
+// unqueueTargets are the states a QUEUED execution can be moved to.
+var unqueueTargets = []string{stateRunning, stateCancelled, stateFailed}
+
+func validUnqueueTarget(state string) bool { return slices.Contains(unqueueTargets, state) }

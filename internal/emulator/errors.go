@@ -108,8 +108,7 @@ type ctxKey int
 const (
 	ctxOrigURI ctxKey = iota
 	ctxFault
-	ctxFaultMark  // *bool set when a fault action applied (tests skip spec checks)
-	ctxBulkAction // set on the action a bulk request applies to one execution
+	ctxFaultMark // *bool set when a fault action applied (tests skip spec checks)
 )
 
 // selfHref is the request path and query as the client sent them.

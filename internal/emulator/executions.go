@@ -1,9 +1,12 @@
 package emulator
 
 import (
+	"bytes"
 	"cmp"
-	"context"
 	"encoding/json"
+	"errors"
+	"io"
+	"mime"
 	"net/http"
 	"net/url"
 	"path"
@@ -40,51 +43,6 @@ func hasLabel(ls []Label, key string) bool {
 	return slices.ContainsFunc(ls, func(l Label) bool { return l.Key == key })
 }
 
-// executionURL is the UI link Kestra puts in the url field.
-func (s *Server) executionURL(e *executionJSON) string {
-	return s.publicURL() + "/ui/" + e.TenantID + "/executions/" + e.Namespace + "/" + e.FlowID + "/" + e.ID
-}
-
-// newExecutionLocked registers an execution of a flow revision and starts
-// its runner.
-func (s *Server) newExecutionLocked(key flowKey, rev *flowRev, id string, inputs map[string]any, labels []Label, from string, files map[string][]byte) *execution {
-	t := now()
-	all := []Label{}
-	for _, l := range rev.pf.labels {
-		if !strings.HasPrefix(l.Key, "system.") {
-			all = append(all, l)
-		}
-	}
-	for _, l := range labels {
-		all = slices.DeleteFunc(all, func(x Label) bool { return x.Key == l.Key })
-		all = append(all, l)
-	}
-	if !hasLabel(all, "system.from") && from != "" {
-		all = append(all, Label{Key: "system.from", Value: from})
-	}
-	if !hasLabel(all, "system.correlationId") {
-		all = append(all, Label{Key: "system.correlationId", Value: id})
-	}
-	e := &executionJSON{
-		TenantID: key.tenant, ID: id, Namespace: key.namespace, FlowID: key.id, FlowRevision: rev.revision,
-		Labels: all, State: newState(t), OriginalID: id, Kind: "",
-		Metadata: &metadataJSON{AttemptNumber: 1, OriginalCreatedDate: t},
-	}
-	if len(inputs) > 0 {
-		e.Inputs = inputs
-	}
-	if files == nil {
-		files = map[string][]byte{}
-	}
-	ex := &execution{e: e, key: key, rev: rev, subs: map[*execSub]struct{}{}, files: files, wake: make(chan struct{})}
-	s.execs[id] = ex
-	s.execSeq++
-	s.logs[id] = &logBucket{}
-	close(s.newExec)
-	s.newExec = make(chan struct{})
-	return ex
-}
-
 // parseBreakpoints reads the breakpoints query parameter: comma-separated
 // taskId or taskId.value (core/.../debug/Breakpoint.java).
 func parseBreakpoints(v string) []breakpointJSON {
@@ -101,162 +59,61 @@ func parseBreakpoints(v string) []breakpointJSON {
 
 func (s *Server) createExecution(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
-	key := flowKey{tenantOf(r), r.PathValue("namespace"), r.PathValue("id")}
-	labels, err := parseLabels(q["labels"])
-	if err != nil {
+	req := runRequest{key: flowKey{tenantOf(r), r.PathValue("namespace"), r.PathValue("id")}, revision: q.Get("revision")}
+	var err error
+	if req.labels, err = parseLabels(q["labels"]); err != nil {
 		return err
 	}
-	wait, err := boolParam(q, "wait", false)
-	if err != nil {
+	if req.wait, err = boolParam(q, "wait", false); err != nil {
 		return err
 	}
-	var schedule *time.Time
 	if v := q.Get("scheduleDate"); v != "" {
 		t, err := time.Parse(time.RFC3339Nano, v)
 		if err != nil {
 			return conversionErrorDueTo("scheduleDate", v, dateTimeParseCause(v))
 		}
 		t = t.UTC()
-		schedule = &t
+		req.schedule = &t
 	}
 	kind := q.Get("kind")
 	if kind != "" && !slices.Contains([]string{"NORMAL", "TEST", "PLAYGROUND", "LOOP"}, strings.ToUpper(kind)) {
 		return conversionError("kind", kind)
 	}
-	bps := parseBreakpoints(q.Get("breakpoints"))
+	req.kind = strings.ToUpper(kind)
+	req.breakpoints = parseBreakpoints(q.Get("breakpoints"))
 
-	s.mu.Lock()
-	fe := s.flows[key]
-	var rev *flowRev
-	if fe != nil {
-		rev = fe.current()
-		if v := q.Get("revision"); v != "" {
-			n, err := strconv.Atoi(v)
-			if err != nil {
-				s.mu.Unlock()
-				return conversionError("revision", v)
-			}
-			rev = fe.revision(n)
-		}
+	rev, err := s.flowToRun(req.key, req.revision)
+	if err != nil {
+		return err
 	}
-	s.mu.Unlock()
-	if rev == nil || rev.deleted {
-		return errNotFound("Requested Flow is not found.")
-	}
-	if rev.pf.disabled {
-		return errIllegalState("Requested Flow is disabled.")
-	}
-
 	raw, err := readInputParts(r)
 	if err != nil {
 		return err
 	}
-	id := newID()
-	files := map[string][]byte{}
-	vars := map[string]any{"flow": map[string]any{"id": key.id, "namespace": key.namespace}, "execution": map[string]any{"id": id}}
-	inputs, err := convertInputs(rev.pf, raw, storagePrefix(key.namespace, key.id, id), vars, files)
+	out, err := s.startExecution(r.Context(), rev, req, raw)
+	if errors.Is(err, errStopped) {
+		return nil
+	}
 	if err != nil {
 		return err
 	}
-
-	s.mu.Lock()
-	if s.closed {
-		s.mu.Unlock()
-		return &apiError{status: http.StatusServiceUnavailable, message: "Service Unavailable: server closed"}
-	}
-	ex := s.newExecutionLocked(key, rev, id, inputs, labels, "api", files)
-	ex.e.ScheduleDate = schedule
-	ex.e.Breakpoints = bps
-	if kind != "" {
-		ex.e.Kind = strings.ToUpper(kind)
-	}
-	s.publishLocked(ex)
-	s.startRunnerLocked(ex, 0, false)
-	var sub *execSub
-	if wait {
-		sub = s.subscribeLocked(ex, true)
-	}
-	snap := ex.e.render(viewFull)
-	s.mu.Unlock()
-
-	if wait {
-		final, ok := s.waitFinal(r.Context(), ex, sub)
-		if !ok {
-			return nil
-		}
-		snap = final
-	}
-	snap.URL = s.executionURL(snap)
-	writeJSON(w, http.StatusOK, snap)
+	writeJSON(w, http.StatusOK, out)
 	return nil
 }
 
-// subscribeLocked registers a follower; its queue starts with the current
-// snapshot.
-func (s *Server) subscribeLocked(ex *execution, finalOnly bool) *execSub {
-	sub := &execSub{notify: make(chan struct{}, 1), finalOnly: finalOnly}
-	ex.subs[sub] = struct{}{}
-	if !finalOnly || ex.final {
-		sub.push(snapshot{data: s.snapshotLocked(ex), final: ex.final})
-	}
-	return sub
-}
-
-func (s *Server) unsubscribe(ex *execution, sub *execSub) {
-	s.mu.Lock()
-	delete(ex.subs, sub)
-	s.mu.Unlock()
-}
-
-// waitFinal blocks until the execution ends (as wait=true does) and returns
-// its final state; false when ctx is done or the server closes. A deleted
-// execution never ends, so its waiters hold until then.
-func (s *Server) waitFinal(ctx context.Context, ex *execution, sub *execSub) (*executionJSON, bool) {
-	defer s.unsubscribe(ex, sub)
-	for {
-		for _, sn := range sub.take() {
-			if sn.final {
-				var e executionJSON
-				if json.Unmarshal(sn.data, &e) == nil {
-					return &e, true
-				}
-			}
-		}
-		select {
-		case <-sub.notify:
-		case <-ctx.Done():
-			return nil, false
-		case <-s.ctx.Done():
-			return nil, false
-		}
-	}
-}
-
 // execView is the view GET uses: ApiExecution in 2.0, Execution in 1.3.
-func (s *Server) execView() view {
-	if s.cfg.version == Version13 {
+func (en *engine) execView() view {
+	if en.cfg.version == Version13 {
 		return viewFull
 	}
 	return viewAPI
 }
 
-func (s *Server) lookupExecution(r *http.Request) (*execution, error) {
-	ex := s.execs[r.PathValue("executionId")]
-	if ex == nil || ex.e.TenantID != tenantOf(r) {
-		return nil, errNotFound("")
-	}
-	return ex, nil
-}
-
 func (s *Server) getExecution(w http.ResponseWriter, r *http.Request) error {
-	s.mu.Lock()
-	ex, err := s.lookupExecution(r)
+	out, err := s.execution(tenantOf(r), r.PathValue("executionId"), s.execView())
 	if err != nil {
-		s.mu.Unlock()
 		return err
 	}
-	out := ex.e.render(s.execView())
-	s.mu.Unlock()
 	writeJSON(w, http.StatusOK, out)
 	return nil
 }
@@ -279,34 +136,11 @@ func (s *Server) deleteExecution(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	ex, err := s.lookupExecution(r)
-	if err != nil {
+	if err := s.engine.deleteExecution(tenantOf(r), r.PathValue("executionId"), delLogs, delStorage); err != nil {
 		return err
 	}
-	s.deleteExecutionLocked(ex, delLogs, delStorage)
 	w.WriteHeader(http.StatusNoContent)
 	return nil
-}
-
-// deleteExecutionLocked removes ex, and its logs and files if asked.
-// Kestra only purges the rows (ExecutionService#delete, 1.3.19 and
-// 2.0.0-SNAPSHOT): nothing is killed, but the executor, which finds no row
-// when the next result comes (AbstractJdbcExecutionRepository#lock), moves
-// it no further. So the runner stops without a state change, and its
-// followers keep an open, silent stream: no end frame, and wait=true holds
-// until its own timeout.
-func (s *Server) deleteExecutionLocked(ex *execution, delLogs, delStorage bool) {
-	s.stopRunnerLocked(ex)
-	delete(s.execs, ex.e.ID)
-	s.releaseLocked(ex)
-	if delLogs {
-		delete(s.logs, ex.e.ID)
-	}
-	if delStorage {
-		ex.files = nil
-	}
 }
 
 var execFilterFields = map[string]bool{
@@ -446,25 +280,7 @@ func (s *Server) executionsByFlow(w http.ResponseWriter, r *http.Request) error 
 }
 
 func (s *Server) writeExecPage(w http.ResponseWriter, r *http.Request, pp pageParams, keep func(*execution) bool, v view) {
-	tenant := tenantOf(r)
-	s.mu.Lock()
-	var items []*execution
-	for _, ex := range s.execs {
-		if ex.e.TenantID == tenant && keep(ex) {
-			items = append(items, ex)
-		}
-	}
-	// Newest first unless sorted otherwise.
-	slices.SortFunc(items, func(a, b *execution) int {
-		return cmp.Or(b.e.State.StartDate.Compare(a.e.State.StartDate), cmp.Compare(a.e.ID, b.e.ID))
-	})
-	page := paginate(items, pp, execSorts)
-	out := pagedResults[*executionJSON]{Results: make([]*executionJSON, len(page.Results)), Total: page.Total}
-	for i, ex := range page.Results {
-		out.Results[i] = ex.e.render(v)
-	}
-	s.mu.Unlock()
-	writeJSON(w, http.StatusOK, out)
+	writeJSON(w, http.StatusOK, s.executionPage(tenantOf(r), pp, keep, v))
 }
 
 // writeActionResult answers an action: 2.0 sends the execution, 1.3 the
@@ -483,363 +299,65 @@ func (s *Server) killExecution(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	s.mu.Lock()
-	ex, err := s.lookupExecution(r)
+	out, err := s.engine.killExecution(tenantOf(r), r.PathValue("executionId"), cascade)
 	if err != nil {
-		s.mu.Unlock()
 		return err
 	}
-	if isTerminal(ex.e.State.Current) {
-		if !cascade {
-			s.mu.Unlock()
-			return errIllegalState("Execution is already finished, can't kill it")
-		}
-	} else {
-		s.killLocked(ex)
-		if cascade {
-			s.killSubflowsLocked(ex.e.ID)
-		}
-	}
-	out := ex.e.render(viewFull)
-	s.mu.Unlock()
 	s.writeActionResult(w, out, http.StatusAccepted, "text/json")
 	return nil
 }
 
-// killLocked kills the running execution ex: KILLING, then KILLED with
-// each task run that had not ended.
-func (s *Server) killLocked(ex *execution) {
-	s.stopRunnerLocked(ex)
-	t := now()
-	ex.e.State.set(stateKilling, t)
-	s.publishLocked(ex)
-	for _, tr := range ex.e.TaskRunList {
-		if !isTerminal(tr.State.Current) {
-			if n := len(tr.Attempts); n > 0 && !isTerminal(tr.Attempts[n-1].State.Current) {
-				tr.Attempts[n-1].State.set(stateKilled, t)
-			}
-			tr.State.set(stateKilled, t)
-		}
-	}
-	ex.e.State.set(stateKilled, now())
-	s.publishLocked(ex)
-}
-
-// killSubflowsLocked kills the running executions that the execution id
-// started as subflows, and theirs.
-func (s *Server) killSubflowsLocked(id string) {
-	for _, ex := range s.execs {
-		if t := ex.e.Trigger; t != nil && t.Type == typeSubflow && t.Variables["executionId"] == id && !isTerminal(ex.e.State.Current) {
-			s.killLocked(ex)
-			s.killSubflowsLocked(ex.e.ID)
-		}
-	}
-}
-
 func (s *Server) restartExecution(w http.ResponseWriter, r *http.Request) error {
-	s.mu.Lock()
-	ex, err := s.lookupExecution(r)
+	out, err := s.engine.restartExecution(tenantOf(r), r.PathValue("executionId"), r.URL.Query().Get("revision"))
 	if err != nil {
-		s.mu.Unlock()
 		return err
 	}
-	st := ex.e.State.Current
-	restartable := st == stateFailed || st == statePaused
-	if s.cfg.version == Version13 {
-		restartable = (isTerminal(st) || st == statePaused) && st != stateKilled
-	}
-	if !restartable {
-		s.mu.Unlock()
-		return errIllegalState("Execution '" + ex.e.ID + "' is not in a restartable state (" + st + ")")
-	}
-	if v := r.URL.Query().Get("revision"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil {
-			s.mu.Unlock()
-			return conversionError("revision", v)
-		}
-		rev := s.flows[ex.key].revision(n)
-		if rev == nil || rev.deleted {
-			s.mu.Unlock()
-			return errNotFound("Requested Flow is not found.")
-		}
-		ex.rev = rev
-		ex.e.FlowRevision = n
-	}
-	from := s.restartIndexLocked(ex)
-	s.stopRunnerLocked(ex)
-	t := now()
-	for _, tr := range ex.e.TaskRunList {
-		if tr.State.Current == stateFailed || tr.State.Current == stateKilled || tr.State.Current == statePaused {
-			tr.State.set(stateRestarted, t)
-		}
-	}
-	ex.e.State.set(stateRestarted, t)
-	ex.e.Metadata.AttemptNumber++
-	ex.e.Outputs = nil
-	s.publishLocked(ex)
-	s.startRunnerLocked(ex, from, true)
-	out := ex.e.render(viewFull)
-	s.mu.Unlock()
 	writeJSON(w, http.StatusOK, out) // both generations answer the execution
 	return nil
 }
 
-// restartIndexLocked returns the index of the first task whose run failed,
-// was killed or is paused; len(tasks) when none.
-func (s *Server) restartIndexLocked(ex *execution) int {
-	for i, t := range ex.rev.pf.tasks {
-		id, _ := t["id"].(string)
-		for _, tr := range ex.e.TaskRunList {
-			if tr.TaskID == id {
-				switch tr.State.Current {
-				case stateFailed, stateKilled, statePaused, stateRunning, stateCreated:
-					return i
-				}
-			}
-		}
-	}
-	for i, t := range ex.rev.pf.tasks {
-		id, _ := t["id"].(string)
-		found := false
-		for _, tr := range ex.e.TaskRunList {
-			if tr.TaskID == id {
-				found = true
-			}
-		}
-		if !found {
-			return i
-		}
-	}
-	return len(ex.rev.pf.tasks)
-}
-
 func (s *Server) replayExecution(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	src, err := s.lookupExecution(r)
+	out, err := s.engine.replayExecution(tenantOf(r), r.PathValue("executionId"), q.Get("revision"), q.Get("taskRunId"), parseBreakpoints(q.Get("breakpoints")))
 	if err != nil {
 		return err
 	}
-	rev := src.rev
-	if v := q.Get("revision"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil {
-			return conversionError("revision", v)
-		}
-		if rev = s.flows[src.key].revision(n); rev == nil || rev.deleted {
-			return errNotFound("Requested Flow is not found.")
-		}
-	}
-	from := 0
-	if trID := q.Get("taskRunId"); trID != "" {
-		var taskID string
-		for _, tr := range src.e.TaskRunList {
-			if tr.ID == trID {
-				taskID = tr.TaskID
-			}
-		}
-		if taskID == "" {
-			return errIllegalArgument("No task found for taskRunId '" + trID + "'")
-		}
-		for i, t := range rev.pf.tasks {
-			if id, _ := t["id"].(string); id == taskID {
-				from = i
-			}
-		}
-	}
-	var labels []Label
-	for _, l := range src.e.Labels {
-		if l.Key != "system.correlationId" {
-			labels = append(labels, l)
-		}
-	}
-	id := newID()
-	files := map[string][]byte{}
-	oldPrefix := storagePrefix(src.e.Namespace, src.e.FlowID, src.e.ID)
-	newPrefix := storagePrefix(src.e.Namespace, src.e.FlowID, id)
-	inputs := map[string]any{}
-	for k, v := range src.e.Inputs {
-		if sv, ok := v.(string); ok && strings.HasPrefix(sv, oldPrefix) {
-			nv := newPrefix + strings.TrimPrefix(sv, oldPrefix)
-			files[nv] = src.files[sv]
-			v = nv
-		}
-		inputs[k] = v
-	}
-	ex := s.newExecutionLocked(src.key, rev, id, inputs, labels, "", files)
-	ex.e.OriginalID = src.e.OriginalID
-	ex.e.Trigger = src.e.Trigger
-	ex.e.Kind = src.e.Kind
-	ex.e.Breakpoints = parseBreakpoints(q.Get("breakpoints"))
-	// Task runs before the replayed task are kept as they were.
-	for i := 0; i < from; i++ {
-		tid, _ := rev.pf.tasks[i]["id"].(string)
-		for _, tr := range src.e.TaskRunList {
-			if tr.TaskID == tid {
-				c := cloneTaskRuns([]*taskRunJSON{tr}, true)[0]
-				c.ID, c.ExecutionID = newID(), id
-				ex.e.TaskRunList = append(ex.e.TaskRunList, c)
-			}
-		}
-	}
-	s.publishLocked(ex)
-	s.startRunnerLocked(ex, from, from > 0)
-	out := ex.e.render(viewFull)
 	b, _ := json.Marshal(out)
 	writeRawJSON(w, http.StatusOK, "application/json", b)
 	return nil
 }
 
 func (s *Server) resumeExecution(w http.ResponseWriter, r *http.Request) error {
-	s.mu.Lock()
-	ex, err := s.lookupExecution(r)
-	s.mu.Unlock()
-	if err != nil {
+	tenant, id := tenantOf(r), r.PathValue("executionId")
+	if err := s.checkExecution(tenant, id); err != nil {
 		return err
 	}
 	raw, err := readInputParts(r)
 	if err != nil {
 		return err
 	}
-	s.mu.Lock()
-	if ex.e.State.Current != statePaused {
-		s.mu.Unlock()
-		return errIllegalState("Execution '" + ex.e.ID + "' is not paused, can't resume it")
+	out, err := s.engine.resumeExecution(tenant, id, raw, false)
+	if err != nil {
+		return err
 	}
-	var pauseTask map[string]any
-	var pausedRuns []*taskRunJSON
-	for _, tr := range ex.e.TaskRunList {
-		if tr.State.Current == statePaused {
-			pausedRuns = append(pausedRuns, tr)
-			// The onResume inputs are those of the paused task that
-			// declares some.
-			if def := findTaskDef(ex.rev.pf.tasks, tr.TaskID); pauseTask == nil || pauseTask["onResume"] == nil {
-				pauseTask = def
-			}
-		}
-	}
-	if pauseTask != nil && r.Context().Value(ctxBulkAction) == nil { // a bulk resume sends no inputs
-		decl := &parsedFlow{inputs: mapList(pauseTask["onResume"])}
-		inputs, err := convertInputs(decl, raw, storagePrefix(ex.e.Namespace, ex.e.FlowID, ex.e.ID), map[string]any{}, ex.files)
-		if err != nil {
-			s.mu.Unlock()
-			return err
-		}
-		if len(inputs) > 0 {
-			ex.resumeInputs = inputs
-		}
-	}
-	t := now()
-	for _, tr := range pausedRuns {
-		tr.State.set(stateRunning, t)
-	}
-	s.wakeRunnerLocked(ex, t)
-	out := ex.e.render(viewFull)
-	s.mu.Unlock()
 	s.writeActionResult(w, out, http.StatusNoContent, "application/json")
 	return nil
 }
 
-// resumeFromBreakpoint continues an execution stopped at a breakpoint:
-// its breakpoints become those of the query (none when absent), the task
-// runs stopped go back to CREATED and the execution to RUNNING.
 func (s *Server) resumeFromBreakpoint(w http.ResponseWriter, r *http.Request) error {
-	s.mu.Lock()
-	ex, err := s.lookupExecution(r)
+	out, err := s.engine.resumeFromBreakpoint(tenantOf(r), r.PathValue("executionId"), parseBreakpoints(r.URL.Query().Get("breakpoints")))
 	if err != nil {
-		s.mu.Unlock()
 		return err
 	}
-	v13 := s.cfg.version == Version13
-	switch {
-	case ex.e.State.Current != stateBreakpoint && v13:
-		err = errIllegalState("Execution is not suspended")
-	case ex.e.State.Current != stateBreakpoint:
-		err = errConflict("Cannot resume execution: execution is not suspended.")
-	case len(ex.e.Breakpoints) == 0 && v13:
-		err = errIllegalState("Execution has no breakpoint")
-	case len(ex.e.Breakpoints) == 0:
-		err = errConflict("Cannot resume execution: no breakpoint defined.")
-	}
-	if err != nil {
-		s.mu.Unlock()
-		return err
-	}
-	ex.e.Breakpoints = parseBreakpoints(r.URL.Query().Get("breakpoints"))
-	t := now()
-	for _, tr := range ex.e.TaskRunList {
-		if tr.State.Current == stateBreakpoint {
-			tr.State.set(stateCreated, t)
-		}
-	}
-	s.wakeRunnerLocked(ex, t)
-	out := ex.e.render(viewFull)
-	s.mu.Unlock()
 	s.writeActionResult(w, out, http.StatusNoContent, "application/json")
 	return nil
 }
 
-// wakeRunnerLocked puts a paused or stopped execution back to RUNNING and
-// wakes whatever of its runner waits: every paused task of a Parallel, for
-// one.
-func (s *Server) wakeRunnerLocked(ex *execution, t time.Time) {
-	ex.pauseRequested = false // a runner that did not reach its hold yet goes on
-	ex.e.State.set(stateRunning, t)
-	s.publishLocked(ex)
-	close(ex.wake)
-	ex.wake = make(chan struct{})
-}
-
-// findTaskDef returns the definition of the task id among tasks and the
-// tasks they hold (flowable branches), or nil.
-func findTaskDef(tasks []map[string]any, id string) map[string]any {
-	for _, t := range tasks {
-		if t["id"] == id {
-			return t
-		}
-		var nested []map[string]any
-		for _, k := range []string{"tasks", "then", "else", "errors", "defaults"} {
-			nested = append(nested, mapList(t[k])...)
-		}
-		if cases, ok := t["cases"].(map[string]any); ok {
-			for _, c := range cases {
-				nested = append(nested, mapList(c)...)
-			}
-		}
-		if d := findTaskDef(nested, id); d != nil {
-			return d
-		}
-	}
-	return nil
-}
-
-// pauseExecution pauses a running (RUNNING or KILLING: State#isRunning)
-// execution at once: its state becomes PAUSED while the task at work ends
-// as it would, and no further task starts until a resume
-// (ExecutionService#pause, 1.3.19 and 2.0.0-SNAPSHOT). Another state is
-// refused: 1.3 with 422 (IllegalArgumentException), 2.0 with 409
-// (ExecutionController#pauseExecution throws a ConflictException).
 func (s *Server) pauseExecution(w http.ResponseWriter, r *http.Request) error {
-	s.mu.Lock()
-	ex, err := s.lookupExecution(r)
+	out, err := s.engine.pauseExecution(tenantOf(r), r.PathValue("executionId"))
 	if err != nil {
-		s.mu.Unlock()
 		return err
 	}
-	if st := ex.e.State.Current; st != stateRunning && st != stateKilling {
-		s.mu.Unlock()
-		if s.cfg.version == Version13 {
-			return errIllegalArgument("The execution is not running")
-		}
-		return errConflict("Cannot pause execution: execution is not running.")
-	}
-	ex.pauseRequested = true
-	ex.e.State.set(statePaused, now())
-	s.publishLocked(ex)
-	out := ex.e.render(viewFull)
-	s.mu.Unlock()
 	s.writeActionResult(w, out, http.StatusNoContent, "application/json")
 	return nil
 }
@@ -849,26 +367,11 @@ func (s *Server) setExecutionLabels(w http.ResponseWriter, r *http.Request) erro
 	if err := json.NewDecoder(r.Body).Decode(&labels); err != nil {
 		return &apiError{status: http.StatusUnprocessableEntity, message: "Invalid json: " + err.Error()}
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	ex, err := s.lookupExecution(r)
+	out, err := s.engine.setExecutionLabels(tenantOf(r), r.PathValue("executionId"), labels)
 	if err != nil {
 		return err
 	}
-	for _, l := range labels {
-		if strings.HasPrefix(l.Key, "system.") {
-			return errIllegalArgument("System labels can only be set by Kestra itself, offending label: " + l.Key + "=" + l.Value)
-		}
-	}
-	var kept []Label
-	for _, l := range ex.e.Labels {
-		if strings.HasPrefix(l.Key, "system.") {
-			kept = append(kept, l)
-		}
-	}
-	ex.e.Labels = append(labels, kept...)
-	s.publishLocked(ex)
-	writeJSON(w, http.StatusOK, ex.e.render(viewFull))
+	writeJSON(w, http.StatusOK, out)
 	return nil
 }
 
@@ -902,31 +405,55 @@ func (s *Server) lookupExecutionFile(w http.ResponseWriter, r *http.Request) ([]
 	if uri == "" {
 		return nil, "", errBadRequest("Required QueryValue [path] not specified")
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	ex, err := s.lookupExecution(r)
+	tenant := tenantOf(r)
+	data, otherID, err := s.executionFileData(tenant, r.PathValue("executionId"), uri)
 	if err != nil {
 		return nil, "", err
 	}
-	prefix := storagePrefix(ex.e.Namespace, ex.e.FlowID, ex.e.ID)
-	if !strings.HasPrefix(uri, prefix) {
-		other := storagePrefix(ex.e.Namespace, ex.e.FlowID, "")
-		if rest, ok := strings.CutPrefix(uri, other); ok {
-			otherID, _, _ := strings.Cut(rest, "/")
-			if s.execs[otherID] != nil {
-				loc := "/api/v1/" + ex.e.TenantID + "/executions/" + otherID + "/file?path=" + url.QueryEscape(uri)
-				http.Redirect(w, r, loc, http.StatusMovedPermanently)
-				return nil, "", nil
-			}
-		}
-		return nil, "", errIllegalArgument("Invalid prefix path")
-	}
-	data, ok := ex.files[uri]
-	if !ok {
-		return nil, "", errNotFound("Unable to find file at '" + uri + "'")
-	}
-	if data == nil {
-		data = []byte{}
+	if otherID != "" {
+		loc := "/api/v1/" + tenant + "/executions/" + otherID + "/file?path=" + url.QueryEscape(uri)
+		http.Redirect(w, r, loc, http.StatusMovedPermanently)
+		return nil, "", nil
 	}
 	return data, uri, nil
+}
+
+// readInputParts streams the multipart body; file parts are read once,
+// straight into their storage buffer.
+func readInputParts(r *http.Request) (rawInputs, error) {
+	in := rawInputs{values: map[string]string{}, files: map[string]storedFile{}}
+	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if mt != "multipart/form-data" {
+		if r.ContentLength > 0 || mt != "" {
+			return in, &apiError{status: http.StatusUnsupportedMediaType, message: "Unsupported Media Type: Content Type [" + mt + "] not allowed. Allowed types: [multipart/form-data]"}
+		}
+		return in, nil
+	}
+	mr, err := r.MultipartReader()
+	if err != nil {
+		return in, errBadRequest(err.Error())
+	}
+	for {
+		part, err := mr.NextPart()
+		if err == io.EOF {
+			return in, nil
+		}
+		if err != nil {
+			return in, errBadRequest(err.Error())
+		}
+		name, filename := part.FormName(), part.FileName()
+		var buf bytes.Buffer
+		if _, err := io.Copy(&buf, io.LimitReader(part, maxBody)); err != nil {
+			return in, errBadRequest(err.Error())
+		}
+		switch {
+		case name == "files" && filename != "":
+			// Legacy form: the file name is the input id.
+			in.files[filename] = storedFile{name: filename, data: buf.Bytes()}
+		case filename != "":
+			in.files[name] = storedFile{name: filename, data: buf.Bytes()}
+		default:
+			in.values[name] = buf.String()
+		}
+	}
 }

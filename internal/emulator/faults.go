@@ -70,12 +70,12 @@ func (s *Server) InjectFault(f Fault) (remove func()) {
 	if f.Times <= 0 {
 		fe.remaining = -1
 	}
-	s.mu.Lock()
+	s.httpMu.Lock()
 	s.faults = append(s.faults, fe)
-	s.mu.Unlock()
+	s.httpMu.Unlock()
 	return func() {
-		s.mu.Lock()
-		defer s.mu.Unlock()
+		s.httpMu.Lock()
+		defer s.httpMu.Unlock()
 		for i, x := range s.faults {
 			if x == fe {
 				s.faults = append(s.faults[:i], s.faults[i+1:]...)
@@ -87,17 +87,17 @@ func (s *Server) InjectFault(f Fault) (remove func()) {
 
 // ClearFaults removes every injected fault.
 func (s *Server) ClearFaults() {
-	s.mu.Lock()
+	s.httpMu.Lock()
 	s.faults = nil
-	s.mu.Unlock()
+	s.httpMu.Unlock()
 }
 
 // matchFaults returns the faults that apply to r, consuming one use of each.
 // Latencies add up; the first fault with Status, Reset or DropAfterFrames
 // decides the rest.
 func (s *Server) matchFaults(r *http.Request) (latency time.Duration, action *Fault) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.httpMu.Lock()
+	defer s.httpMu.Unlock()
 	kept := s.faults[:0]
 	for _, fe := range s.faults {
 		match := (fe.f.Method == "" || strings.EqualFold(fe.f.Method, r.Method)) &&
@@ -219,7 +219,7 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 			case <-r.Context().Done():
 				t.Stop()
 				return
-			case <-s.ctx.Done():
+			case <-s.done():
 				t.Stop()
 			}
 		}
@@ -275,10 +275,4 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r2)
 	})
-}
-
-func (s *Server) isClosed() bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.closed
 }

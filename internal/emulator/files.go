@@ -8,26 +8,9 @@ import (
 	"net/http"
 	"path"
 	"regexp"
-	"slices"
 	"strconv"
 	"strings"
-	"time"
 )
-
-type nsKey struct{ tenant, namespace string }
-
-type nsFile struct {
-	dir      bool
-	data     []byte
-	created  time.Time
-	modified time.Time
-}
-
-// nsTree holds a namespace's files by clean absolute path; directories
-// are explicit entries, created for every parent of a file.
-type nsTree struct {
-	entries map[string]*nsFile
-}
 
 func cleanPath(p string) (string, error) {
 	if p == "" {
@@ -76,69 +59,6 @@ func (s *Server) filePath(raw string) (string, error) {
 // flow imported through /_flows/ (Java's "." stops at \r as at \n).
 var namespaceLineRe = regexp.MustCompile(`(?m)^namespace: [^\r\n]*$`)
 
-// putNamespaceFile stores one uploaded file at p, or imports it as a flow
-// of the namespace when p is /_flows/<file>: exactly one segment under
-// /_flows, its first "namespace: " line rewritten to the target namespace
-// (NamespaceFileController#putNamespaceFile, 1.3.19 and 2.0.0-SNAPSHOT).
-func (s *Server) putNamespaceFile(r *http.Request, p string, data []byte) error {
-	if strings.HasPrefix(p, "/_flows/") {
-		if strings.Count(strings.TrimSuffix(p, "/"), "/") != 2 {
-			return errIllegalArgument("Invalid flow file path: " + p)
-		}
-		src := string(data)
-		if loc := namespaceLineRe.FindStringIndex(src); loc != nil {
-			src = src[:loc[0]] + "namespace: " + r.PathValue("namespace") + src[loc[1]:]
-		}
-		pf, aerr := s.parseFlow(src)
-		if aerr != nil {
-			return aerr
-		}
-		s.mu.Lock()
-		s.saveFlowLocked(tenantOf(r), pf, src)
-		s.mu.Unlock()
-		return nil
-	}
-	if p == "/_flows" {
-		return errIllegalArgument("Forbidden path: " + p)
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	t := s.treeLocked(r, true)
-	if e := t.entries[p]; e != nil && e.dir {
-		return errIllegalArgument("Path '" + p + "' is a directory")
-	}
-	t.put(p, data)
-	return nil
-}
-
-func (s *Server) treeLocked(r *http.Request, create bool) *nsTree {
-	k := nsKey{tenantOf(r), r.PathValue("namespace")}
-	t := s.nsFiles[k]
-	if t == nil && create {
-		t = &nsTree{entries: map[string]*nsFile{}}
-		s.nsFiles[k] = t
-	}
-	return t
-}
-
-func (t *nsTree) mkdirAll(p string, at time.Time) {
-	for d := p; d != "/" && d != "."; d = path.Dir(d) {
-		if e := t.entries[d]; e == nil {
-			t.entries[d] = &nsFile{dir: true, created: at, modified: at}
-		}
-	}
-}
-
-func (t *nsTree) put(p string, data []byte) {
-	at := now()
-	t.mkdirAll(path.Dir(p), at)
-	if e := t.entries[p]; e != nil && !e.dir {
-		e.data, e.modified = data, at
-		return
-	}
-	t.entries[p] = &nsFile{data: data, created: at, modified: at}
-}
-
 // uploadFile stores an uploaded file. A part whose file name ends in
 // ".zip" (any case) is extracted entry by entry at the namespace root,
 // whatever the path, directory entries skipped; each entry is stored as
@@ -181,7 +101,7 @@ func (s *Server) uploadFile(w http.ResponseWriter, r *http.Request) error {
 		return &apiError{status: http.StatusBadRequest, message: "Bad Request: Required argument [CompletedFileUpload fileContent] not specified"}
 	}
 	if !strings.HasSuffix(strings.ToLower(filename), ".zip") {
-		if err := s.putNamespaceFile(r, p, data); err != nil {
+		if err := s.engine.putNamespaceFile(nsKeyOf(r), p, data); err != nil {
 			return err
 		}
 		w.WriteHeader(http.StatusOK)
@@ -214,7 +134,7 @@ func (s *Server) uploadFile(w http.ResponseWriter, r *http.Request) error {
 		if err != nil {
 			return errInternal("Invalid zip file: " + err.Error())
 		}
-		if err := s.putNamespaceFile(r, dst, b); err != nil {
+		if err := s.engine.putNamespaceFile(nsKeyOf(r), dst, b); err != nil {
 			return err
 		}
 	}
@@ -227,19 +147,14 @@ func (s *Server) downloadFile(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	s.mu.Lock()
-	var e *nsFile
-	if t := s.treeLocked(r, false); t != nil {
-		e = t.entries[p]
-	}
-	s.mu.Unlock()
-	if e == nil || e.dir {
-		return errNotFound("File not found: " + p)
+	data, err := s.namespaceFile(nsKeyOf(r), p)
+	if err != nil {
+		return err
 	}
 	w.Header().Set("Content-Type", "application/octet-stream")
 	w.Header().Set("Cache-Control", "no-cache")
-	w.Header().Set("Content-Length", strconv.Itoa(len(e.data)))
-	_, _ = w.Write(e.data)
+	w.Header().Set("Content-Length", strconv.Itoa(len(data)))
+	_, _ = w.Write(data)
 	return nil
 }
 
@@ -276,22 +191,14 @@ func (s *Server) listDirectory(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	s.mu.Lock()
-	t := s.treeLocked(r, false)
+	entries, err := s.engine.listDirectory(nsKeyOf(r), p)
+	if err != nil {
+		return err
+	}
 	out := []fileAttrs{}
-	if p != "/" && (t == nil || t.entries[p] == nil || !t.entries[p].dir) {
-		s.mu.Unlock()
-		return errNotFound("Directory not found: " + p)
+	for _, e := range entries {
+		out = append(out, attrsOf(e.path, &e.nsFile))
 	}
-	if t != nil {
-		for ep, e := range t.entries {
-			if path.Dir(ep) == p && ep != p {
-				out = append(out, attrsOf(ep, e))
-			}
-		}
-	}
-	s.mu.Unlock()
-	slices.SortFunc(out, func(a, b fileAttrs) int { return strings.Compare(a.FileName, b.FileName) })
 	writeJSON(w, http.StatusOK, out)
 	return nil
 }
@@ -301,13 +208,9 @@ func (s *Server) createDirectory(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	t := s.treeLocked(r, true)
-	if e := t.entries[p]; e != nil && !e.dir {
-		return errIllegalArgument("Path '" + p + "' is a file")
+	if err := s.engine.createDirectory(nsKeyOf(r), p); err != nil {
+		return err
 	}
-	t.mkdirAll(p, now())
 	w.WriteHeader(http.StatusOK)
 	return nil
 }
@@ -317,17 +220,15 @@ func (s *Server) fileStats(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	t := s.treeLocked(r, false)
 	if p == "/" {
 		writeJSON(w, http.StatusOK, fileAttrs{FileName: "", Type: "Directory", Metadata: map[string]string{}})
 		return nil
 	}
-	if t == nil || t.entries[p] == nil {
-		return errNotFound("File not found: " + p)
+	e, err := s.fileStat(nsKeyOf(r), p)
+	if err != nil {
+		return err
 	}
-	writeJSON(w, http.StatusOK, attrsOf(p, t.entries[p]))
+	writeJSON(w, http.StatusOK, attrsOf(e.path, &e.nsFile))
 	return nil
 }
 
@@ -341,22 +242,8 @@ func (s *Server) moveFile(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	t := s.treeLocked(r, false)
-	if t == nil || t.entries[from] == nil {
-		return errNotFound("File not found: " + from)
-	}
-	if t.entries[to] != nil {
-		return errIllegalArgument("File '" + to + "' already exists")
-	}
-	at := now()
-	t.mkdirAll(path.Dir(to), at)
-	for ep, e := range t.entries {
-		if ep == from || strings.HasPrefix(ep, from+"/") {
-			delete(t.entries, ep)
-			t.entries[to+strings.TrimPrefix(ep, from)] = e
-		}
+	if err := s.engine.moveFile(nsKeyOf(r), from, to); err != nil {
+		return err
 	}
 	w.WriteHeader(http.StatusOK)
 	return nil
@@ -367,16 +254,8 @@ func (s *Server) deleteFile(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	t := s.treeLocked(r, false)
-	if t == nil || t.entries[p] == nil {
-		return errNotFound("File not found: " + p)
-	}
-	for ep := range t.entries {
-		if ep == p || strings.HasPrefix(ep, p+"/") {
-			delete(t.entries, ep)
-		}
+	if err := s.engine.deleteFile(nsKeyOf(r), p); err != nil {
+		return err
 	}
 	w.WriteHeader(http.StatusOK)
 	return nil
@@ -386,23 +265,12 @@ func (s *Server) exportFiles(w http.ResponseWriter, r *http.Request) error {
 	ns := r.PathValue("namespace")
 	var buf bytes.Buffer
 	zw := zip.NewWriter(&buf)
-	s.mu.Lock()
-	if t := s.treeLocked(r, false); t != nil {
-		paths := make([]string, 0, len(t.entries))
-		for p, e := range t.entries {
-			if !e.dir {
-				paths = append(paths, p)
-			}
-		}
-		slices.Sort(paths)
-		for _, p := range paths {
-			fw, err := zw.Create(strings.TrimPrefix(p, "/"))
-			if err == nil {
-				_, _ = fw.Write(t.entries[p].data)
-			}
+	for _, e := range s.namespaceFiles(nsKeyOf(r)) {
+		fw, err := zw.Create(strings.TrimPrefix(e.path, "/"))
+		if err == nil {
+			_, _ = fw.Write(e.data)
 		}
 	}
-	s.mu.Unlock()
 	if err := zw.Close(); err != nil {
 		return errInternal(err.Error())
 	}
@@ -411,3 +279,6 @@ func (s *Server) exportFiles(w http.ResponseWriter, r *http.Request) error {
 	_, _ = w.Write(buf.Bytes())
 	return nil
 }
+
+// nsKeyOf is the namespace of a namespace file request.
+func nsKeyOf(r *http.Request) nsKey { return nsKey{tenantOf(r), r.PathValue("namespace")} }

@@ -71,19 +71,19 @@ type group struct {
 func (rn *runner) runFlowable(task map[string]any, typ string, tr *taskRunJSON) outcome {
 	ex := rn.ex
 	tr.State.set(stateRunning, now())
-	vars := rn.s.varsLocked(ex, tr)
+	vars := rn.en.varsLocked(ex, tr)
 	groups, limit, outputs, failMsg := flowableChildren(task, typ, vars)
 	if outputs != nil {
 		tr.Outputs = outputs
 	}
-	rn.s.publishLocked(ex)
+	rn.en.publishLocked(ex)
 	if failMsg != "" {
 		rn.logLocked(tr, "ERROR", failMsg)
 		rn.finishLocked(tr, stateFailed)
-		rn.s.mu.Unlock()
+		rn.en.mu.Unlock()
 		return outFailed
 	}
-	rn.s.mu.Unlock()
+	rn.en.mu.Unlock()
 
 	out := rn.runGroups(groups, limit, tr)
 	if out == outStopped {
@@ -99,7 +99,7 @@ func (rn *runner) runFlowable(task map[string]any, typ string, tr *taskRunJSON) 
 	if !rn.lock() {
 		return outStopped
 	}
-	defer rn.s.mu.Unlock()
+	defer rn.en.mu.Unlock()
 	normal := map[string]bool{}
 	for _, g := range groups {
 		for _, t := range g.tasks {

@@ -177,11 +177,11 @@ func typeKnown(t string, v Version, plugins []string) bool {
 
 // parseFlow parses and validates a flow source as this server's Kestra
 // version, with its installed plugins, would.
-func (s *Server) parseFlow(src string) (*parsedFlow, *apiError) {
-	s.pluginsMu.RLock()
-	plugins := s.cfg.plugins
-	s.pluginsMu.RUnlock()
-	return parseFlowAs(src, s.cfg.version, plugins)
+func (en *engine) parseFlow(src string) (*parsedFlow, *apiError) {
+	en.pluginsMu.RLock()
+	plugins := en.cfg.plugins
+	en.pluginsMu.RUnlock()
+	return parseFlowAs(src, en.cfg.version, plugins)
 }
 
 // yamlError is the refusal of a source that does not parse: the

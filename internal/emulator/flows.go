@@ -7,37 +7,9 @@ import (
 	"io"
 	"mime"
 	"net/http"
-	"slices"
 	"strconv"
 	"strings"
-	"time"
 )
-
-type flowKey struct{ tenant, namespace, id string }
-
-type flowRev struct {
-	revision int
-	source   string
-	pf       *parsedFlow
-	deleted  bool
-	updated  time.Time
-}
-
-type flowEntry struct {
-	key  flowKey
-	revs []*flowRev // oldest first; the last is current
-}
-
-func (fe *flowEntry) current() *flowRev { return fe.revs[len(fe.revs)-1] }
-
-func (fe *flowEntry) revision(n int) *flowRev {
-	for _, r := range fe.revs {
-		if r.revision == n {
-			return r
-		}
-	}
-	return nil
-}
 
 const maxBody = 64 << 20
 
@@ -130,47 +102,6 @@ func flowUID(tenant, namespace, id string) string {
 	return tenant + "_" + namespace + "_" + id + "_-1"
 }
 
-// saveFlowLocked stores pf as a new revision of its flow unless the source
-// is the same as the current one; it returns the revision in force.
-func (s *Server) saveFlowLocked(tenant string, pf *parsedFlow, src string) (flowKey, *flowRev) {
-	key := flowKey{tenant, pf.namespace, pf.id}
-	fe := s.flows[key]
-	if fe == nil {
-		fe = &flowEntry{key: key}
-		s.flows[key] = fe
-	}
-	if len(fe.revs) > 0 {
-		cur := fe.current()
-		if !cur.deleted && sourceWithoutRevision(cur.source) == sourceWithoutRevision(src) {
-			return key, cur
-		}
-	}
-	next := 1
-	if len(fe.revs) > 0 {
-		next = fe.current().revision + 1
-	}
-	rev := &flowRev{revision: next, source: src, pf: pf, updated: now()}
-	fe.revs = append(fe.revs, rev)
-	return key, rev
-}
-
-// deleteFlowLocked writes the deleted revision of a flow.
-func (s *Server) deleteFlowLocked(fe *flowEntry) *flowRev {
-	cur := fe.current()
-	rev := &flowRev{revision: cur.revision + 1, source: cur.source, pf: cur.pf, deleted: true, updated: now()}
-	fe.revs = append(fe.revs, rev)
-	return rev
-}
-
-// liveFlowLocked returns the current, non-deleted flow or nil.
-func (s *Server) liveFlowLocked(key flowKey) *flowEntry {
-	fe := s.flows[key]
-	if fe == nil || fe.current().deleted {
-		return nil
-	}
-	return fe
-}
-
 func (s *Server) createFlow(w http.ResponseWriter, r *http.Request) error {
 	src, fromJSON, err := flowBody(r)
 	if err != nil {
@@ -180,17 +111,11 @@ func (s *Server) createFlow(w http.ResponseWriter, r *http.Request) error {
 	if aerr != nil {
 		return aerr
 	}
-	tenant := tenantOf(r)
-	s.mu.Lock()
-	key := flowKey{tenant, pf.namespace, pf.id}
-	if s.liveFlowLocked(key) != nil {
-		s.mu.Unlock()
-		return errInvalidEntity(Violation{Path: "flow.id", Message: "Flow id already exists"})
+	f, err := s.engine.createFlow(tenantOf(r), pf, src)
+	if err != nil {
+		return err
 	}
-	key, rev := s.saveFlowLocked(tenant, pf, src)
-	out := flowJSON(key, rev, !fromJSON) // the JSON endpoint answers a Flow
-	s.mu.Unlock()
-	writeJSON(w, http.StatusOK, out)
+	writeJSON(w, http.StatusOK, flowJSON(f.key, f.rev, !fromJSON)) // the JSON endpoint answers a Flow
 	return nil
 }
 
@@ -204,36 +129,17 @@ func (s *Server) getFlow(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	key := flowKey{tenantOf(r), r.PathValue("namespace"), r.PathValue("id")}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	fe := s.flows[key]
-	if fe == nil {
-		return errNotFound("")
+	f, err := s.flow(flowKey{tenantOf(r), r.PathValue("namespace"), r.PathValue("id")}, q.Get("revision"), allowDeleted)
+	if err != nil {
+		return err
 	}
-	rev := fe.current()
-	if v := q.Get("revision"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil {
-			return conversionError("revision", v)
-		}
-		if rev = fe.revision(n); rev == nil {
-			return errNotFound("")
-		}
-	}
-	if rev.deleted && !allowDeleted {
-		return errNotFound("")
-	}
-	writeJSON(w, http.StatusOK, flowJSON(key, rev, withSource))
+	writeJSON(w, http.StatusOK, flowJSON(f.key, f.rev, withSource))
 	return nil
 }
 
 func (s *Server) updateFlow(w http.ResponseWriter, r *http.Request) error {
 	key := flowKey{tenantOf(r), r.PathValue("namespace"), r.PathValue("id")}
-	s.mu.Lock()
-	exists := s.liveFlowLocked(key) != nil
-	s.mu.Unlock()
-	if !exists {
+	if !s.flowExists(key) {
 		return errNotFound("")
 	}
 	src, fromJSON, err := flowBody(r)
@@ -244,79 +150,42 @@ func (s *Server) updateFlow(w http.ResponseWriter, r *http.Request) error {
 	if aerr != nil {
 		return aerr
 	}
-	var vs []Violation
-	if pf.id != key.id {
-		vs = append(vs, Violation{Path: "flow.id", Message: "Illegal flow id update"})
+	f, err := s.engine.updateFlow(key, pf, src)
+	if err != nil {
+		return err
 	}
-	if pf.namespace != key.namespace {
-		vs = append(vs, Violation{Path: "flow.namespace", Message: "Illegal namespace update"})
-	}
-	if len(vs) > 0 {
-		return errInvalidEntity(vs...)
-	}
-	s.mu.Lock()
-	if s.liveFlowLocked(key) == nil {
-		s.mu.Unlock()
-		return errNotFound("")
-	}
-	_, rev := s.saveFlowLocked(key.tenant, pf, src)
-	out := flowJSON(key, rev, !fromJSON)
-	s.mu.Unlock()
-	writeJSON(w, http.StatusOK, out)
+	writeJSON(w, http.StatusOK, flowJSON(f.key, f.rev, !fromJSON))
 	return nil
 }
 
 func (s *Server) deleteFlow(w http.ResponseWriter, r *http.Request) error {
-	key := flowKey{tenantOf(r), r.PathValue("namespace"), r.PathValue("id")}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	fe := s.liveFlowLocked(key)
-	if fe == nil {
-		return errNotFound("")
+	if err := s.engine.deleteFlow(flowKey{tenantOf(r), r.PathValue("namespace"), r.PathValue("id")}); err != nil {
+		return err
 	}
-	s.deleteFlowLocked(fe)
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
 
-// liveFlowsLocked returns the current, non-deleted flows of a tenant
-// matching keep, sorted by namespace and id.
-func (s *Server) liveFlowsLocked(tenant string, keep func(*flowEntry) bool) []*flowEntry {
-	var out []*flowEntry
-	for k, fe := range s.flows {
-		if k.tenant == tenant && !fe.current().deleted && (keep == nil || keep(fe)) {
-			out = append(out, fe)
-		}
+// flowsJSON renders flows as a list of Flow (with their sources when
+// withSource).
+func flowsJSON(flows []storedFlow, withSource bool) []map[string]any {
+	out := make([]map[string]any, 0, len(flows))
+	for _, f := range flows {
+		out = append(out, flowJSON(f.key, f.rev, withSource))
 	}
-	slices.SortFunc(out, func(a, b *flowEntry) int {
-		return cmp.Or(cmp.Compare(a.key.namespace, b.key.namespace), cmp.Compare(a.key.id, b.key.id))
-	})
 	return out
 }
 
 func (s *Server) listFlows(w http.ResponseWriter, r *http.Request) error {
 	ns := r.PathValue("namespace")
-	s.mu.Lock()
-	out := []map[string]any{}
-	for _, fe := range s.liveFlowsLocked(tenantOf(r), func(fe *flowEntry) bool { return fe.key.namespace == ns }) {
-		out = append(out, flowJSON(fe.key, fe.current(), false))
-	}
-	s.mu.Unlock()
-	writeJSON(w, http.StatusOK, out)
+	flows := s.liveFlows(tenantOf(r), func(fe *flowEntry) bool { return fe.key.namespace == ns })
+	writeJSON(w, http.StatusOK, flowsJSON(flows, false))
 	return nil
 }
 
 func (s *Server) flowRevisions(w http.ResponseWriter, r *http.Request) error {
 	key := flowKey{tenantOf(r), r.PathValue("namespace"), r.PathValue("id")}
-	s.mu.Lock()
-	out := []map[string]any{}
-	if fe := s.flows[key]; fe != nil {
-		for _, rev := range fe.revs {
-			out = append(out, flowJSON(key, rev, true))
-		}
-	}
-	s.mu.Unlock()
-	writeJSON(w, http.StatusOK, out)
+	writeJSON(w, http.StatusOK, flowsJSON(s.engine.flowRevisions(key), true))
 	return nil
 }
 
@@ -359,14 +228,8 @@ func (s *Server) searchFlows(w http.ResponseWriter, r *http.Request) error {
 			return false
 		}
 	}
-	s.mu.Lock()
-	items := s.liveFlowsLocked(tenantOf(r), func(fe *flowEntry) bool { return fs.match(leaf(fe)) })
-	page := paginate(items, pp, flowSorts)
-	out := pagedResults[map[string]any]{Results: make([]map[string]any, len(page.Results)), Total: page.Total}
-	for i, fe := range page.Results {
-		out.Results[i] = flowJSON(fe.key, fe.current(), false)
-	}
-	s.mu.Unlock()
+	page := s.flowPage(tenantOf(r), pp, func(fe *flowEntry) bool { return fs.match(leaf(fe)) })
+	out := pagedResults[map[string]any]{Results: flowsJSON(page.Results, false), Total: page.Total}
 	writeJSON(w, http.StatusOK, out)
 	return nil
 }
@@ -444,7 +307,6 @@ func (s *Server) validateFlows(w http.ResponseWriter, r *http.Request) error {
 	}
 	tenant := tenantOf(r)
 	out := make([]validationResult, 0, len(docs))
-	s.mu.Lock()
 	for i, d := range docs {
 		res := validationResult{Index: i, Filename: d.filename, DeprecationPaths: []string{}, Warnings: []string{}, Infos: []string{}}
 		pf, aerr := s.parseFlow(d.source)
@@ -457,16 +319,11 @@ func (s *Server) validateFlows(w http.ResponseWriter, r *http.Request) error {
 		} else {
 			res.Namespace, res.Flow = pf.namespace, pf.id
 			if pf.revision != 0 {
-				last := 0
-				if fe := s.flows[flowKey{tenant, pf.namespace, pf.id}]; fe != nil {
-					last = fe.current().revision
-				}
-				res.Outdated = pf.revision != last+1
+				res.Outdated = pf.revision != s.lastRevision(flowKey{tenant, pf.namespace, pf.id})+1
 			}
 		}
 		out = append(out, res)
 	}
-	s.mu.Unlock()
 	writeJSON(w, http.StatusOK, out)
 	return nil
 }
@@ -532,11 +389,7 @@ func (s *Server) bulkUpdate(w http.ResponseWriter, r *http.Request, namespace st
 		return err
 	}
 	tenant := tenantOf(r)
-	type item struct {
-		pf  *parsedFlow
-		src string
-	}
-	var items []item
+	var items []parsedSource
 	override := q.Get("override")
 	for _, src := range sources {
 		src = strings.TrimLeft(src, "\n")
@@ -547,46 +400,13 @@ func (s *Server) bulkUpdate(w http.ResponseWriter, r *http.Request, namespace st
 		if aerr != nil {
 			return aerr
 		}
-		items = append(items, item{pf, src})
+		items = append(items, parsedSource{pf, src})
 	}
-	if namespace != "" {
-		var vs []Violation
-		for _, it := range items {
-			ns := it.pf.namespace
-			if ns != namespace && !(allowChild && strings.HasPrefix(ns, namespace+".")) {
-				vs = append(vs, Violation{Path: "flow.namespace", Message: flowUID(tenant, ns, it.pf.id) + " - flow namespace is invalid"})
-			}
-		}
-		if len(vs) > 0 {
-			return errInvalidEntity(vs...)
-		}
+	flows, err := s.replaceFlows(tenant, namespace, allowChild, del, items)
+	if err != nil {
+		return err
 	}
-	seen := map[string]bool{}
-	for _, it := range items {
-		k := it.pf.namespace + "/" + it.pf.id
-		if seen[k] {
-			return errInvalidEntity(Violation{Path: "flow.id", Message: "Duplicate flow id"})
-		}
-		seen[k] = true
-	}
-	out := []map[string]any{}
-	s.mu.Lock()
-	if del && namespace != "" {
-		for _, fe := range s.liveFlowsLocked(tenant, func(fe *flowEntry) bool {
-			ns := fe.key.namespace
-			return ns == namespace || (allowChild && strings.HasPrefix(ns, namespace+"."))
-		}) {
-			if !seen[fe.key.namespace+"/"+fe.key.id] {
-				rev := s.deleteFlowLocked(fe)
-				out = append(out, flowJSON(fe.key, rev, false))
-			}
-		}
-	}
-	for _, it := range items {
-		key, rev := s.saveFlowLocked(tenant, it.pf, it.src)
-		out = append(out, flowJSON(key, rev, false))
-	}
-	s.mu.Unlock()
+	out := flowsJSON(flows, false)
 	writeJSON(w, http.StatusOK, out)
 	return nil
 }

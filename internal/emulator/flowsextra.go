@@ -87,9 +87,7 @@ func (s *Server) importFlows(w http.ResponseWriter, r *http.Request) error {
 			wrong = append(wrong, d.name)
 			continue
 		}
-		s.mu.Lock()
-		s.saveFlowLocked(tenant, pf, d.src)
-		s.mu.Unlock()
+		s.saveFlow(tenant, pf, d.src)
 	}
 	writeJSON(w, http.StatusOK, wrong)
 	return nil
@@ -99,14 +97,12 @@ func (s *Server) importFlows(w http.ResponseWriter, r *http.Request) error {
 // namespaces of the tenant's flows, those containing q when given.
 func (s *Server) distinctNamespaces(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query().Get("q")
-	s.mu.Lock()
 	set := map[string]bool{}
-	for _, fe := range s.liveFlowsLocked(tenantOf(r), nil) {
-		if q == "" || strings.Contains(fe.key.namespace, q) {
-			set[fe.key.namespace] = true
+	for _, f := range s.liveFlows(tenantOf(r), nil) {
+		if q == "" || strings.Contains(f.key.namespace, q) {
+			set[f.key.namespace] = true
 		}
 	}
-	s.mu.Unlock()
 	out := make([]string, 0, len(set))
 	for ns := range set {
 		out = append(out, ns)
@@ -143,80 +139,11 @@ func (s *Server) flowDependencies(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	tenant := tenantOf(r)
-	uid := func(ns, id string) string { return tenant + "_" + ns + "_" + id }
-	s.mu.Lock()
-	var all []flowEdge
-	nodes := map[string]flowNode{}
-	for _, fe := range s.liveFlowsLocked(tenant, nil) {
-		pf := fe.current().pf
-		from := uid(pf.namespace, pf.id)
-		nodes[from] = flowNode{from, pf.namespace, pf.id}
-		for _, t := range allTaskDefs(pf.tasks) {
-			if c, _ := canonicalType(stringify(t["type"])); c == typeSubflow {
-				ns, id := stringify(t["namespace"]), stringify(t["flowId"])
-				all = append(all, flowEdge{from, uid(ns, id), "FLOW_TASK"})
-				nodes[uid(ns, id)] = flowNode{uid(ns, id), ns, id}
-			}
-		}
-		for _, tg := range pf.triggers {
-			if c, _ := canonicalType(stringify(tg["type"])); c != "io.kestra.plugin.core.trigger.Flow" {
-				continue
-			}
-			for _, up := range upstreamFlows(tg) {
-				src := uid(up[0], up[1])
-				all = append(all, flowEdge{src, from, "FLOW_TRIGGER"})
-				nodes[src] = flowNode{src, up[0], up[1]}
-			}
-		}
-	}
-	s.mu.Unlock()
-	self := uid(r.PathValue("namespace"), r.PathValue("id"))
-	keep := map[string]bool{self: true}
-	edges := []flowEdge{}
-	seen := map[flowEdge]bool{}
-	for frontier := []string{self}; len(frontier) > 0; {
-		var next []string
-		for _, n := range frontier {
-			for _, e := range all {
-				var other string
-				switch {
-				case e.Source == n:
-					other = e.Target
-				case e.Target == n && !destOnly:
-					other = e.Source
-				default:
-					continue
-				}
-				if !seen[e] {
-					seen[e] = true
-					edges = append(edges, e)
-				}
-				if !keep[other] {
-					keep[other] = true
-					next = append(next, other)
-				}
-			}
-		}
-		if !expand {
-			break
-		}
-		frontier = next
-	}
+	nodes, edges := s.engine.flowDependencies(tenantOf(r), r.PathValue("namespace"), r.PathValue("id"), destOnly, expand)
 	out := struct {
 		Nodes []flowNode `json:"nodes"`
 		Edges []flowEdge `json:"edges"`
-	}{Nodes: []flowNode{}, Edges: edges}
-	ids := make([]string, 0, len(keep))
-	for id := range keep {
-		if _, ok := nodes[id]; ok {
-			ids = append(ids, id)
-		}
-	}
-	slices.Sort(ids)
-	for _, id := range ids {
-		out.Nodes = append(out.Nodes, nodes[id])
-	}
+	}{Nodes: nodes, Edges: edges}
 	writeJSON(w, http.StatusOK, out)
 	return nil
 }

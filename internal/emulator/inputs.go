@@ -1,12 +1,9 @@
 package emulator
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"mime"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -26,46 +23,6 @@ type rawInputs struct {
 type storedFile struct {
 	name string
 	data []byte
-}
-
-// readInputParts streams the multipart body; file parts are read once,
-// straight into their storage buffer.
-func readInputParts(r *http.Request) (rawInputs, error) {
-	in := rawInputs{values: map[string]string{}, files: map[string]storedFile{}}
-	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	if mt != "multipart/form-data" {
-		if r.ContentLength > 0 || mt != "" {
-			return in, &apiError{status: http.StatusUnsupportedMediaType, message: "Unsupported Media Type: Content Type [" + mt + "] not allowed. Allowed types: [multipart/form-data]"}
-		}
-		return in, nil
-	}
-	mr, err := r.MultipartReader()
-	if err != nil {
-		return in, errBadRequest(err.Error())
-	}
-	for {
-		part, err := mr.NextPart()
-		if err == io.EOF {
-			return in, nil
-		}
-		if err != nil {
-			return in, errBadRequest(err.Error())
-		}
-		name, filename := part.FormName(), part.FileName()
-		var buf bytes.Buffer
-		if _, err := io.Copy(&buf, io.LimitReader(part, maxBody)); err != nil {
-			return in, errBadRequest(err.Error())
-		}
-		switch {
-		case name == "files" && filename != "":
-			// Legacy form: the file name is the input id.
-			in.files[filename] = storedFile{name: filename, data: buf.Bytes()}
-		case filename != "":
-			in.files[name] = storedFile{name: filename, data: buf.Bytes()}
-		default:
-			in.values[name] = buf.String()
-		}
-	}
 }
 
 // storagePrefix is the kestra:// prefix of an execution's files.

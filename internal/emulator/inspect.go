@@ -16,8 +16,8 @@ type Request struct {
 
 func (s *Server) record(r *http.Request) {
 	req := Request{Method: r.Method, Path: r.URL.Path, RawQuery: r.URL.RawQuery, Header: r.Header.Clone(), Time: now()}
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.httpMu.Lock()
+	defer s.httpMu.Unlock()
 	if s.cfg.maxReqLog <= 0 {
 		return
 	}
@@ -32,8 +32,8 @@ func (s *Server) record(r *http.Request) {
 // Requests returns the requests the server received, oldest first
 // (bounded by [WithRequestLogSize]).
 func (s *Server) Requests() []Request {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.httpMu.Lock()
+	defer s.httpMu.Unlock()
 	out := make([]Request, len(s.requests))
 	copy(out, s.requests)
 	return out
@@ -41,47 +41,22 @@ func (s *Server) Requests() []Request {
 
 // ClearRequests forgets the recorded requests.
 func (s *Server) ClearRequests() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.httpMu.Lock()
+	defer s.httpMu.Unlock()
 	clear(s.requests)
 	s.requests = s.requests[:0]
 }
 
 // ExecutionCount returns how many executions exist (deleted ones are
 // gone).
-func (s *Server) ExecutionCount() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return len(s.execs)
-}
+func (s *Server) ExecutionCount() int { return s.engine.counts().executions }
 
 // ExecutionsCreated returns how many executions were ever created,
 // including deleted ones.
-func (s *Server) ExecutionsCreated() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return int(s.execSeq)
-}
+func (s *Server) ExecutionsCreated() int { return s.engine.counts().created }
 
 // FlowCount returns how many flows exist and are not deleted.
-func (s *Server) FlowCount() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	n := 0
-	for _, fe := range s.flows {
-		if !fe.current().deleted {
-			n++
-		}
-	}
-	return n
-}
+func (s *Server) FlowCount() int { return s.engine.counts().flows }
 
 // LogCount returns how many log lines are stored for an execution.
-func (s *Server) LogCount(executionID string) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if b := s.logs[executionID]; b != nil {
-		return len(b.entries)
-	}
-	return 0
-}
+func (s *Server) LogCount(executionID string) int { return s.engine.logCount(executionID) }

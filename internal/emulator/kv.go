@@ -5,22 +5,9 @@ import (
 	"encoding/json"
 	"net/http"
 	"regexp"
-	"slices"
 	"strings"
 	"time"
 )
-
-type kvKey struct{ tenant, namespace, key string }
-
-type kvEntry struct {
-	typ         string
-	value       any
-	revision    int
-	description string
-	created     time.Time
-	updated     time.Time
-	expiration  *time.Time
-}
 
 var kvKeyRe = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9._-]*$`)
 
@@ -99,10 +86,6 @@ func kvRead(e *kvEntry) (string, any, error) {
 	return e.typ, e.value, nil
 }
 
-func (e *kvEntry) expired() bool {
-	return e.expiration != nil && !now().Before(*e.expiration)
-}
-
 func (s *Server) putKV(w http.ResponseWriter, r *http.Request) error {
 	k := kvKey{tenantOf(r), r.PathValue("namespace"), r.PathValue("key")}
 	if err := checkKVKey(k.key); err != nil {
@@ -122,15 +105,7 @@ func (s *Server) putKV(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	typ, val := typeKV(body)
-	s.mu.Lock()
-	t := now()
-	e := &kvEntry{typ: typ, value: val, revision: 1, description: r.Header.Get("description"), created: t, updated: t, expiration: exp}
-	if old := s.kv[k]; old != nil {
-		e.revision = old.revision + 1
-		e.created = old.created
-	}
-	s.kv[k] = e
-	s.mu.Unlock()
+	s.engine.putKV(k, typ, val, r.Header.Get("description"), exp)
 	w.WriteHeader(http.StatusOK)
 	return nil
 }
@@ -140,27 +115,11 @@ func (s *Server) getKV(w http.ResponseWriter, r *http.Request) error {
 	if err := checkKVKey(k.key); err != nil {
 		return err
 	}
-	s.mu.Lock()
-	e := s.kv[k]
-	expired := e != nil && e.expired()
-	if expired {
-		// The first read of an expired pair deletes it and answers 410;
-		// later reads find nothing (InternalKVStore#getRawValue, Kestra
-		// 1.3.19 and 2.0.0-SNAPSHOT).
-		delete(s.kv, k)
-	}
-	s.mu.Unlock()
-	if e == nil {
-		return errNotFound("No value found for key '" + k.key + "' in namespace '" + k.namespace + "'")
-	}
-	if expired {
-		return &apiError{status: http.StatusGone, message: "Resource has expired: The requested value has expired"}
-	}
-	typ, val, err := kvRead(e)
+	v, err := s.engine.getKV(k)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"type": typ, "value": val, "revision": e.revision, "updated": e.updated})
+	writeJSON(w, http.StatusOK, map[string]any{"type": v.typ, "value": v.value, "revision": v.revision, "updated": v.updated})
 	return nil
 }
 
@@ -169,11 +128,7 @@ func (s *Server) deleteKV(w http.ResponseWriter, r *http.Request) error {
 	if err := checkKVKey(k.key); err != nil {
 		return err
 	}
-	s.mu.Lock()
-	_, ok := s.kv[k]
-	delete(s.kv, k)
-	s.mu.Unlock()
-	writeJSON(w, http.StatusOK, ok)
+	writeJSON(w, http.StatusOK, s.engine.deleteKV(k))
 	return nil
 }
 
@@ -185,16 +140,7 @@ func (s *Server) bulkDeleteKV(w http.ResponseWriter, r *http.Request) error {
 		return &apiError{status: http.StatusUnprocessableEntity, message: "Invalid json: " + err.Error()}
 	}
 	ns, tenant := r.PathValue("namespace"), tenantOf(r)
-	deleted := []string{}
-	s.mu.Lock()
-	for _, key := range req.Keys {
-		k := kvKey{tenant, ns, key}
-		if _, ok := s.kv[k]; ok {
-			delete(s.kv, k)
-			deleted = append(deleted, key)
-		}
-	}
-	s.mu.Unlock()
+	deleted := s.deleteKVKeys(tenant, ns, req.Keys)
 	writeJSON(w, http.StatusOK, map[string]any{"keys": deleted})
 	return nil
 }
@@ -208,27 +154,6 @@ type kvEntryJSON struct {
 	CreationDate   time.Time  `json:"creationDate"`
 	UpdateDate     time.Time  `json:"updateDate"`
 	ExpirationDate *time.Time `json:"expirationDate,omitempty"`
-}
-
-// kvEntriesLocked lists the live entries of a tenant matching keep, sorted
-// by namespace and key.
-func (s *Server) kvEntriesLocked(tenant string, keep func(kvKey) bool) []kvEntryJSON {
-	var out []kvEntryJSON
-	for k, e := range s.kv {
-		if k.tenant == tenant && !e.expired() && keep(k) {
-			out = append(out, kvEntryJSON{
-				Namespace: k.namespace, Key: k.key, Revision: e.revision, Description: e.description,
-				CreationDate: e.created, UpdateDate: e.updated, ExpirationDate: e.expiration,
-			})
-		}
-	}
-	slices.SortFunc(out, func(a, b kvEntryJSON) int {
-		return cmp.Or(cmp.Compare(a.Namespace, b.Namespace), cmp.Compare(a.Key, b.Key))
-	})
-	if out == nil {
-		out = []kvEntryJSON{}
-	}
-	return out
 }
 
 var kvSorts = map[string]func(a, b kvEntryJSON) int{
@@ -249,8 +174,7 @@ func (s *Server) listKV(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	s.mu.Lock()
-	items := s.kvEntriesLocked(tenantOf(r), func(k kvKey) bool {
+	items := s.kvEntries(tenantOf(r), func(k kvKey) bool {
 		return fs.match(func(f queryFilter) bool {
 			switch f.field {
 			case "namespace":
@@ -263,16 +187,13 @@ func (s *Server) listKV(w http.ResponseWriter, r *http.Request) error {
 			return true
 		})
 	})
-	s.mu.Unlock()
 	writeJSON(w, http.StatusOK, paginate(items, pp, kvSorts))
 	return nil
 }
 
 func (s *Server) listNamespaceKV(w http.ResponseWriter, r *http.Request) error {
 	ns := r.PathValue("namespace")
-	s.mu.Lock()
-	items := s.kvEntriesLocked(tenantOf(r), func(k kvKey) bool { return k.namespace == ns })
-	s.mu.Unlock()
+	items := s.kvEntries(tenantOf(r), func(k kvKey) bool { return k.namespace == ns })
 	writeJSON(w, http.StatusOK, items)
 	return nil
 }
@@ -286,9 +207,7 @@ func (s *Server) inheritedKV(w http.ResponseWriter, r *http.Request) error {
 		p = p[:strings.LastIndex(p, ".")]
 		parents[p] = true
 	}
-	s.mu.Lock()
-	items := s.kvEntriesLocked(tenantOf(r), func(k kvKey) bool { return parents[k.namespace] })
-	s.mu.Unlock()
+	items := s.kvEntries(tenantOf(r), func(k kvKey) bool { return parents[k.namespace] })
 	writeJSON(w, http.StatusOK, items)
 	return nil
 }

@@ -8,105 +8,54 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 )
 
 // logEntry is Kestra's LogEntry (FollowLogEvent in 2.0 streams).
 type logEntry struct {
-	TenantID      string    `json:"tenantId,omitempty"`
-	Namespace     string    `json:"namespace"`
-	FlowID        string    `json:"flowId"`
-	TaskID        string    `json:"taskId,omitempty"`
-	ExecutionID   string    `json:"executionId"`
-	TaskRunID     string    `json:"taskRunId,omitempty"`
-	AttemptNumber *int      `json:"attemptNumber,omitempty"`
-	TriggerID     string    `json:"triggerId,omitempty"`
-	Timestamp     time.Time `json:"timestamp"`
-	Level         string    `json:"level"`
-	Thread        string    `json:"thread,omitempty"`
-	Message       string    `json:"message"`
-	ExecutionKind string    `json:"executionKind,omitempty"`
+	TenantID      string        `json:"tenantId,omitempty"`
+	Namespace     string        `json:"namespace"`
+	FlowID        string        `json:"flowId"`
+	TaskID        string        `json:"taskId,omitempty"`
+	ExecutionID   string        `json:"executionId"`
+	TaskRunID     string        `json:"taskRunId,omitempty"`
+	AttemptNumber attemptNumber `json:"attemptNumber,omitzero"`
+	TriggerID     string        `json:"triggerId,omitempty"`
+	Timestamp     time.Time     `json:"timestamp"`
+	Level         string        `json:"level"`
+	Thread        string        `json:"thread,omitempty"`
+	Message       string        `json:"message"`
+	ExecutionKind string        `json:"executionKind,omitempty"`
 }
 
-// logEntry13 is the 1.3 LogEntry, whose attemptNumber is always written.
-type logEntry13 struct {
-	TenantID      string    `json:"tenantId,omitempty"`
-	Namespace     string    `json:"namespace"`
-	FlowID        string    `json:"flowId"`
-	TaskID        string    `json:"taskId,omitempty"`
-	ExecutionID   string    `json:"executionId"`
-	TaskRunID     string    `json:"taskRunId,omitempty"`
-	AttemptNumber *int      `json:"attemptNumber"`
-	TriggerID     string    `json:"triggerId,omitempty"`
-	Timestamp     time.Time `json:"timestamp"`
-	Level         string    `json:"level"`
-	Thread        string    `json:"thread,omitempty"`
-	Message       string    `json:"message"`
-	ExecutionKind string    `json:"executionKind,omitempty"`
+// attemptNumber is the attempt number of a log entry, absent when unknown
+// (a log line of the execution, not of a task run) unless null is set:
+// the 1.3 LogEntry writes it always, as null when unknown.
+type attemptNumber struct {
+	n    *int
+	null bool
 }
 
+func (a attemptNumber) IsZero() bool { return a.n == nil && !a.null }
+
+func (a attemptNumber) MarshalJSON() ([]byte, error) {
+	if a.n == nil {
+		return []byte("null"), nil
+	}
+	return strconv.AppendInt(nil, int64(*a.n), 10), nil
+}
+
+// logView renders e as the server's generation writes it.
 func (s *Server) logView(e *logEntry) any {
 	if s.cfg.version == Version13 {
-		v := logEntry13(*e)
+		v := *e
+		v.AttemptNumber.null = true
 		return &v
 	}
 	return e
 }
 
-type logBucket struct {
-	entries []*logEntry
-	subs    map[*logSub]struct{}
-}
-
-type logSub struct {
-	mu     sync.Mutex
-	queue  []*logEntry
-	notify chan struct{}
-}
-
-func (ls *logSub) push(e *logEntry) {
-	ls.mu.Lock()
-	ls.queue = append(ls.queue, e)
-	ls.mu.Unlock()
-	select {
-	case ls.notify <- struct{}{}:
-	default:
-	}
-}
-
-func (ls *logSub) take() []*logEntry {
-	ls.mu.Lock()
-	defer ls.mu.Unlock()
-	q := ls.queue
-	ls.queue = nil
-	return q
-}
-
 var logLevels = map[string]int{"TRACE": 0, "DEBUG": 1, "INFO": 2, "WARN": 3, "ERROR": 4}
-
-// appendLogLocked stores a log line of an execution and sends it to its
-// followers.
-func (s *Server) appendLogLocked(ex *execution, tr *taskRunJSON, level, msg string) {
-	e := &logEntry{
-		TenantID: ex.e.TenantID, Namespace: ex.e.Namespace, FlowID: ex.e.FlowID, ExecutionID: ex.e.ID,
-		Timestamp: now(), Level: level, Message: msg, Thread: "emulator-worker",
-	}
-	if tr != nil {
-		e.TaskID, e.TaskRunID = tr.TaskID, tr.ID
-		n := max(len(tr.Attempts)-1, 0)
-		e.AttemptNumber = &n
-	}
-	b := s.logs[ex.e.ID]
-	if b == nil {
-		b = &logBucket{}
-		s.logs[ex.e.ID] = b
-	}
-	b.entries = append(b.entries, e)
-	for sub := range b.subs {
-		sub.push(e)
-	}
-}
 
 // logFilter selects log lines: filters[...] in 2.0, legacy parameters in
 // 1.3 (and for delete in both).
@@ -156,7 +105,7 @@ func (lf logFilter) match(e *logEntry) bool {
 	if logLevels[e.Level] < lf.minLvl ||
 		(lf.taskID != "" && e.TaskID != lf.taskID) ||
 		(lf.trID != "" && e.TaskRunID != lf.trID) ||
-		(lf.att != nil && (e.AttemptNumber == nil || *e.AttemptNumber != *lf.att)) {
+		(lf.att != nil && (e.AttemptNumber.n == nil || *e.AttemptNumber.n != *lf.att)) {
 		return false
 	}
 	return lf.fs.match(func(f queryFilter) bool {
@@ -195,7 +144,7 @@ func (lf logFilter) match(e *logEntry) bool {
 		case "triggerId":
 			return matchString(f.op, e.TriggerID, f.value)
 		case "attemptNumber":
-			return e.AttemptNumber != nil && matchString(f.op, strconv.Itoa(*e.AttemptNumber), f.value)
+			return e.AttemptNumber.n != nil && matchString(f.op, strconv.Itoa(*e.AttemptNumber.n), f.value)
 		case "q":
 			return matchString("CONTAINS", e.Message, f.value)
 		case "startDate":
@@ -214,16 +163,10 @@ func (s *Server) listLogs(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	s.mu.Lock()
 	out := []any{}
-	if b := s.logs[r.PathValue("executionId")]; b != nil {
-		for _, e := range b.entries {
-			if e.TenantID == tenantOf(r) && lf.match(e) {
-				out = append(out, s.logView(e))
-			}
-		}
+	for _, e := range s.executionLogs(tenantOf(r), r.PathValue("executionId"), lf) {
+		out = append(out, s.logView(e))
 	}
-	s.mu.Unlock()
 	writeJSON(w, http.StatusOK, out)
 	return nil
 }
@@ -234,28 +177,19 @@ func (s *Server) downloadLogs(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	lines, running, err := s.logsToDownload(tenantOf(r), id, lf)
+	if err != nil {
+		return err
+	}
 	var buf bytes.Buffer
-	s.mu.Lock()
-	ex := s.execs[id]
-	b := s.logs[id]
-	if ex == nil || ex.e.TenantID != tenantOf(r) {
-		s.mu.Unlock()
-		return errNotFound("")
+	for _, e := range lines {
+		buf.WriteString(e.Timestamp.Format(time.RFC3339Nano))
+		buf.WriteByte(' ')
+		buf.WriteString(e.Level)
+		buf.WriteByte(' ')
+		buf.WriteString(e.Message)
+		buf.WriteByte('\n')
 	}
-	running := !isTerminal(ex.e.State.Current)
-	if b != nil {
-		for _, e := range b.entries {
-			if lf.match(e) {
-				buf.WriteString(e.Timestamp.Format(time.RFC3339Nano))
-				buf.WriteByte(' ')
-				buf.WriteString(e.Level)
-				buf.WriteByte(' ')
-				buf.WriteString(e.Message)
-				buf.WriteByte('\n')
-			}
-		}
-	}
-	s.mu.Unlock()
 	w.Header().Set("Content-Type", "text/plain")
 	w.Header().Set("Content-Disposition", `attachment; filename="`+id+`.log"`)
 	if running {
@@ -270,36 +204,14 @@ func (s *Server) deleteLogs(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	s.mu.Lock()
-	if b := s.logs[r.PathValue("executionId")]; b != nil {
-		kept := b.entries[:0]
-		for _, e := range b.entries {
-			if !lf.match(e) {
-				kept = append(kept, e)
-			}
-		}
-		clear(b.entries[len(kept):])
-		b.entries = kept
-	}
-	s.mu.Unlock()
+	s.deleteLogsOf(r.PathValue("executionId"), lf)
 	w.WriteHeader(http.StatusOK)
 	return nil
 }
 
 func (s *Server) deleteFlowLogs(w http.ResponseWriter, r *http.Request) error {
 	ns, flowID, trig := r.PathValue("namespace"), r.PathValue("flowId"), r.URL.Query().Get("triggerId")
-	s.mu.Lock()
-	for _, b := range s.logs {
-		kept := b.entries[:0]
-		for _, e := range b.entries {
-			if !(e.Namespace == ns && e.FlowID == flowID && (trig == "" || e.TriggerID == trig)) {
-				kept = append(kept, e)
-			}
-		}
-		clear(b.entries[len(kept):])
-		b.entries = kept
-	}
-	s.mu.Unlock()
+	s.engine.deleteFlowLogs(ns, flowID, trig)
 	w.WriteHeader(http.StatusOK)
 	return nil
 }
@@ -326,16 +238,7 @@ func (s *Server) searchLogs(w http.ResponseWriter, r *http.Request) error {
 			lf.minLvl = logLevels[strings.ToUpper(v)]
 		}
 	}
-	s.mu.Lock()
-	var items []*logEntry
-	for _, b := range s.logs {
-		for _, e := range b.entries {
-			if e.TenantID == tenantOf(r) && lf.match(e) {
-				items = append(items, e)
-			}
-		}
-	}
-	s.mu.Unlock()
+	items := s.tenantLogs(tenantOf(r), lf)
 	if len(pp.sort) == 0 {
 		pp.sort = []sortKey{{field: "timestamp"}}
 	}
@@ -373,26 +276,8 @@ func (s *Server) followLogs(w http.ResponseWriter, r *http.Request) error {
 	if !sw.frame("start", start) {
 		return nil
 	}
-	sub := &logSub{notify: make(chan struct{}, 1)}
-	s.mu.Lock()
-	b := s.logs[id]
-	if b == nil {
-		b = &logBucket{}
-		if s.execs[id] != nil {
-			s.logs[id] = b
-		}
-	}
-	history := append([]*logEntry(nil), b.entries...)
-	if b.subs == nil {
-		b.subs = map[*logSub]struct{}{}
-	}
-	b.subs[sub] = struct{}{}
-	s.mu.Unlock()
-	defer func() {
-		s.mu.Lock()
-		delete(b.subs, sub)
-		s.mu.Unlock()
-	}()
+	history, sub, stop := s.engine.followLogs(id)
+	defer stop()
 	send := func(es []*logEntry) bool {
 		for _, e := range es {
 			if e.TenantID != tenantOf(r) || !lf.match(e) {
@@ -416,7 +301,7 @@ func (s *Server) followLogs(w http.ResponseWriter, r *http.Request) error {
 			}
 		case <-r.Context().Done():
 			return nil
-		case <-s.ctx.Done():
+		case <-s.done():
 			return nil
 		}
 	}

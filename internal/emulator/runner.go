@@ -68,21 +68,21 @@ func (sub *execSub) take() []snapshot {
 
 // publishLocked records a change of the execution and hands its snapshot
 // to every follower. Nothing is marshalled when no one needs it.
-func (s *Server) publishLocked(ex *execution) {
+func (en *engine) publishLocked(ex *execution) {
 	if isTerminal(ex.e.State.Current) {
-		defer s.releaseLocked(ex) // after this execution's followers are served
+		defer en.releaseLocked(ex) // after this execution's followers are served
 	}
 	ex.last = nil
 	ex.final = isTerminal(ex.e.State.Current) && ex.e.allTaskRunsTerminal()
 	for sub := range ex.subs {
 		if !sub.finalOnly || ex.final {
-			sub.push(snapshot{data: s.snapshotLocked(ex), final: ex.final})
+			sub.push(snapshot{data: en.snapshotLocked(ex), final: ex.final})
 		}
 	}
 }
 
 // snapshotLocked returns the full Execution JSON of the current state.
-func (s *Server) snapshotLocked(ex *execution) []byte {
+func (en *engine) snapshotLocked(ex *execution) []byte {
 	if ex.last == nil {
 		// Marshal in place (the lock is held): no copy of large task runs.
 		ex.e.Deleted = &falseValue
@@ -94,29 +94,29 @@ func (s *Server) snapshotLocked(ex *execution) []byte {
 
 // startRunnerLocked starts a runner from task index from; it supersedes
 // any previous runner.
-func (s *Server) startRunnerLocked(ex *execution, from int, resumePaused bool) {
+func (en *engine) startRunnerLocked(ex *execution, from int, resumePaused bool) {
 	if ex.cancel != nil {
 		ex.cancel()
 	}
 	ex.gen++
 	ex.pauseRequested = false
 	gen := ex.gen
-	ctx, cancel := context.WithCancel(s.ctx)
+	ctx, cancel := context.WithCancel(en.ctx)
 	ex.cancel = cancel
-	if s.closed {
+	if en.closed {
 		cancel()
 		return
 	}
-	s.wg.Add(1)
+	en.wg.Add(1)
 	go func() {
-		defer s.wg.Done()
+		defer en.wg.Done()
 		defer cancel()
-		(&runner{s: s, ex: ex, gen: gen, ctx: ctx}).run(from, resumePaused)
+		(&runner{en: en, ex: ex, gen: gen, ctx: ctx}).run(from, resumePaused)
 	}()
 }
 
 // stopRunnerLocked makes the current runner stop without touching state.
-func (s *Server) stopRunnerLocked(ex *execution) {
+func (en *engine) stopRunnerLocked(ex *execution) {
 	ex.gen++
 	if ex.cancel != nil {
 		ex.cancel()
@@ -124,7 +124,7 @@ func (s *Server) stopRunnerLocked(ex *execution) {
 }
 
 type runner struct {
-	s   *Server
+	en  *engine
 	ex  *execution
 	gen int
 	ctx context.Context
@@ -132,21 +132,21 @@ type runner struct {
 
 // lock takes the server lock if this runner is still the current one.
 func (rn *runner) lock() bool {
-	rn.s.mu.Lock()
+	rn.en.mu.Lock()
 	if rn.ex.gen != rn.gen || rn.ctx.Err() != nil {
-		rn.s.mu.Unlock()
+		rn.en.mu.Unlock()
 		return false
 	}
 	return true
 }
 
-func (rn *runner) step() bool { return rn.s.sleep(rn.ctx, rn.s.cfg.taskTime) }
+func (rn *runner) step() bool { return rn.en.sleep(rn.ctx, rn.en.cfg.taskTime) }
 
 // wasForced reports whether the execution was force-run; it takes the
 // lock, under which the flag is written.
 func (rn *runner) wasForced() bool {
-	rn.s.mu.Lock()
-	defer rn.s.mu.Unlock()
+	rn.en.mu.Lock()
+	defer rn.en.mu.Unlock()
 	return rn.ex.forced
 }
 
@@ -163,21 +163,21 @@ func (rn *runner) run(from int, resumePaused bool) {
 	if from == 0 && !resumePaused {
 		// CREATED, maybe scheduled for later.
 		if sd := ex.e.ScheduleDate; sd != nil && !rn.wasForced() {
-			if wait := time.Until(*sd); wait > 0 && !rn.s.sleep(rn.ctx, wait) {
+			if wait := time.Until(*sd); wait > 0 && !rn.en.sleep(rn.ctx, wait) {
 				return
 			}
 		}
 		if !rn.step() || !rn.lock() {
 			return
 		}
-		if st := rn.s.admissionLocked(ex); st != "" {
+		if st := rn.en.admissionLocked(ex); st != "" {
 			rn.queueLocked(st)
 			if st != stateQueued {
-				rn.s.mu.Unlock()
+				rn.en.mu.Unlock()
 				return
 			}
 			wake := ex.wake // admitted (and set RUNNING) by whoever closes it
-			rn.s.mu.Unlock()
+			rn.en.mu.Unlock()
 			if !rn.waitResume(wake) || !rn.lock() {
 				return
 			}
@@ -185,8 +185,8 @@ func (rn *runner) run(from int, resumePaused bool) {
 		if ex.e.State.Current != stateRunning {
 			ex.e.State.set(stateRunning, now())
 		}
-		rn.s.publishLocked(ex)
-		rn.s.mu.Unlock()
+		rn.en.publishLocked(ex)
+		rn.en.mu.Unlock()
 	} else {
 		if !rn.lock() {
 			return
@@ -194,8 +194,8 @@ func (rn *runner) run(from int, resumePaused bool) {
 		if ex.e.State.Current != stateRunning {
 			ex.e.State.set(stateRunning, now())
 		}
-		rn.s.publishLocked(ex)
-		rn.s.mu.Unlock()
+		rn.en.publishLocked(ex)
+		rn.en.mu.Unlock()
 	}
 	out := rn.runTasks(ex.rev.pf.tasks, from, resumePaused)
 	if out == outStopped {
@@ -212,7 +212,7 @@ func (rn *runner) run(from int, resumePaused bool) {
 	if !rn.holdWhilePausedLocked() {
 		return
 	}
-	defer rn.s.mu.Unlock()
+	defer rn.en.mu.Unlock()
 	// The execution's state is guessed from its top-level task runs; a
 	// flowable's state already sums up its children
 	// (Execution#guessFinalState).
@@ -232,12 +232,12 @@ func (rn *runner) run(from int, resumePaused bool) {
 		}
 	}
 	ex.e.State.set(final, now())
-	rn.s.publishLocked(ex)
+	rn.en.publishLocked(ex)
 }
 
 func (rn *runner) flowOutputs() (map[string]any, error) {
 	outs := map[string]any{}
-	vars := rn.s.varsLocked(rn.ex, nil)
+	vars := rn.en.varsLocked(rn.ex, nil)
 	for _, o := range rn.ex.rev.pf.outputs {
 		id, _ := o["id"].(string)
 		v, err := renderValue(o["value"], vars)
@@ -298,7 +298,7 @@ func (rn *runner) runTask(task map[string]any, sc scope, resumePaused bool) outc
 	switch {
 	case tr != nil && (tr.State.Current == stateSuccess || tr.State.Current == stateWarning):
 		// Done before a restart: not run again.
-		rn.s.mu.Unlock()
+		rn.en.mu.Unlock()
 		return outSuccess
 	case tr == nil || isTerminal(tr.State.Current):
 		tr = &taskRunJSON{
@@ -309,7 +309,7 @@ func (rn *runner) runTask(task map[string]any, sc scope, resumePaused bool) outc
 			tr.ParentTaskRunID = sc.parent.ID
 		}
 		ex.e.TaskRunList = append(ex.e.TaskRunList, tr)
-		rn.s.publishLocked(ex)
+		rn.en.publishLocked(ex)
 	}
 	// Only tasks sent to a worker stop at a breakpoint: not flowable
 	// tasks nor subflows (ExecutorService#handleWorkerTask).
@@ -319,9 +319,9 @@ func (rn *runner) runTask(task map[string]any, sc scope, resumePaused bool) outc
 		t := now()
 		tr.State.set(stateBreakpoint, t)
 		ex.e.State.set(stateBreakpoint, t)
-		rn.s.publishLocked(ex)
+		rn.en.publishLocked(ex)
 		wake := ex.wake
-		rn.s.mu.Unlock()
+		rn.en.mu.Unlock()
 		if !rn.waitResume(wake) || !rn.lock() {
 			return outStopped
 		}
@@ -333,7 +333,7 @@ func (rn *runner) runTask(task map[string]any, sc scope, resumePaused bool) outc
 			ex.resumeInputs = nil
 		}
 		rn.finishLocked(tr, stateSuccess)
-		rn.s.mu.Unlock()
+		rn.en.mu.Unlock()
 		return outSuccess
 	}
 	switch {
@@ -347,9 +347,9 @@ func (rn *runner) runTask(task map[string]any, sc scope, resumePaused bool) outc
 	att := attemptJSON{State: newState(t)}
 	att.State.set(stateRunning, t)
 	tr.Attempts = append(tr.Attempts, att)
-	rn.s.publishLocked(ex)
-	vars := rn.s.varsLocked(ex, tr)
-	rn.s.mu.Unlock()
+	rn.en.publishLocked(ex)
+	vars := rn.en.varsLocked(ex, tr)
+	rn.en.mu.Unlock()
 
 	state, failMsg := rn.execute(task, typ, tr, vars)
 	if state == "" {
@@ -358,7 +358,7 @@ func (rn *runner) runTask(task map[string]any, sc scope, resumePaused bool) outc
 	if !rn.lock() {
 		return outStopped
 	}
-	defer rn.s.mu.Unlock()
+	defer rn.en.mu.Unlock()
 	if failMsg != "" {
 		rn.logLocked(tr, "ERROR", failMsg)
 	}
@@ -373,7 +373,7 @@ func (rn *runner) runTask(task map[string]any, sc scope, resumePaused bool) outc
 // task state ("" when stopped) and a failure message.
 func (rn *runner) execute(task map[string]any, typ string, tr *taskRunJSON, vars map[string]any) (string, string) {
 	if typ != typePause {
-		if h := rn.s.taskHandler(typ); h != nil {
+		if h := rn.en.taskHandler(typ); h != nil {
 			return rn.runHandler(h, task, typ, tr, vars)
 		}
 	}
@@ -383,7 +383,7 @@ func (rn *runner) execute(task map[string]any, typ string, tr *taskRunJSON, vars
 			return "", ""
 		}
 		rn.logLocked(tr, "WARN", notRunMessage(typ))
-		rn.s.mu.Unlock()
+		rn.en.mu.Unlock()
 	}
 	switch typ {
 	case typeLog:
@@ -409,7 +409,7 @@ func (rn *runner) execute(task map[string]any, typ string, tr *taskRunJSON, vars
 				return "", ""
 			}
 			rn.logLocked(tr, level, out)
-			rn.s.mu.Unlock()
+			rn.en.mu.Unlock()
 		}
 	case typeReturn:
 		out, err := render(stringify(task["format"]), vars)
@@ -420,7 +420,7 @@ func (rn *runner) execute(task map[string]any, typ string, tr *taskRunJSON, vars
 			return "", ""
 		}
 		tr.Outputs = map[string]any{"value": out}
-		rn.s.mu.Unlock()
+		rn.en.mu.Unlock()
 	case typeFail:
 		msg := "Task failure"
 		if m, ok := task["errorMessage"].(string); ok {
@@ -439,7 +439,7 @@ func (rn *runner) execute(task map[string]any, typ string, tr *taskRunJSON, vars
 		if err != nil {
 			return stateFailed, "Invalid duration: " + stringify(task["duration"])
 		}
-		if !rn.s.sleep(rn.ctx, d) {
+		if !rn.en.sleep(rn.ctx, d) {
 			return "", ""
 		}
 		return stateSuccess, ""
@@ -460,7 +460,7 @@ func (rn *runner) execute(task map[string]any, typ string, tr *taskRunJSON, vars
 		uri := storagePrefix(rn.ex.e.Namespace, rn.ex.e.FlowID, rn.ex.e.ID) + "tasks/" + tr.TaskID + "/" + tr.ID + "/" + newID() + ext
 		rn.ex.files[uri] = []byte(content)
 		tr.Outputs = map[string]any{"uri": uri, "size": len(content)}
-		rn.s.mu.Unlock()
+		rn.en.mu.Unlock()
 	case "io.kestra.plugin.core.output.OutputValues":
 		vals, err := renderValue(task["values"], vars)
 		if err != nil {
@@ -470,7 +470,7 @@ func (rn *runner) execute(task map[string]any, typ string, tr *taskRunJSON, vars
 			return "", ""
 		}
 		tr.Outputs = map[string]any{"values": vals}
-		rn.s.mu.Unlock()
+		rn.en.mu.Unlock()
 	}
 	if !rn.step() {
 		return "", ""
@@ -487,16 +487,16 @@ func (rn *runner) pause(task map[string]any, tr *taskRunJSON) (string, string) {
 	t := now()
 	tr.State.set(statePaused, t)
 	rn.ex.e.State.set(statePaused, t)
-	rn.s.publishLocked(rn.ex)
+	rn.en.publishLocked(rn.ex)
 	wake := rn.ex.wake // taken under the lock: a resume after it closes this one
-	rn.s.mu.Unlock()
+	rn.en.mu.Unlock()
 
 	var auto <-chan time.Time
 	autoState := stateSuccess
 	for _, k := range []string{"pauseDuration", "delay", "timeout"} {
 		if v, ok := task[k].(string); ok {
 			if d, err := parseISODuration(v); err == nil {
-				timer := time.NewTimer(rn.s.scaled(d))
+				timer := time.NewTimer(rn.en.scaled(d))
 				defer timer.Stop()
 				auto = timer.C
 				if k == "timeout" {
@@ -516,7 +516,7 @@ func (rn *runner) pause(task map[string]any, tr *taskRunJSON) (string, string) {
 			tr.Outputs = map[string]any{"onResume": rn.ex.resumeInputs}
 			rn.ex.resumeInputs = nil
 		}
-		rn.s.mu.Unlock()
+		rn.en.mu.Unlock()
 		return stateSuccess, ""
 	case <-auto:
 		if !rn.lock() {
@@ -524,8 +524,8 @@ func (rn *runner) pause(task map[string]any, tr *taskRunJSON) (string, string) {
 		}
 		tr.State.set(stateRunning, now())
 		rn.ex.e.State.set(stateRunning, now())
-		rn.s.publishLocked(rn.ex)
-		rn.s.mu.Unlock()
+		rn.en.publishLocked(rn.ex)
+		rn.en.mu.Unlock()
 		if autoState == stateFailed {
 			return stateFailed, "Pause timed out"
 		}
@@ -561,7 +561,7 @@ func (rn *runner) holdWhilePausedLocked() bool {
 	}
 	rn.ex.pauseRequested = false
 	wake := rn.ex.wake
-	rn.s.mu.Unlock()
+	rn.en.mu.Unlock()
 	return rn.waitResume(wake) && rn.lock()
 }
 
@@ -584,15 +584,15 @@ func (rn *runner) finishLocked(tr *taskRunJSON, state string) {
 		tr.Attempts[n-1].State.set(state, t)
 	}
 	tr.State.set(state, t)
-	rn.s.publishLocked(rn.ex)
+	rn.en.publishLocked(rn.ex)
 }
 
 func (rn *runner) logLocked(tr *taskRunJSON, level, msg string) {
-	rn.s.appendLogLocked(rn.ex, tr, level, msg)
+	rn.en.appendLogLocked(rn.ex, tr, level, msg)
 }
 
 // varsLocked builds the template context of a task.
-func (s *Server) varsLocked(ex *execution, tr *taskRunJSON) map[string]any {
+func (en *engine) varsLocked(ex *execution, tr *taskRunJSON) map[string]any {
 	// Outputs of a ForEach iteration's task runs are keyed by value:
 	// outputs.<taskId>.<value> (Execution#outputs).
 	outputs := map[string]any{}

@@ -12,7 +12,6 @@
 package emulator
 
 import (
-	"context"
 	"crypto/rand"
 	"log/slog"
 	"net/http"
@@ -140,31 +139,21 @@ func WithRequestLogSize(n int) Option {
 
 // Server is the emulated Kestra API. Create it with [New], serve it as an
 // [http.Handler], and Close it to stop running executions and streams.
+//
+// Server is the HTTP layer: it decodes requests, calls its engine and
+// renders Kestra's answers. The engine (engine.go) holds the state and its
+// lock; the embedding is the seam between the two while handlers move to
+// engine calls area by area.
 type Server struct {
-	cfg     config
+	*engine
+
 	handler http.Handler
 	mux     *http.ServeMux
 
-	ctx    context.Context
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
-
-	pluginsMu sync.RWMutex // guards cfg.plugins, which HandleTask extends
-
-	mu       sync.Mutex
-	flows    map[flowKey]*flowEntry
-	execs    map[string]*execution
-	execSeq  int64
-	logs     map[string]*logBucket
-	kv       map[kvKey]*kvEntry
-	nsFiles  map[nsKey]*nsTree
-	triggers map[triggerKey]*triggerRecord
-	newExec  chan struct{} // closed and replaced whenever an execution is created
-	closed   bool
+	// httpMu guards what the HTTP layer records of its traffic.
+	httpMu   sync.Mutex
 	requests []Request
 	faults   []*faultEntry
-
-	taskHandlers map[string]TaskHandler
 
 	patterns   []string                // the routes registered, as ServeMux patterns
 	specRoutes map[string][]*specRoute // operations of openapi.yaml by specKey
@@ -189,19 +178,7 @@ func New(opts ...Option) *Server {
 	if len(cfg.users) == 0 {
 		cfg.users[DefaultUsername] = DefaultPassword
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	s := &Server{
-		cfg:      cfg,
-		ctx:      ctx,
-		cancel:   cancel,
-		flows:    map[flowKey]*flowEntry{},
-		execs:    map[string]*execution{},
-		logs:     map[string]*logBucket{},
-		kv:       map[kvKey]*kvEntry{},
-		nsFiles:  map[nsKey]*nsTree{},
-		triggers: map[triggerKey]*triggerRecord{},
-		newExec:  make(chan struct{}),
-	}
+	s := &Server{engine: newEngine(cfg)}
 	s.mux = http.NewServeMux()
 	s.routes()
 	s.buildSpecRoutes()
@@ -214,53 +191,16 @@ func (s *Server) Version() Version { return s.cfg.version }
 
 // SetURL sets the public URL after construction (kestratest learns it only
 // once its listener is up). It is the same as [WithURL].
-func (s *Server) SetURL(url string) {
-	s.mu.Lock()
-	s.cfg.url = strings.TrimSuffix(url, "/")
-	s.mu.Unlock()
-}
-
-func (s *Server) publicURL() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.cfg.url
-}
+func (s *Server) SetURL(url string) { s.engine.setURL(url) }
 
 // Close stops every running execution and ends every open stream. It
 // returns once all simulation goroutines have exited. The server answers
 // 503 afterwards.
-func (s *Server) Close() {
-	s.mu.Lock()
-	s.closed = true
-	s.mu.Unlock()
-	s.cancel()
-	s.wg.Wait()
-}
+func (s *Server) Close() { s.engine.close() }
 
 // ServeHTTP implements [http.Handler].
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.handler.ServeHTTP(w, r)
-}
-
-// scaled converts a simulated duration to wall time.
-func (s *Server) scaled(d time.Duration) time.Duration {
-	return time.Duration(float64(d) / s.cfg.speed)
-}
-
-// sleep waits for the scaled duration d; false when ctx ended first.
-func (s *Server) sleep(ctx context.Context, d time.Duration) bool {
-	d = s.scaled(d)
-	if d <= 0 {
-		return ctx.Err() == nil
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
 }
 
 const idAlphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"

@@ -3,6 +3,7 @@ package emulator
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"time"
 )
@@ -70,32 +71,15 @@ func (s *Server) followExecution(w http.ResponseWriter, r *http.Request) error {
 	}
 	// An unknown execution is polled for up to 10 s, then the connection is
 	// cut (the 404 is raised inside the committed stream).
-	deadline := time.NewTimer(s.scaled(10 * time.Second))
-	defer deadline.Stop()
-	var ex *execution
-	var sub *execSub
-	for {
-		s.mu.Lock()
-		ex = s.execs[id]
-		if ex != nil && ex.e.TenantID == tenantOf(r) {
-			sub = s.subscribeLocked(ex, false)
-			s.mu.Unlock()
-			break
-		}
-		created := s.newExec
-		s.mu.Unlock()
-		select {
-		case <-created:
-		case <-deadline.C:
-			dropConn(w)
-			return nil
-		case <-r.Context().Done():
-			return nil
-		case <-s.ctx.Done():
-			return nil
-		}
+	sub, stop, err := s.engine.followExecution(r.Context(), tenantOf(r), id, s.scaled(10*time.Second))
+	switch {
+	case errors.Is(err, errNoExecution):
+		dropConn(w)
+		return nil
+	case err != nil:
+		return nil
 	}
-	defer s.unsubscribe(ex, sub)
+	defer stop()
 	for {
 		for _, sn := range sub.take() {
 			if sn.final {
@@ -110,7 +94,7 @@ func (s *Server) followExecution(w http.ResponseWriter, r *http.Request) error {
 		case <-sub.notify:
 		case <-r.Context().Done():
 			return nil
-		case <-s.ctx.Done():
+		case <-s.done():
 			return nil
 		}
 	}

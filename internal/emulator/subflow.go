@@ -29,30 +29,30 @@ import (
 // runSubflow runs the Subflow task of tr; the lock is held on entry and
 // released.
 func (rn *runner) runSubflow(task map[string]any, tr *taskRunJSON) outcome {
-	s, parent := rn.s, rn.ex
+	en, parent := rn.en, rn.ex
 	tr.State.set(stateRunning, now())
-	s.publishLocked(parent)
+	en.publishLocked(parent)
 	child, err := rn.createSubflowLocked(task, tr)
 	if err != nil {
 		rn.logLocked(tr, "ERROR", err.Error())
 		rn.endSubflowLocked(tr, stateFailed)
-		s.mu.Unlock()
+		en.mu.Unlock()
 		return outFailed
 	}
 	if !boolProp(task, "wait", true) {
 		tr.Outputs = map[string]any{"executionId": child.e.ID, "state": child.e.State.Current}
 		rn.endSubflowLocked(tr, stateSuccess)
-		s.mu.Unlock()
+		en.mu.Unlock()
 		return outSuccess
 	}
-	sub := s.subscribeLocked(child, true)
-	s.mu.Unlock()
+	sub := en.subscribeLocked(child, true)
+	en.mu.Unlock()
 
-	final, ok := s.waitFinal(rn.ctx, child, sub)
+	final, ok := en.waitFinal(rn.ctx, child, sub)
 	if !rn.lock() {
 		return outStopped
 	}
-	defer s.mu.Unlock()
+	defer en.mu.Unlock()
 	if !ok {
 		// The child was deleted while the parent waited.
 		rn.logLocked(tr, "ERROR", "Subflow execution "+child.e.ID+" was deleted")
@@ -91,8 +91,8 @@ func (rn *runner) endSubflowLocked(tr *taskRunJSON, state string) {
 // createSubflowLocked creates and starts the execution a Subflow task asks
 // for, or says why it cannot.
 func (rn *runner) createSubflowLocked(task map[string]any, tr *taskRunJSON) (*execution, error) {
-	s, parent := rn.s, rn.ex
-	vars := s.varsLocked(parent, tr)
+	en, parent := rn.en, rn.ex
+	vars := en.varsLocked(parent, tr)
 	ns, err := render(stringify(task["namespace"]), vars)
 	if err != nil {
 		return nil, err
@@ -103,7 +103,7 @@ func (rn *runner) createSubflowLocked(task map[string]any, tr *taskRunJSON) (*ex
 	}
 	key := flowKey{tenant: parent.e.TenantID, namespace: ns, id: flowID}
 	var rev *flowRev
-	if fe := s.flows[key]; fe != nil {
+	if fe := en.flows[key]; fe != nil {
 		rev = fe.current()
 		if n := intProp(task, "revision", 0); n > 0 {
 			rev = fe.revision(n)
@@ -127,15 +127,15 @@ func (rn *runner) createSubflowLocked(task map[string]any, tr *taskRunJSON) (*ex
 	if err != nil {
 		return nil, err
 	}
-	child := s.newExecutionLocked(key, rev, id, inputs, labels, "", files)
+	child := en.newExecutionLocked(key, rev, id, inputs, labels, "", files)
 	child.e.Kind = parent.e.Kind
 	child.e.Trigger = &triggerJSON{ID: tr.TaskID, Type: typeSubflow, Variables: map[string]any{
 		"executionId": parent.e.ID, "namespace": parent.e.Namespace, "flowId": parent.e.FlowID,
 		"flowRevision": parent.e.FlowRevision, "taskRunId": tr.ID, "taskId": tr.TaskID,
 	}}
 	rn.logLocked(tr, "INFO", fmt.Sprintf("Created new execution [[link execution=%q flowId=%q namespace=%q]]", id, flowID, ns))
-	s.publishLocked(child)
-	s.startRunnerLocked(child, 0, false)
+	en.publishLocked(child)
+	en.startRunnerLocked(child, 0, false)
 	return child, nil
 }
 

@@ -74,21 +74,7 @@ func (s *Server) HandleTask(typ string, fn TaskHandler) {
 	if c, ok := canonicalType(typ); ok {
 		typ = c
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.taskHandlers == nil {
-		s.taskHandlers = map[string]TaskHandler{}
-	}
-	if fn == nil {
-		delete(s.taskHandlers, typ)
-		return
-	}
-	s.taskHandlers[typ] = fn
-	// A type a test says how to run is a type its server has: as on a
-	// Kestra with that plugin installed, flows may use it.
-	s.pluginsMu.Lock()
-	s.cfg.plugins = append(slices.Clip(s.cfg.plugins), typ)
-	s.pluginsMu.Unlock()
+	s.setTaskHandler(typ, fn)
 }
 
 // runnableTypes are the task types the emulator really runs (in
@@ -131,12 +117,12 @@ func (rn *runner) runHandler(fn TaskHandler, task map[string]any, typ string, tr
 	if len(res.Outputs) > 0 {
 		tr.Outputs = maps.Clone(res.Outputs)
 	}
-	rn.s.mu.Unlock()
+	rn.en.mu.Unlock()
 	d := res.Duration
 	if d <= 0 {
-		d = rn.s.cfg.taskTime
+		d = rn.en.cfg.taskTime
 	}
-	if !rn.s.sleep(rn.ctx, d) {
+	if !rn.en.sleep(rn.ctx, d) {
 		return "", ""
 	}
 	switch {
@@ -148,9 +134,29 @@ func (rn *runner) runHandler(fn TaskHandler, task map[string]any, typ string, tr
 	return stateSuccess, ""
 }
 
+// setTaskHandler makes tasks of the canonical type typ run fn (nil: the
+// emulator's own behaviour).
+func (en *engine) setTaskHandler(typ string, fn TaskHandler) {
+	en.mu.Lock()
+	defer en.mu.Unlock()
+	if en.taskHandlers == nil {
+		en.taskHandlers = map[string]TaskHandler{}
+	}
+	if fn == nil {
+		delete(en.taskHandlers, typ)
+		return
+	}
+	en.taskHandlers[typ] = fn
+	// A type a test says how to run is a type its server has: as on a
+	// Kestra with that plugin installed, flows may use it.
+	en.pluginsMu.Lock()
+	en.cfg.plugins = append(slices.Clip(en.cfg.plugins), typ)
+	en.pluginsMu.Unlock()
+}
+
 // taskHandler returns the handler of a task type, if any.
-func (s *Server) taskHandler(typ string) TaskHandler {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.taskHandlers[typ]
+func (en *engine) taskHandler(typ string) TaskHandler {
+	en.mu.Lock()
+	defer en.mu.Unlock()
+	return en.taskHandlers[typ]
 }

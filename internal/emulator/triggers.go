@@ -4,9 +4,7 @@ import (
 	"cmp"
 	"encoding/json"
 	"net/http"
-	"slices"
 	"strings"
-	"time"
 )
 
 // Trigger states (webserver/.../controllers/api/TriggerController.java,
@@ -22,26 +20,9 @@ import (
 // this emulator follows does not have. Rows of deleted flows are not
 // listed.
 
-type triggerKey struct{ tenant, namespace, flowID, triggerID string }
-
-// triggerRecord is what the API changed in a trigger's state.
-type triggerRecord struct {
-	disabled    bool
-	executionID string
-	updatedAt   time.Time
-}
-
 var triggerFilterFields = map[string]bool{
 	"q": true, "scope": true, "namespace": true, "workerId": true, "flowId": true,
 	"startDate": true, "endDate": true, "triggerId": true, "triggerState": true,
-}
-
-// triggerRow is one trigger of a live flow, with its state.
-type triggerRow struct {
-	key  triggerKey
-	def  map[string]any
-	kind string
-	rec  *triggerRecord
 }
 
 var triggerSorts = map[string]func(a, b triggerRow) int{
@@ -50,64 +31,6 @@ var triggerSorts = map[string]func(a, b triggerRow) int{
 	"triggerId":         func(a, b triggerRow) int { return cmp.Compare(a.key.triggerID, b.key.triggerID) },
 	"executionId":       func(a, b triggerRow) int { return cmp.Compare(a.rec.executionID, b.rec.executionID) },
 	"nextExecutionDate": func(a, b triggerRow) int { return 0 }, // nothing is scheduled
-}
-
-// triggerKind is the kind of a trigger definition in 2.0's state, "" for
-// the triggers the scheduler does not evaluate (webhook, flow).
-func triggerKind(def map[string]any) string {
-	typ, _ := def["type"].(string)
-	switch c, _ := canonicalType(typ); c {
-	case "io.kestra.plugin.core.trigger.Schedule":
-		return "SCHEDULE"
-	case typeWebhook, "io.kestra.plugin.core.trigger.Flow":
-		return ""
-	}
-	return "POLLING"
-}
-
-// recordLocked returns the state record of k, made on first use with the
-// definition's disabled.
-func (s *Server) recordLocked(k triggerKey, def map[string]any) *triggerRecord {
-	rec := s.triggers[k]
-	if rec == nil {
-		rec = &triggerRecord{disabled: def["disabled"] == true, updatedAt: now().Truncate(time.Second)}
-		s.triggers[k] = rec
-	}
-	return rec
-}
-
-// triggerRowsLocked returns the triggers of the tenant's live flows that
-// the server's generation lists.
-func (s *Server) triggerRowsLocked(tenant string) []triggerRow {
-	var rows []triggerRow
-	for fk, fe := range s.flows {
-		if fk.tenant != tenant || s.liveFlowLocked(fk) == nil {
-			continue
-		}
-		for _, def := range fe.current().pf.triggers {
-			kind := triggerKind(def)
-			if kind == "" {
-				continue
-			}
-			id, _ := def["id"].(string)
-			k := triggerKey{fk.tenant, fk.namespace, fk.id, id}
-			rows = append(rows, triggerRow{key: k, def: def, kind: kind, rec: s.recordLocked(k, def)})
-		}
-	}
-	slices.SortFunc(rows, func(a, b triggerRow) int {
-		return cmp.Or(cmp.Compare(a.key.namespace, b.key.namespace), cmp.Compare(a.key.flowID, b.key.flowID), cmp.Compare(a.key.triggerID, b.key.triggerID))
-	})
-	return rows
-}
-
-// findTriggerLocked returns the row of a trigger, or a 404.
-func (s *Server) findTriggerLocked(k triggerKey) (triggerRow, error) {
-	for _, row := range s.triggerRowsLocked(k.tenant) {
-		if row.key == k {
-			return row, nil
-		}
-	}
-	return triggerRow{}, errNotFound("Unable to find trigger '" + k.namespace + "." + k.flowID + "." + k.triggerID + "'")
 }
 
 // view renders the row as 2.0's {trigger, state} or 1.3's {abstractTrigger,
@@ -182,19 +105,14 @@ func (s *Server) searchTriggersForFlow(w http.ResponseWriter, r *http.Request) e
 		return err
 	}
 	ns, flowID, text := r.PathValue("namespace"), r.PathValue("flowId"), q.Get("q")
-	s.mu.Lock()
-	var rows []triggerRow
-	for _, row := range s.triggerRowsLocked(tenantOf(r)) {
-		if row.key.namespace == ns && row.key.flowID == flowID && strings.Contains(row.key.triggerID, text) {
-			rows = append(rows, row)
-		}
-	}
+	rows := s.triggerRows(tenantOf(r), func(row triggerRow) bool {
+		return row.key.namespace == ns && row.key.flowID == flowID && strings.Contains(row.key.triggerID, text)
+	})
 	page := paginate(rows, pp, triggerSorts)
 	out := pagedResults[map[string]any]{Results: make([]map[string]any, len(page.Results)), Total: page.Total}
 	for i, row := range page.Results {
 		out.Results[i] = s.stateOf(row)
 	}
-	s.mu.Unlock()
 	writeJSON(w, http.StatusOK, out)
 	return nil
 }
@@ -219,19 +137,12 @@ func triggerLeaf(row triggerRow) func(queryFilter) bool {
 }
 
 func (s *Server) writeTriggerPage(w http.ResponseWriter, r *http.Request, pp pageParams, keep func(triggerRow) bool) error {
-	s.mu.Lock()
-	var rows []triggerRow
-	for _, row := range s.triggerRowsLocked(tenantOf(r)) {
-		if keep(row) {
-			rows = append(rows, row)
-		}
-	}
+	rows := s.triggerRows(tenantOf(r), keep)
 	page := paginate(rows, pp, triggerSorts)
 	out := pagedResults[map[string]any]{Results: make([]map[string]any, len(page.Results)), Total: page.Total}
 	for i, row := range page.Results {
 		out.Results[i] = row.view(s.cfg.version == Version13)
 	}
-	s.mu.Unlock()
 	writeJSON(w, http.StatusOK, out)
 	return nil
 }
@@ -249,52 +160,29 @@ func (s *Server) setTriggerDisabled(w http.ResponseWriter, r *http.Request) erro
 	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
 		return &apiError{status: http.StatusUnprocessableEntity, message: "Invalid json: " + err.Error()}
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	row, err := s.findTriggerLocked(triggerKey{tenantOf(r), req.Namespace, req.FlowID, req.TriggerID})
+	row, err := s.engine.setTriggerDisabled(triggerKey{tenantOf(r), req.Namespace, req.FlowID, req.TriggerID}, req.Disabled)
 	if err != nil {
 		return err
-	}
-	if req.Disabled != nil {
-		row.rec.disabled = *req.Disabled
-		row.rec.updatedAt = now().Truncate(time.Second)
 	}
 	s.writeTriggerState(w, row)
 	return nil
 }
 
-// unlockTrigger releases a trigger held by an execution; one that is not
-// held is a 409. Restart (TriggerController#restart) has no such case.
 func (s *Server) unlockTrigger(w http.ResponseWriter, r *http.Request) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	row, err := s.findTriggerLocked(triggerKeyOf(r))
+	row, err := s.engine.unlockTrigger(triggerKeyOf(r))
 	if err != nil {
 		return err
 	}
-	if row.rec.executionID == "" {
-		if s.cfg.version == Version13 {
-			return errIllegalState("Trigger is not locked")
-		}
-		return errConflict("Trigger is not locked")
-	}
-	row.rec.executionID = ""
-	row.rec.updatedAt = now().Truncate(time.Second)
 	s.writeTriggerState(w, row)
 	return nil
 }
 
-// restartTrigger resets a trigger's evaluation: the execution holding it,
-// if any, no longer does, and the state is answered.
+// restartTrigger answers the state of a trigger whose evaluation it reset.
 func (s *Server) restartTrigger(w http.ResponseWriter, r *http.Request) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	row, err := s.findTriggerLocked(triggerKeyOf(r))
+	row, err := s.engine.restartTrigger(triggerKeyOf(r))
 	if err != nil {
 		return err
 	}
-	row.rec.executionID = ""
-	row.rec.updatedAt = now().Truncate(time.Second)
 	s.writeTriggerState(w, row)
 	return nil
 }
@@ -322,13 +210,5 @@ func triggerKeyOf(r *http.Request) triggerKey {
 // It returns false when the tenant has no live flow declaring that
 // trigger (in 1.3, no scheduled one).
 func (s *Server) LockTrigger(tenant, namespace, flowID, triggerID, executionID string) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	row, err := s.findTriggerLocked(triggerKey{tenant, namespace, flowID, triggerID})
-	if err != nil {
-		return false
-	}
-	row.rec.executionID = executionID
-	row.rec.updatedAt = now().Truncate(time.Second)
-	return true
+	return s.lockTrigger(triggerKey{tenant, namespace, flowID, triggerID}, executionID)
 }

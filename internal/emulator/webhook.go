@@ -2,8 +2,8 @@ package emulator
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
-	"strconv"
 	"strings"
 )
 
@@ -23,140 +23,65 @@ type webhookResponse struct {
 
 // webhook serves GET|POST|PUT /executions/webhook/{namespace}/{id}/{key}.
 func (s *Server) webhook(w http.ResponseWriter, r *http.Request) error {
-	key := flowKey{tenantOf(r), r.PathValue("namespace"), r.PathValue("id")}
-	whKey := r.PathValue("key")
 	raw, err := readBody(r)
 	if err != nil {
 		return err
 	}
-	var body any
-	if strings.TrimSpace(raw) != "" {
-		var v any
-		if err := json.Unmarshal([]byte(raw), &v); err == nil {
-			switch v.(type) {
-			case map[string]any, []any:
-				body = v
-			default:
-				body = raw
-			}
-		} else {
-			body = raw
-		}
-	}
-	s.mu.Lock()
-	fe := s.liveFlowLocked(key)
-	if fe == nil {
-		s.mu.Unlock()
-		return errNotFound("Flow not found")
-	}
-	rev := fe.current()
-	var trig map[string]any
-	for _, t := range rev.pf.triggers {
-		typ, _ := t["type"].(string)
-		if c, _ := canonicalType(typ); c == typeWebhook && stringify(t["key"]) == whKey {
-			trig = t
-			break
-		}
-	}
-	if trig == nil {
-		s.mu.Unlock()
-		return errNotFound("Webhook not found")
-	}
-	if rev.pf.disabled || trig["disabled"] == true {
-		s.mu.Unlock()
-		return errIllegalState("Flow is disabled")
-	}
-	if s.closed {
-		s.mu.Unlock()
-		return &apiError{status: http.StatusServiceUnavailable, message: "Service Unavailable: server closed"}
-	}
 	vars := map[string]any{"headers": valuesOf(r.Header, strings.ToLower), "parameters": valuesOf(r.URL.Query(), nil)}
-	if body != nil {
+	if body := webhookBody(raw); body != nil {
 		vars["body"] = body
 	}
-	tvars := map[string]any{"trigger": vars, "flow": map[string]any{"id": key.id, "namespace": key.namespace}}
-
-	// The trigger's when is checked first (ConditionService#isValid): not
-	// met, or not renderable, answers 204 and creates nothing.
-	if when, ok := trig["when"]; ok && s.cfg.version != Version13 {
-		if v, err := render(stringify(when), tvars); err != nil || !truthy(v) {
-			s.mu.Unlock()
-			w.WriteHeader(http.StatusNoContent)
-			return nil
-		}
-	}
-	// Then its inputs, rendered from the request, as the execution's
-	// (Webhook inputs, FlowInputOutput#readExecutionInputs); a failure is
-	// a 422 without a body.
-	id := newID()
-	files := map[string][]byte{}
-	inputs, err := givenInputs(rev.pf, key, id, trig["inputs"], tvars, files)
-	if err != nil {
-		s.mu.Unlock()
+	call := webhookCall{key: flowKey{tenantOf(r), r.PathValue("namespace"), r.PathValue("id")}, whKey: r.PathValue("key"), vars: vars}
+	res, err := s.engine.webhook(r.Context(), call)
+	switch {
+	case errors.Is(err, errStopped):
+		return nil
+	case err != nil:
+		return err
+	case res.skipped:
+		w.WriteHeader(http.StatusNoContent)
+		return nil
+	case res.invalidInputs:
 		w.WriteHeader(http.StatusUnprocessableEntity)
 		return nil
-	}
-
-	ex := s.newExecutionLocked(key, rev, id, inputs, nil, "trigger", files)
-	trigID, _ := trig["id"].(string)
-	ex.e.Trigger = &triggerJSON{ID: trigID, Type: typeWebhook, Variables: vars}
-	s.publishLocked(ex)
-	s.startRunnerLocked(ex, 0, false)
-	if !boolProp(trig, "wait", false) {
-		resp := s.webhookResponseLocked(ex.e)
-		s.mu.Unlock()
-		writeJSON(w, http.StatusOK, resp)
-		return nil
-	}
-
-	// wait: the answer comes once the execution and its task runs ended,
-	// with no deadline but the client's.
-	sub := s.subscribeLocked(ex, true)
-	s.mu.Unlock()
-	final, ok := s.waitFinal(r.Context(), ex, sub)
-	if !ok {
-		if r.Context().Err() == nil && s.ctx.Err() == nil {
-			return errNotFound("") // deleted while waiting
-		}
-		return nil
-	}
-	status := http.StatusOK
-	if final.State.Current == stateFailed {
-		status = http.StatusInternalServerError
-	}
-	if code, ok := trig["responseCode"]; ok {
-		c, err := render(stringify(code), tvars)
-		n, convErr := strconv.Atoi(c)
-		if err != nil || convErr != nil || http.StatusText(n) == "" {
-			return errInternal("Invalid response code: " + c)
-		}
-		status = n
-	}
-	if !boolProp(trig, "returnOutputs", false) {
-		s.mu.Lock()
-		resp := s.webhookResponseLocked(final)
-		s.mu.Unlock()
-		writeJSON(w, status, resp)
+	case !res.outputsOnly:
+		writeJSON(w, res.status, webhookResponseOf(res.exec, res.url))
 		return nil
 	}
 	// returnOutputs: the flow's outputs alone, as JSON, or as JSON text
 	// under text/plain (Webhook#buildOutputResponse).
-	b, _ := json.Marshal(final.Outputs)
+	b, _ := json.Marshal(res.exec.Outputs)
 	ct := "application/json"
-	if stringify(trig["responseContentType"]) == "text/plain" {
+	if res.textPlain {
 		ct = "text/plain"
 	}
 	w.Header().Set("Content-Type", ct)
-	w.WriteHeader(status)
+	w.WriteHeader(res.status)
 	_, _ = w.Write(b)
 	return nil
 }
 
-// webhookResponseLocked is Kestra's WebhookResponse of e.
-func (s *Server) webhookResponseLocked(e *executionJSON) webhookResponse {
+// webhookBody is the body a flow sees as trigger.body: a JSON object or
+// array decoded, anything else as text; nil when blank.
+func webhookBody(raw string) any {
+	if strings.TrimSpace(raw) == "" {
+		return nil
+	}
+	var v any
+	if err := json.Unmarshal([]byte(raw), &v); err == nil {
+		switch v.(type) {
+		case map[string]any, []any:
+			return v
+		}
+	}
+	return raw
+}
+
+// webhookResponseOf is Kestra's WebhookResponse of e.
+func webhookResponseOf(e *executionJSON, url string) webhookResponse {
 	return webhookResponse{
 		TenantID: e.TenantID, ID: e.ID, Namespace: e.Namespace, FlowID: e.FlowID, FlowRevision: e.FlowRevision,
-		Trigger: e.Trigger, Outputs: e.Outputs, Labels: e.Labels, State: e.State.clone(), URL: s.executionURLLocked(e),
+		Trigger: e.Trigger, Outputs: e.Outputs, Labels: e.Labels, State: e.State, URL: url,
 	}
 }
 
@@ -175,8 +100,4 @@ func valuesOf(vs map[string][]string, key func(string) string) map[string]any {
 		out[k] = l
 	}
 	return out
-}
-
-func (s *Server) executionURLLocked(e *executionJSON) string {
-	return s.cfg.url + "/ui/" + e.TenantID + "/executions/" + e.Namespace + "/" + e.FlowID + "/" + e.ID
 }
