@@ -155,7 +155,7 @@ func (s *FilesService) Download(ctx context.Context, namespace, filePath string)
 // [ErrNotFound].
 //
 // Kestra API: GET /api/v1/{tenant}/namespaces/{namespace}/files/directory
-func (s *FilesService) List(ctx context.Context, namespace, dir string) ([]FileInfo, error) {
+func (s *FilesService) List(ctx context.Context, namespace, dir string) ([]*FileInfo, error) {
 	if err := nonEmptyNamespace(namespace); err != nil {
 		return nil, err
 	}
@@ -163,11 +163,11 @@ func (s *FilesService) List(ctx context.Context, namespace, dir string) ([]FileI
 	if err != nil {
 		return nil, err
 	}
-	var out []FileInfo
+	var out []*FileInfo
 	if err := s.c.run(ctx, &call{method: http.MethodGet, path: "namespaces/{namespace}/files/directory", args: []string{namespace}, query: url.Values{"path": {p}}, out: &out}); err != nil {
 		return nil, err
 	}
-	return out, nil
+	return out, noNil(out, "file")
 }
 
 // Stat describes the file or directory filePath of namespace. A missing

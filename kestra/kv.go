@@ -9,7 +9,6 @@ import (
 	"iter"
 	"math"
 	"net/http"
-	"net/url"
 	"reflect"
 	"regexp"
 	"strconv"
@@ -117,8 +116,9 @@ type KVSearchOptions struct {
 	Namespace string
 	// Query keeps the pairs whose key contains this text.
 	Query string
-	// PageSize is how many pairs each request fetches. Zero means 100.
-	PageSize int
+	// ListOptions.Size is how many pairs each request fetches (zero:
+	// [DefaultPageSize]); Page the 1-based page All starts from.
+	ListOptions
 }
 
 var kvKeyPattern = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9._-]*$`)
@@ -389,34 +389,23 @@ func (s *KVService) All(ctx context.Context, opts *KVSearchOptions) iter.Seq2[*K
 	if opts != nil {
 		o = *opts
 	}
-	if o.PageSize <= 0 {
-		o.PageSize = 100
-	}
-	q := url.Values{}
-	if o.Namespace != "" {
-		q.Set("filters[namespace][EQUALS]", o.Namespace)
-	}
-	if o.Query != "" {
-		q.Set("filters[q][EQUALS]", o.Query)
-	}
-	size := min(o.PageSize, math.MaxInt32)
-	return pages(1, size, func(page int) ([]*KVEntry, int, error) {
-		pq, err := pageQuery("KVSearchOptions", page, size, nil)
+	f := filters{}
+	f.add("namespace", "EQUALS", o.Namespace)
+	f.add("q", "EQUALS", o.Query)
+	return all(o.ListOptions, func(p ListOptions) (*Page[KVEntry], error) {
+		q, err := p.query("KVSearchOptions", nil)
 		if err != nil {
-			return nil, 0, err
-		}
-		for k, v := range q {
-			pq[k] = v
+			return nil, err
 		}
 		var res gen.PagedResultsKVEntry
-		if err := s.c.run(ctx, &call{method: http.MethodGet, path: "kv", query: pq, out: &res}); err != nil {
-			return nil, 0, err
+		if err := s.c.run(ctx, &call{method: http.MethodGet, path: "kv", query: f.into(q), out: &res}); err != nil {
+			return nil, err
 		}
-		entries := make([]*KVEntry, len(res.Results))
+		page := &Page[KVEntry]{Items: make([]*KVEntry, len(res.Results)), Total: int(min(res.Total, math.MaxInt))}
 		for i := range res.Results {
-			entries[i] = &res.Results[i]
+			page.Items[i] = &res.Results[i]
 		}
-		return entries, int(min(res.Total, math.MaxInt)), nil
+		return page, nil
 	})
 }
 
@@ -424,13 +413,13 @@ func (s *KVService) All(ctx context.Context, opts *KVSearchOptions) iter.Seq2[*K
 // (a.b.c sees those of a.b and a), without their values.
 //
 // Kestra API: GET /api/v1/{tenant}/namespaces/{namespace}/kv/inheritance
-func (s *KVService) Inherited(ctx context.Context, namespace string) ([]KVEntry, error) {
+func (s *KVService) Inherited(ctx context.Context, namespace string) ([]*KVEntry, error) {
 	if err := nonEmptyNamespace(namespace); err != nil {
 		return nil, err
 	}
-	var out []KVEntry
+	var out []*KVEntry
 	if err := s.c.run(ctx, &call{method: http.MethodGet, path: "namespaces/{namespace}/kv/inheritance", args: []string{namespace}, out: &out}); err != nil {
 		return nil, err
 	}
-	return out, nil
+	return out, noNil(out, "pair")
 }

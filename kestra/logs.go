@@ -107,7 +107,7 @@ func (o *LogListOptions) matches(l *LogEntry) bool {
 // oldest first.
 //
 // Kestra API: GET /api/v1/{tenant}/logs/{executionId}
-func (s *LogsService) List(ctx context.Context, executionID string, opts *LogListOptions) ([]LogEntry, error) {
+func (s *LogsService) List(ctx context.Context, executionID string, opts *LogListOptions) ([]*LogEntry, error) {
 	if executionID == "" {
 		return nil, errEmptyID
 	}
@@ -115,13 +115,13 @@ func (s *LogsService) List(ctx context.Context, executionID string, opts *LogLis
 	if opts != nil {
 		o = *opts
 	}
-	var out []LogEntry
+	var out []*LogEntry
 	cl := &call{method: http.MethodGet, path: "logs/{executionId}", args: []string{executionID}, out: &out}
 	cl.query, cl.query1x = filterQueries(o)
 	if err := s.c.run(ctx, cl); err != nil {
 		return nil, err
 	}
-	return out, nil
+	return out, noNil(out, "log line")
 }
 
 // Delete deletes the log lines of an execution that opts selects: with

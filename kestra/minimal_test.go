@@ -46,7 +46,7 @@ func TestDecodesMinimalAnswers(t *testing.T) {
 		}))
 		c := newClient(t, kestra.Config{URL: srv.URL}, kestra.WithRetry(kestra.NoRetry))
 		ctx := t.Context()
-		f, err := c.Flows.Get(ctx, "company.team", "hello")
+		f, err := c.Flows.Get(ctx, "company.team", "hello", nil)
 		if err != nil || f.ID != "hello" || len(f.Labels) != 0 {
 			t.Errorf("form %d: flow %+v, %v", form, f, err)
 		}

@@ -102,7 +102,7 @@ func TestReliabilityRetryStorms(t *testing.T) {
 			srv, c := relServer(t, opts...)
 			srv.InjectFault(kestratest.Fault{Method: "GET", Path: relFlowPath, Times: tc.times,
 				Status: tc.status, RetryAfter: tc.retryAfter, Message: "Service busy: try again"})
-			f, err := c.Flows.Get(t.Context(), "demo.reliability", "steady")
+			f, err := c.Flows.Get(t.Context(), "demo.reliability", "steady", nil)
 			if tc.wantErr == 0 {
 				if err != nil {
 					t.Fatalf("Get after %d × %d: %v", tc.times, tc.status, err)
@@ -193,7 +193,7 @@ func TestReliabilityResetGet(t *testing.T) {
 			t.Parallel()
 			srv, c := relServer(t)
 			srv.InjectFault(kestratest.Fault{Method: "GET", Path: relFlowPath, Times: 1, Reset: true, ResetAfterBytes: tc.after})
-			f, err := c.Flows.Get(t.Context(), "demo.reliability", "steady")
+			f, err := c.Flows.Get(t.Context(), "demo.reliability", "steady", nil)
 			if err != nil {
 				t.Fatalf("Get after one reset: %v", err)
 			}
@@ -222,7 +222,7 @@ func TestReliabilitySlowServer(t *testing.T) {
 			c := srv.Client(kestra.WithRetry(relPolicy))
 			ctx, cancel := context.WithTimeout(t.Context(), deadline)
 			defer cancel()
-			_, err := c.Flows.Get(ctx, "demo.reliability", "steady")
+			_, err := c.Flows.Get(ctx, "demo.reliability", "steady", nil)
 			return err
 		}},
 		{"latency vs Config.Timeout", func(t *testing.T, srv *kestratest.Server) error {
@@ -232,7 +232,7 @@ func TestReliabilitySlowServer(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			_, err = c.Flows.Get(t.Context(), "demo.reliability", "steady")
+			_, err = c.Flows.Get(t.Context(), "demo.reliability", "steady", nil)
 			return err
 		}},
 		{"latency vs Config.Timeout across 503 retries", func(t *testing.T, srv *kestratest.Server) error {
@@ -245,7 +245,7 @@ func TestReliabilitySlowServer(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			_, err = c.Flows.Get(t.Context(), "demo.reliability", "steady")
+			_, err = c.Flows.Get(t.Context(), "demo.reliability", "steady", nil)
 			return err
 		}},
 		{"latency vs context deadline on a POST", func(t *testing.T, srv *kestratest.Server) error {

@@ -315,7 +315,7 @@ func TestTriggerWebhookWait(t *testing.T) {
 	if _, err := env.c.Flows.Create(ctx, hookWaitFlow); err != nil {
 		t.Fatal(err)
 	}
-	hook := func(key, body string, wait bool) (*kestra.WebhookResponse, error) {
+	hook := func(key, body string, wait bool) (*kestra.WebhookResult, error) {
 		return env.c.TriggerWebhook(ctx, "company.team", "hookwait", key, strings.NewReader(body), &kestra.WebhookOptions{Wait: wait})
 	}
 
