@@ -566,18 +566,13 @@ func (s *ExecutionsService) List(ctx context.Context, opts *ExecutionSearchOptio
 //
 // Kestra API: GET /api/v1/{tenant}/executions/search
 func (s *ExecutionsService) All(ctx context.Context, opts *ExecutionSearchOptions) iter.Seq2[*Execution, error] {
-	var o ExecutionSearchOptions
-	if opts != nil {
-		o = *opts
-		o.States = slices.Clone(opts.States)
-		o.Labels = maps.Clone(opts.Labels)
-		o.Sort = slices.Clone(opts.Sort)
-	}
-	return all(o.ListOptions, func(p ListOptions) (*Page[Execution], error) {
-		q := o
-		q.ListOptions = p
-		return s.List(ctx, &q)
-	})
+	return all(ctx, opts, s.List)
+}
+
+func (o *ExecutionSearchOptions) own() {
+	o.States = slices.Clone(o.States)
+	o.Labels = maps.Clone(o.Labels)
+	o.Sort = slices.Clone(o.Sort)
 }
 
 // DownloadFile returns the content of a file of the execution id, given

@@ -458,17 +458,12 @@ func (s *FlowsService) List(ctx context.Context, opts *FlowSearchOptions) (*Page
 //
 // Kestra API: GET /api/v1/{tenant}/flows/search
 func (s *FlowsService) All(ctx context.Context, opts *FlowSearchOptions) iter.Seq2[*Flow, error] {
-	var o FlowSearchOptions
-	if opts != nil {
-		o = *opts
-		o.Labels = maps.Clone(opts.Labels)
-		o.Sort = slices.Clone(opts.Sort)
-	}
-	return all(o.ListOptions, func(p ListOptions) (*Page[Flow], error) {
-		q := o
-		q.ListOptions = p
-		return s.List(ctx, &q)
-	})
+	return all(ctx, opts, s.List)
+}
+
+func (o *FlowSearchOptions) own() {
+	o.Labels = maps.Clone(o.Labels)
+	o.Sort = slices.Clone(o.Sort)
 }
 
 // SyncOptions changes what [FlowsService.Sync] does.

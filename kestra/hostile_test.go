@@ -826,7 +826,7 @@ func TestRouteWordsOnlyWhereTheyCollide(t *testing.T) {
 		w.WriteHeader(http.StatusNotFound)
 	})
 	c := newClient(t, kestra.Config{URL: srv.URL}, kestra.WithRetry(kestra.NoRetry))
-	_, _ = c.Flows.Get(t.Context(), "company.team", "export", nil)               // "export" collides as a namespace only
+	_, _ = c.Flows.Get(t.Context(), "company.team", "export", nil)          // "export" collides as a namespace only
 	_, _ = c.KV.Get(t.Context(), "inheritance", "key")                      // and "inheritance" as a key only
 	_, _ = c.Executions.Create(t.Context(), "company.team", "restart", nil) // "restart" as a namespace only
 	equal(t, "requests", rec.count(), 3)

@@ -121,6 +121,21 @@ type KVSearchOptions struct {
 	ListOptions
 }
 
+// kvText sets *p to the value of kv (the pair key), a JSON string that
+// parse reads as a what.
+func kvText[T any](p *T, kv *KVValue, key, what string, parse func(string) (T, error)) error {
+	var str string
+	if err := json.Unmarshal(kv.Raw, &str); err != nil {
+		return fmt.Errorf("kestra: KV %s: a %s value is not a %s", key, kv.Type, what)
+	}
+	v, err := parse(str)
+	if err != nil {
+		return fmt.Errorf("kestra: KV %s: %w", key, err)
+	}
+	*p = v
+	return nil
+}
+
 var kvKeyPattern = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9._-]*$`)
 
 // nonEmptyNamespace refuses an empty namespace before any request.
@@ -333,27 +348,9 @@ func (s *KVService) GetInto(ctx context.Context, namespace, key string, v any) e
 		*p = kv.Value
 		return nil
 	case *time.Time:
-		var str string
-		if err := json.Unmarshal(kv.Raw, &str); err != nil {
-			return fmt.Errorf("kestra: KV %s: a %s value is not a time", key, kv.Type)
-		}
-		t, err := parseKVTime(str)
-		if err != nil {
-			return fmt.Errorf("kestra: KV %s: %w", key, err)
-		}
-		*p = t
-		return nil
+		return kvText(p, kv, key, "time", parseKVTime)
 	case *time.Duration:
-		var str string
-		if err := json.Unmarshal(kv.Raw, &str); err != nil {
-			return fmt.Errorf("kestra: KV %s: a %s value is not a duration", key, kv.Type)
-		}
-		d, err := ParseISODuration(str)
-		if err != nil {
-			return fmt.Errorf("kestra: KV %s: %w", key, err)
-		}
-		*p = d
-		return nil
+		return kvText(p, kv, key, "duration", ParseISODuration)
 	}
 	if err := json.Unmarshal(kv.Raw, v); err != nil {
 		return fmt.Errorf("kestra: KV %s: decode %s value: %w", key, kv.Type, err)
@@ -385,28 +382,29 @@ func (s *KVService) Delete(ctx context.Context, namespace, key string) (bool, er
 //
 // Kestra API: GET /api/v1/{tenant}/kv
 func (s *KVService) All(ctx context.Context, opts *KVSearchOptions) iter.Seq2[*KVEntry, error] {
-	var o KVSearchOptions
-	if opts != nil {
-		o = *opts
+	return all(ctx, opts, s.list)
+}
+
+func (o *KVSearchOptions) own() {}
+
+// list returns one page of the pairs o selects.
+func (s *KVService) list(ctx context.Context, o *KVSearchOptions) (*Page[KVEntry], error) {
+	q, err := o.ListOptions.query("KVSearchOptions", nil)
+	if err != nil {
+		return nil, err
 	}
 	f := filters{}
 	f.add("namespace", "EQUALS", o.Namespace)
 	f.add("q", "EQUALS", o.Query)
-	return all(o.ListOptions, func(p ListOptions) (*Page[KVEntry], error) {
-		q, err := p.query("KVSearchOptions", nil)
-		if err != nil {
-			return nil, err
-		}
-		var res gen.PagedResultsKVEntry
-		if err := s.c.run(ctx, &call{method: http.MethodGet, path: "kv", query: f.into(q), out: &res}); err != nil {
-			return nil, err
-		}
-		page := &Page[KVEntry]{Items: make([]*KVEntry, len(res.Results)), Total: int(min(res.Total, math.MaxInt))}
-		for i := range res.Results {
-			page.Items[i] = &res.Results[i]
-		}
-		return page, nil
-	})
+	var res gen.PagedResultsKVEntry
+	if err := s.c.run(ctx, &call{method: http.MethodGet, path: "kv", query: f.into(q), out: &res}); err != nil {
+		return nil, err
+	}
+	page := &Page[KVEntry]{Items: make([]*KVEntry, len(res.Results)), Total: int(min(res.Total, math.MaxInt))}
+	for i := range res.Results {
+		page.Items[i] = &res.Results[i]
+	}
+	return page, nil
 }
 
 // Inherited lists the pairs namespace sees from its parent namespaces

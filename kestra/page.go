@@ -57,18 +57,34 @@ type Page[T any] struct {
 	Total int `json:"total"`
 }
 
-// all iterates over the items of the pages list returns, from the page
-// and with the size of o (zero: page 1, [DefaultPageSize]). list is called
-// with a copy of o whose Page and Size are set.
-func all[T any](o ListOptions, list func(ListOptions) (*Page[T], error)) iter.Seq2[*T, error] {
-	o.Page = max(o.Page, 1)
-	if o.Size <= 0 {
-		o.Size = DefaultPageSize
+// searchOptions is the pointer to a search options struct: it embeds
+// [ListOptions] and owns copies of its slices and maps after own.
+type searchOptions[O any] interface {
+	*O
+	listOptions() *ListOptions
+	own()
+}
+
+func (o *ListOptions) listOptions() *ListOptions { return o }
+
+// all iterates over the items of the pages list returns for a copy of
+// opts (nil: the zero options), from its page and with its size (zero:
+// page 1, [DefaultPageSize]). Changing opts afterwards has no effect.
+func all[T, O any, P searchOptions[O]](ctx context.Context, opts P, list func(context.Context, P) (*Page[T], error)) iter.Seq2[*T, error] {
+	var o O
+	if opts != nil {
+		o = *opts
+		P(&o).own()
 	}
-	return pages(o.Page, o.Size, func(page int) ([]*T, int, error) {
+	lo := P(&o).listOptions()
+	lo.Page = max(lo.Page, 1)
+	if lo.Size <= 0 {
+		lo.Size = DefaultPageSize
+	}
+	return pages(lo.Page, lo.Size, func(page int) ([]*T, int, error) {
 		p := o
-		p.Page = page
-		res, err := list(p)
+		P(&p).listOptions().Page = page
+		res, err := list(ctx, &p)
 		if err != nil {
 			return nil, 0, err
 		}

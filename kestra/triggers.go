@@ -171,17 +171,10 @@ func (s *TriggersService) List(ctx context.Context, opts *TriggerSearchOptions) 
 //
 // Kestra API: GET /api/v1/{tenant}/triggers/search
 func (s *TriggersService) All(ctx context.Context, opts *TriggerSearchOptions) iter.Seq2[*TriggerState, error] {
-	var o TriggerSearchOptions
-	if opts != nil {
-		o = *opts
-		o.Sort = slices.Clone(opts.Sort)
-	}
-	return all(o.ListOptions, func(p ListOptions) (*Page[TriggerState], error) {
-		q := o
-		q.ListOptions = p
-		return s.List(ctx, &q)
-	})
+	return all(ctx, opts, s.List)
 }
+
+func (o *TriggerSearchOptions) own() { o.Sort = slices.Clone(o.Sort) }
 
 // checkTriggerKey refuses an empty part of a trigger's key.
 func checkTriggerKey(namespace, flowID, triggerID string) error {
@@ -248,12 +241,7 @@ func (s *TriggersService) SetDisabled(ctx context.Context, namespace, flowID, tr
 //
 // Kestra API: POST /api/v1/{tenant}/triggers/{namespace}/{flowId}/{triggerId}/unlock
 func (s *TriggersService) Unlock(ctx context.Context, namespace, flowID, triggerID string) (*TriggerState, error) {
-	if err := checkTriggerKey(namespace, flowID, triggerID); err != nil {
-		return nil, err
-	}
-	return s.stateCall(ctx, &call{
-		method: http.MethodPost, path: "triggers/{namespace}/{flowId}/{triggerId}/unlock", args: []string{namespace, flowID, triggerID},
-	}, namespace, flowID, triggerID)
+	return s.action(ctx, "triggers/{namespace}/{flowId}/{triggerId}/unlock", namespace, flowID, triggerID)
 }
 
 // Restart resets the evaluation of the trigger triggerID of the flow
@@ -263,12 +251,16 @@ func (s *TriggersService) Unlock(ctx context.Context, namespace, flowID, trigger
 //
 // Kestra API: POST /api/v1/{tenant}/triggers/{namespace}/{flowId}/{triggerId}/restart
 func (s *TriggersService) Restart(ctx context.Context, namespace, flowID, triggerID string) (*TriggerState, error) {
+	return s.action(ctx, "triggers/{namespace}/{flowId}/{triggerId}/restart", namespace, flowID, triggerID)
+}
+
+// action posts to path, a template of the trigger's key, and returns the
+// trigger's new state.
+func (s *TriggersService) action(ctx context.Context, path, namespace, flowID, triggerID string) (*TriggerState, error) {
 	if err := checkTriggerKey(namespace, flowID, triggerID); err != nil {
 		return nil, err
 	}
-	return s.stateCall(ctx, &call{
-		method: http.MethodPost, path: "triggers/{namespace}/{flowId}/{triggerId}/restart", args: []string{namespace, flowID, triggerID},
-	}, namespace, flowID, triggerID)
+	return s.stateCall(ctx, &call{method: http.MethodPost, path: path, args: []string{namespace, flowID, triggerID}}, namespace, flowID, triggerID)
 }
 
 // stateCall runs a trigger call that answers the trigger's state; an
