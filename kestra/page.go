@@ -3,6 +3,7 @@ package kestra
 import (
 	"context"
 	"iter"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -105,12 +106,7 @@ func (f filters) add(field, op, value string) {
 
 // labels adds filters[labels][EQUALS][key]=value for each label.
 func (f filters) labels(labels map[string]string) {
-	keys := make([]string, 0, len(labels))
-	for k := range labels {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	for _, k := range keys {
+	for _, k := range slices.Sorted(maps.Keys(labels)) {
 		url.Values(f).Add("filters[labels][EQUALS]["+k+"]", labels[k])
 	}
 }
