@@ -2,6 +2,7 @@ package kestra_test
 
 import (
 	"encoding/json"
+	"iter"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -42,6 +43,18 @@ func (s *searchServer) start(t *testing.T, total int, item func(i int) any) *kes
 	return c
 }
 
+// count ranges over seq and returns how many items it yielded before an
+// error.
+func count[T any](seq iter.Seq2[T, error]) (n int, err error) {
+	for _, err := range seq {
+		if err != nil {
+			return n, err
+		}
+		n++
+	}
+	return n, nil
+}
+
 func atoi(s string, def int) int {
 	n := 0
 	for _, r := range s {
@@ -58,33 +71,9 @@ func atoi(s string, def int) int {
 func TestAllPagesWithDefaultPageSize(t *testing.T) {
 	total := kestra.DefaultPageSize + 3
 	for name, run := range map[string]func(c *kestra.Client) (int, error){
-		"Flows": func(c *kestra.Client) (n int, err error) {
-			for _, err := range c.Flows.All(t.Context(), nil) {
-				if err != nil {
-					return n, err
-				}
-				n++
-			}
-			return n, nil
-		},
-		"Executions": func(c *kestra.Client) (n int, err error) {
-			for _, err := range c.Executions.All(t.Context(), nil) {
-				if err != nil {
-					return n, err
-				}
-				n++
-			}
-			return n, nil
-		},
-		"KV": func(c *kestra.Client) (n int, err error) {
-			for _, err := range c.KV.All(t.Context(), nil) {
-				if err != nil {
-					return n, err
-				}
-				n++
-			}
-			return n, nil
-		},
+		"Flows":      func(c *kestra.Client) (int, error) { return count(c.Flows.All(t.Context(), nil)) },
+		"Executions": func(c *kestra.Client) (int, error) { return count(c.Executions.All(t.Context(), nil)) },
+		"KV":         func(c *kestra.Client) (int, error) { return count(c.KV.All(t.Context(), nil)) },
 	} {
 		t.Run(name, func(t *testing.T) {
 			var s searchServer
