@@ -27,7 +27,7 @@ func (s *searchServer) start(t *testing.T, total int, item func(i int) any) *kes
 		s.mu.Lock()
 		s.queries = append(s.queries, q)
 		s.mu.Unlock()
-		page, size := atoi(q.Get("page"), 1), atoi(q.Get("size"), 10)
+		page, size := queryInt(q.Get("page"), 1), queryInt(q.Get("size"), 10)
 		items := []any{}
 		for i := (page - 1) * size; i < min(page*size, total); i++ {
 			items = append(items, item(i))
@@ -43,9 +43,9 @@ func (s *searchServer) start(t *testing.T, total int, item func(i int) any) *kes
 	return c
 }
 
-// count ranges over seq and returns how many items it yielded before an
+// countAll ranges over seq and returns how many items it yielded before an
 // error.
-func count[T any](seq iter.Seq2[T, error]) (n int, err error) {
+func countAll[T any](seq iter.Seq2[T, error]) (n int, err error) {
 	for _, err := range seq {
 		if err != nil {
 			return n, err
@@ -55,7 +55,7 @@ func count[T any](seq iter.Seq2[T, error]) (n int, err error) {
 	return n, nil
 }
 
-func atoi(s string, def int) int {
+func queryInt(s string, def int) int {
 	n := 0
 	for _, r := range s {
 		n = n*10 + int(r-'0')
@@ -71,9 +71,9 @@ func atoi(s string, def int) int {
 func TestAllPagesWithDefaultPageSize(t *testing.T) {
 	total := kestra.DefaultPageSize + 3
 	for name, run := range map[string]func(c *kestra.Client) (int, error){
-		"Flows":      func(c *kestra.Client) (int, error) { return count(c.Flows.All(t.Context(), nil)) },
-		"Executions": func(c *kestra.Client) (int, error) { return count(c.Executions.All(t.Context(), nil)) },
-		"KV":         func(c *kestra.Client) (int, error) { return count(c.KV.All(t.Context(), nil)) },
+		"Flows":      func(c *kestra.Client) (int, error) { return countAll(c.Flows.All(t.Context(), nil)) },
+		"Executions": func(c *kestra.Client) (int, error) { return countAll(c.Executions.All(t.Context(), nil)) },
+		"KV":         func(c *kestra.Client) (int, error) { return countAll(c.KV.All(t.Context(), nil)) },
 	} {
 		t.Run(name, func(t *testing.T) {
 			var s searchServer
