@@ -93,9 +93,7 @@ func queryFilters(query *ExecutionSearchOptions) (url.Values, error) {
 	if len(f) == 0 {
 		return nil, errNoFilter
 	}
-	q := url.Values{}
-	setDeepObject(q, "filters", f)
-	return q, nil
+	return url.Values(f), nil
 }
 
 // idsBody is the JSON list of ids a bulk operation by ids sends.

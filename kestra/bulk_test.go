@@ -157,13 +157,15 @@ func TestExecutionsBulkArguments(t *testing.T) {
 	ctx := t.Context()
 	ex := env.c.Executions
 	for name, call := range map[string]func() (int, error){
-		"DeleteByIDs nil":        func() (int, error) { return ex.DeleteByIDs(ctx, nil, nil) },
-		"KillByIDs nil":          func() (int, error) { return ex.KillByIDs(ctx, []string{}) },
-		"DeleteByIDs empty id":   func() (int, error) { return ex.DeleteByIDs(ctx, []string{"a", ""}, nil) },
-		"KillByIDs empty id":     func() (int, error) { return ex.KillByIDs(ctx, []string{""}) },
-		"DeleteByQuery nil":      func() (int, error) { return ex.DeleteByQuery(ctx, nil, nil) },
-		"DeleteByQuery no field": func() (int, error) { return ex.DeleteByQuery(ctx, &kestra.ExecutionSearchOptions{Size: 10}, nil) },
-		"KillByQuery nil":        func() (int, error) { return ex.KillByQuery(ctx, nil) },
+		"DeleteByIDs nil":      func() (int, error) { return ex.DeleteByIDs(ctx, nil, nil) },
+		"KillByIDs nil":        func() (int, error) { return ex.KillByIDs(ctx, []string{}) },
+		"DeleteByIDs empty id": func() (int, error) { return ex.DeleteByIDs(ctx, []string{"a", ""}, nil) },
+		"KillByIDs empty id":   func() (int, error) { return ex.KillByIDs(ctx, []string{""}) },
+		"DeleteByQuery nil":    func() (int, error) { return ex.DeleteByQuery(ctx, nil, nil) },
+		"DeleteByQuery no field": func() (int, error) {
+			return ex.DeleteByQuery(ctx, &kestra.ExecutionSearchOptions{ListOptions: kestra.ListOptions{Size: 10}}, nil)
+		},
+		"KillByQuery nil": func() (int, error) { return ex.KillByQuery(ctx, nil) },
 	} {
 		n, err := call()
 		wantErr := name != "DeleteByIDs nil" && name != "KillByIDs nil"

@@ -7,10 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"maps"
 	"net/http"
 	"net/url"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -563,25 +561,4 @@ func int32Arg(name string, v int) (string, error) {
 		return "", &argError{name, strconv.Itoa(v), fmt.Sprintf("out of range (at most %d)", 1<<31-1)}
 	}
 	return strconv.Itoa(v), nil
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	return slices.Sorted(maps.Keys(m))
-}
-
-// setDeepObject adds v to q as OpenAPI's deepObject style writes it:
-// name[key][sub]=value, keys in order.
-func setDeepObject(q url.Values, name string, v any) {
-	switch x := v.(type) {
-	case map[string]any:
-		for _, k := range sortedKeys(x) {
-			setDeepObject(q, name+"["+k+"]", x[k])
-		}
-	case map[string]string:
-		for _, k := range sortedKeys(x) {
-			q.Add(name+"["+k+"]", x[k])
-		}
-	default:
-		q.Add(name, fmt.Sprint(x))
-	}
 }

@@ -73,14 +73,14 @@ func FuzzAnswer(f *testing.F) {
 		ep, err := c.Executions.List(ctx, nil)
 		check("Executions.List", ep == nil, err)
 		if err == nil {
-			for _, x := range ep.Results {
+			for _, x := range ep.Items {
 				check("Executions.List result", x == nil, nil)
 			}
 		}
 		fp, err := c.Flows.List(ctx, nil)
 		check("Flows.List", fp == nil, err)
 		if err == nil {
-			for _, x := range fp.Flows {
+			for _, x := range fp.Items {
 				check("Flows.List flow", x == nil, nil)
 			}
 		}
@@ -102,7 +102,7 @@ func FuzzAnswer(f *testing.F) {
 		tp, err := c.Triggers.List(ctx, nil)
 		check("Triggers.List", tp == nil, err)
 		if err == nil {
-			for _, x := range tp.Results {
+			for _, x := range tp.Items {
 				check("Triggers.List state", x == nil, nil)
 			}
 		}

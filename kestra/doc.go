@@ -32,6 +32,17 @@
 // The models they return are [Flow], [Execution], [TaskRun], [LogEntry] and
 // [State]; their docs name the fields programs read.
 //
+// # Searches and options
+//
+// Every search speaks one vocabulary: its options struct (such as
+// [ExecutionSearchOptions]) embeds [ListOptions] (Page, Size); List returns
+// one [Page] (Items, Total) and All iterates over every item, fetching
+// pages of [DefaultPageSize] as the loop needs them. Optional settings are
+// an options struct passed by pointer, nil for the defaults, and a zero
+// field means Kestra's default. Lists of models are returned as []*T.
+// Revisions are int in every option; the models, generated from Kestra's
+// API, carry them as int32.
+//
 // # Configuration
 //
 // [New] takes a [Config]; [LoadConfig] and [NewFromEnv] read it from the

@@ -507,90 +507,54 @@ type ExecutionSearchOptions struct {
 	// Sort orders the results: "field:asc" or "field:desc", such as
 	// "state.startDate:desc". Kestra's default is the newest first.
 	Sort []string
-	// Page is the 1-based page List returns and All starts from; zero
-	// means 1.
-	Page int
-	// Size is the page size; zero means Kestra's default (10) for List and
-	// 100 for All.
-	Size int
+	ListOptions
 }
 
-// ExecutionPage is one page of a search of executions.
-type ExecutionPage struct {
-	// Results are the executions of the page. On Kestra 2.0 they are
-	// light: no task runs and no variables.
-	Results []*Execution `json:"results"`
-	// Total is the number of executions that match, on all pages.
-	Total int `json:"total"`
-}
-
-// filters returns the search as Kestra's filters[field][OP]=value query,
-// in the nested-map form the generated client serialises as a deepObject.
-func (o *ExecutionSearchOptions) filters() map[string]any {
-	f := map[string]any{}
-	if o.Namespace != "" {
-		f["namespace"] = map[string]any{"EQUALS": o.Namespace}
-	}
-	if o.FlowID != "" {
-		f["flowId"] = map[string]any{"EQUALS": o.FlowID}
-	}
+// filters returns the search as Kestra's filters[field][OP]=value query.
+func (o *ExecutionSearchOptions) filters() filters {
+	f := filters{}
+	f.add("namespace", "EQUALS", o.Namespace)
+	f.add("flowId", "EQUALS", o.FlowID)
 	switch len(o.States) {
 	case 0:
 	case 1:
-		f["state"] = map[string]any{"EQUALS": string(o.States[0])}
+		f.add("state", "EQUALS", string(o.States[0]))
 	default:
 		states := make([]string, len(o.States))
 		for i, st := range o.States {
 			states[i] = string(st)
 		}
-		f["state"] = map[string]any{"IN": strings.Join(states, ",")}
+		f.add("state", "IN", strings.Join(states, ","))
 	}
-	if len(o.Labels) > 0 {
-		l := make(map[string]any, len(o.Labels))
-		for k, v := range o.Labels {
-			l[k] = v
-		}
-		f["labels"] = map[string]any{"EQUALS": l}
-	}
+	f.labels(o.Labels)
 	if !o.StartDate.IsZero() {
-		f["startDate"] = map[string]any{"GREATER_THAN_OR_EQUAL_TO": o.StartDate.Format(time.RFC3339Nano)}
+		f.add("startDate", "GREATER_THAN_OR_EQUAL_TO", o.StartDate.Format(time.RFC3339Nano))
 	}
 	if !o.EndDate.IsZero() {
-		f["endDate"] = map[string]any{"LESS_THAN_OR_EQUAL_TO": o.EndDate.Format(time.RFC3339Nano)}
+		f.add("endDate", "LESS_THAN_OR_EQUAL_TO", o.EndDate.Format(time.RFC3339Nano))
 	}
 	if o.TimeRange > 0 {
-		f["timeRange"] = map[string]any{"EQUALS": FormatISODuration(o.TimeRange)}
+		f.add("timeRange", "EQUALS", FormatISODuration(o.TimeRange))
 	}
-	if o.TriggerExecutionID != "" {
-		f["triggerExecutionId"] = map[string]any{"EQUALS": o.TriggerExecutionID}
-	}
-	if o.Query != "" {
-		f["q"] = map[string]any{"EQUALS": o.Query}
-	}
+	f.add("triggerExecutionId", "EQUALS", o.TriggerExecutionID)
+	f.add("q", "EQUALS", o.Query)
 	return f
 }
 
 // List returns one page of the executions that match opts (nil: all
-// executions, first page).
+// executions, first page). On Kestra 2.0 the executions of a page are
+// light: no task runs and no variables.
 //
 // Kestra API: GET /api/v1/{tenant}/executions/search
-func (s *ExecutionsService) List(ctx context.Context, opts *ExecutionSearchOptions) (*ExecutionPage, error) {
+func (s *ExecutionsService) List(ctx context.Context, opts *ExecutionSearchOptions) (*Page[Execution], error) {
 	if opts == nil {
 		opts = &ExecutionSearchOptions{}
 	}
-	q, err := pageQuery("ExecutionSearchOptions", opts.Page, opts.Size, opts.Sort)
+	q, err := opts.ListOptions.query("ExecutionSearchOptions", opts.Sort)
 	if err != nil {
 		return nil, err
 	}
-	setDeepObject(q, "filters", opts.filters())
-	var page ExecutionPage
-	if err := s.c.run(ctx, &call{method: http.MethodGet, path: "executions/search", query: q, out: &page}); err != nil {
-		return nil, err
-	}
-	if err := noNil(page.Results, "execution"); err != nil {
-		return nil, err
-	}
-	return &page, nil
+	return list[Execution](ctx, s.c, "executions/search", opts.filters().into(q), "execution")
 }
 
 // All iterates over every execution that matches opts, fetching pages as
@@ -602,28 +566,13 @@ func (s *ExecutionsService) List(ctx context.Context, opts *ExecutionSearchOptio
 //
 // Kestra API: GET /api/v1/{tenant}/executions/search
 func (s *ExecutionsService) All(ctx context.Context, opts *ExecutionSearchOptions) iter.Seq2[*Execution, error] {
-	var o ExecutionSearchOptions
-	if opts != nil {
-		o = *opts
-		o.States = slices.Clone(opts.States)
-		o.Labels = maps.Clone(opts.Labels)
-		o.Sort = slices.Clone(opts.Sort)
-	}
-	if o.Page <= 0 {
-		o.Page = 1
-	}
-	if o.Size <= 0 {
-		o.Size = 100
-	}
-	return pages(o.Page, o.Size, func(page int) ([]*Execution, int, error) {
-		p := o
-		p.Page = page
-		res, err := s.List(ctx, &p)
-		if err != nil {
-			return nil, 0, err
-		}
-		return res.Results, res.Total, nil
-	})
+	return all(ctx, opts, s.List)
+}
+
+func (o *ExecutionSearchOptions) own() {
+	o.States = slices.Clone(o.States)
+	o.Labels = maps.Clone(o.Labels)
+	o.Sort = slices.Clone(o.Sort)
 }
 
 // DownloadFile returns the content of a file of the execution id, given
@@ -645,31 +594,6 @@ func (s *ExecutionsService) DownloadFile(ctx context.Context, id, uri string) (i
 		method: http.MethodGet, path: "executions/{executionId}/file", args: []string{id},
 		query: url.Values{"path": {uri}},
 	})
-}
-
-// pageQuery is the query of one page of a search: page, size and sort
-// (fields joined by commas), refusing a page or size that does not fit
-// Kestra's 32-bit integers.
-func pageQuery(what string, page, size int, sort []string) (url.Values, error) {
-	q := url.Values{}
-	if page > 0 {
-		v, err := int32Arg(what+".Page", page)
-		if err != nil {
-			return nil, err
-		}
-		q.Set("page", v)
-	}
-	if size > 0 {
-		v, err := int32Arg(what+".Size", size)
-		if err != nil {
-			return nil, err
-		}
-		q.Set("size", v)
-	}
-	if len(sort) > 0 {
-		q.Set("sort", strings.Join(sort, ","))
-	}
-	return q, nil
 }
 
 // noNil refuses a list answer with a null element, which would reach the

@@ -957,7 +957,7 @@ func TestExecutionsAll(t *testing.T) {
 	for _, pg := range []struct{ size, requests int }{{3, 4}, {5, 2}, {10, 1}, {100, 1}} {
 		t.Run(fmt.Sprintf("several states, pages of %d", pg.size), func(t *testing.T) {
 			env.emu.ClearRequests()
-			opts := &kestra.ExecutionSearchOptions{States: []kestra.StateType{kestra.StateSuccess, kestra.StateFailed}, Size: pg.size}
+			opts := &kestra.ExecutionSearchOptions{States: []kestra.StateType{kestra.StateSuccess, kestra.StateFailed}, ListOptions: kestra.ListOptions{Size: pg.size}}
 			got := map[string]bool{}
 			for e, err := range env.c.Executions.All(ctx, opts) {
 				if err != nil {
@@ -1034,21 +1034,21 @@ func TestExecutionsAll(t *testing.T) {
 	})
 
 	t.Run("List", func(t *testing.T) {
-		page, err := env.c.Executions.List(ctx, &kestra.ExecutionSearchOptions{FlowID: "hello", Size: 5, Page: 2, Sort: []string{"id:asc"}})
+		page, err := env.c.Executions.List(ctx, &kestra.ExecutionSearchOptions{FlowID: "hello", ListOptions: kestra.ListOptions{Size: 5, Page: 2}, Sort: []string{"id:asc"}})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if page.Total != 7 || len(page.Results) != 2 {
-			t.Errorf("page: total %d, %d results; want 7, 2", page.Total, len(page.Results))
+		if page.Total != 7 || len(page.Items) != 2 {
+			t.Errorf("page: total %d, %d results; want 7, 2", page.Total, len(page.Items))
 		}
-		if !slices.IsSortedFunc(page.Results, func(a, b *kestra.Execution) int { return strings.Compare(a.ID, b.ID) }) {
+		if !slices.IsSortedFunc(page.Items, func(a, b *kestra.Execution) int { return strings.Compare(a.ID, b.ID) }) {
 			t.Error("not sorted by id")
 		}
 	})
 
 	t.Run("break stops paging", func(t *testing.T) {
 		env.emu.ClearRequests()
-		for range env.c.Executions.All(ctx, &kestra.ExecutionSearchOptions{Size: 2}) {
+		for range env.c.Executions.All(ctx, &kestra.ExecutionSearchOptions{ListOptions: kestra.ListOptions{Size: 2}}) {
 			break
 		}
 		if n := len(env.requests("/executions/search")); n != 1 {

@@ -42,6 +42,14 @@ func (f *FileInfo) ModTime() time.Time { return time.UnixMilli(f.LastModifiedTim
 // Created returns when the entry was created.
 func (f *FileInfo) Created() time.Time { return time.UnixMilli(f.CreationTime) }
 
+// nsFile refuses an empty namespace, then checks p as [nsPath] does.
+func nsFile(namespace, p string, allowRoot bool) (string, error) {
+	if err := nonEmptyNamespace(namespace); err != nil {
+		return "", err
+	}
+	return nsPath(p, allowRoot)
+}
+
 // nsPath checks a namespace file path and makes it absolute. allowRoot
 // accepts "/" (and the empty path, read as "/").
 func nsPath(p string, allowRoot bool) (string, error) {
@@ -84,10 +92,7 @@ func nsPath(p string, allowRoot bool) (string, error) {
 //
 // Kestra API: POST /api/v1/{tenant}/namespaces/{namespace}/files
 func (s *FilesService) Upload(ctx context.Context, namespace, filePath string, r io.Reader) error {
-	if err := nonEmptyNamespace(namespace); err != nil {
-		return err
-	}
-	p, err := nsPath(filePath, false)
+	p, err := nsFile(namespace, filePath, false)
 	if err != nil {
 		return err
 	}
@@ -140,10 +145,7 @@ func (u *uploadReader) Read(b []byte) (int, error) {
 //
 // Kestra API: GET /api/v1/{tenant}/namespaces/{namespace}/files
 func (s *FilesService) Download(ctx context.Context, namespace, filePath string) (io.ReadCloser, error) {
-	if err := nonEmptyNamespace(namespace); err != nil {
-		return nil, err
-	}
-	p, err := nsPath(filePath, false)
+	p, err := nsFile(namespace, filePath, false)
 	if err != nil {
 		return nil, err
 	}
@@ -155,19 +157,16 @@ func (s *FilesService) Download(ctx context.Context, namespace, filePath string)
 // [ErrNotFound].
 //
 // Kestra API: GET /api/v1/{tenant}/namespaces/{namespace}/files/directory
-func (s *FilesService) List(ctx context.Context, namespace, dir string) ([]FileInfo, error) {
-	if err := nonEmptyNamespace(namespace); err != nil {
-		return nil, err
-	}
-	p, err := nsPath(dir, true)
+func (s *FilesService) List(ctx context.Context, namespace, dir string) ([]*FileInfo, error) {
+	p, err := nsFile(namespace, dir, true)
 	if err != nil {
 		return nil, err
 	}
-	var out []FileInfo
+	var out []*FileInfo
 	if err := s.c.run(ctx, &call{method: http.MethodGet, path: "namespaces/{namespace}/files/directory", args: []string{namespace}, query: url.Values{"path": {p}}, out: &out}); err != nil {
 		return nil, err
 	}
-	return out, nil
+	return out, noNil(out, "file")
 }
 
 // Stat describes the file or directory filePath of namespace. A missing
@@ -175,10 +174,7 @@ func (s *FilesService) List(ctx context.Context, namespace, dir string) ([]FileI
 //
 // Kestra API: GET /api/v1/{tenant}/namespaces/{namespace}/files/stats
 func (s *FilesService) Stat(ctx context.Context, namespace, filePath string) (*FileInfo, error) {
-	if err := nonEmptyNamespace(namespace); err != nil {
-		return nil, err
-	}
-	p, err := nsPath(filePath, true)
+	p, err := nsFile(namespace, filePath, true)
 	if err != nil {
 		return nil, err
 	}
@@ -194,10 +190,7 @@ func (s *FilesService) Stat(ctx context.Context, namespace, filePath string) (*F
 //
 // Kestra API: POST /api/v1/{tenant}/namespaces/{namespace}/files/directory
 func (s *FilesService) Mkdir(ctx context.Context, namespace, dir string) error {
-	if err := nonEmptyNamespace(namespace); err != nil {
-		return err
-	}
-	p, err := nsPath(dir, false)
+	p, err := nsFile(namespace, dir, false)
 	if err != nil {
 		return err
 	}
@@ -212,10 +205,7 @@ func (s *FilesService) Mkdir(ctx context.Context, namespace, dir string) error {
 //
 // Kestra API: PUT /api/v1/{tenant}/namespaces/{namespace}/files
 func (s *FilesService) Move(ctx context.Context, namespace, from, to string) error {
-	if err := nonEmptyNamespace(namespace); err != nil {
-		return err
-	}
-	f, err := nsPath(from, false)
+	f, err := nsFile(namespace, from, false)
 	if err != nil {
 		return err
 	}
@@ -236,10 +226,7 @@ func (s *FilesService) Move(ctx context.Context, namespace, from, to string) err
 //
 // Kestra API: DELETE /api/v1/{tenant}/namespaces/{namespace}/files
 func (s *FilesService) Delete(ctx context.Context, namespace, filePath string) error {
-	if err := nonEmptyNamespace(namespace); err != nil {
-		return err
-	}
-	p, err := nsPath(filePath, false)
+	p, err := nsFile(namespace, filePath, false)
 	if err != nil {
 		return err
 	}

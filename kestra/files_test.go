@@ -69,7 +69,7 @@ func download(t *testing.T, c *kestra.Client, ns, p string) string {
 	return string(b)
 }
 
-func fileNames(infos []kestra.FileInfo) []string {
+func fileNames(infos []*kestra.FileInfo) []string {
 	var out []string
 	for _, f := range infos {
 		name := f.FileName

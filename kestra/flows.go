@@ -27,10 +27,6 @@ type FlowsService service
 // MediaType.APPLICATION_YAML).
 const yamlContentType = "application/x-yaml"
 
-// defaultFlowPageSize is the page size of [FlowsService.All] when the
-// options set none.
-const defaultFlowPageSize = 100
-
 var (
 	errEmptyNamespace = errors.New("kestra: empty namespace")
 	errEmptyFlowID    = errors.New("kestra: empty flow id")
@@ -127,7 +123,7 @@ func (s *FlowsService) ApplyWithResult(ctx context.Context, source string) (*Flo
 	if err != nil {
 		return nil, "", err
 	}
-	cur, err := s.Get(ctx, ref.Namespace, ref.ID)
+	cur, err := s.Get(ctx, ref.Namespace, ref.ID, nil)
 	switch {
 	case errors.Is(err, ErrNotFound):
 		f, err := s.Create(ctx, source)
@@ -138,7 +134,7 @@ func (s *FlowsService) ApplyWithResult(ctx context.Context, source string) (*Flo
 			return nil, "", err
 		}
 		// Created by someone else since the Get: update it instead.
-		if cur, err = s.Get(ctx, ref.Namespace, ref.ID); err != nil {
+		if cur, err = s.Get(ctx, ref.Namespace, ref.ID, nil); err != nil {
 			return nil, "", err
 		}
 	case err != nil:
@@ -172,48 +168,40 @@ func isFlowExists(err error) bool {
 	return false
 }
 
-// FlowGetOption changes what [FlowsService.Get] returns.
-type FlowGetOption func(*flowGetParams)
-
-type flowGetParams struct {
-	revision     int
-	allowDeleted bool
-}
-
-// FlowRevision makes [FlowsService.Get] return the given revision of the
-// flow instead of the current one. A revision beyond Kestra's 32-bit
-// range fails before any request.
-func FlowRevision(revision int) FlowGetOption {
-	return func(p *flowGetParams) { p.revision = revision }
-}
-
-// FlowAllowDeleted makes [FlowsService.Get] return a deleted flow (its
-// last revision, with Deleted set) instead of [ErrNotFound].
-func FlowAllowDeleted() FlowGetOption {
-	return func(p *flowGetParams) { p.allowDeleted = true }
+// FlowGetOptions change what [FlowsService.Get] returns. The zero value
+// (or nil) asks for the current revision of a flow that is not deleted.
+type FlowGetOptions struct {
+	// Revision is the revision to return instead of the current one; zero
+	// means the current one. Revisions are int here as in every option of
+	// the package (the models, generated from Kestra's API, carry them as
+	// int32); one beyond Kestra's 32-bit range fails before any request.
+	Revision int
+	// AllowDeleted returns a deleted flow (its last revision, with
+	// Deleted set) instead of [ErrNotFound].
+	AllowDeleted bool
 }
 
 // Get returns the flow namespace/id with its source. A missing or deleted
-// flow is [ErrNotFound].
+// flow is [ErrNotFound]. opts may be nil.
 //
 // Kestra API: GET /api/v1/{tenant}/flows/{namespace}/{id}
-func (s *FlowsService) Get(ctx context.Context, namespace, id string, opts ...FlowGetOption) (*Flow, error) {
+func (s *FlowsService) Get(ctx context.Context, namespace, id string, opts *FlowGetOptions) (*Flow, error) {
 	if err := checkFlowKey(namespace, id); err != nil {
 		return nil, err
 	}
-	var p flowGetParams
-	for _, o := range opts {
-		o(&p)
+	var o FlowGetOptions
+	if opts != nil {
+		o = *opts
 	}
 	q := url.Values{"source": {"true"}}
-	if p.revision != 0 {
-		rev, err := int32Arg("FlowRevision", p.revision)
+	if o.Revision != 0 {
+		rev, err := int32Arg("FlowGetOptions.Revision", o.Revision)
 		if err != nil {
 			return nil, err
 		}
 		q.Set("revision", rev)
 	}
-	if p.allowDeleted {
+	if o.AllowDeleted {
 		q.Set("allowDeleted", "true")
 	}
 	return s.runFlow(ctx, &call{method: http.MethodGet, path: "flows/{namespace}/{id}", args: []string{namespace, id}, query: q})
@@ -419,19 +407,7 @@ type FlowSearchOptions struct {
 	// Sort orders the results, each "field:asc" or "field:desc" (such as
 	// "id:asc"); Kestra rejects an unknown field with a 422.
 	Sort []string
-	// Page is the page to return, from 1 (the default). All starts there.
-	Page int
-	// Size is the number of flows per page: Kestra's default (10) for
-	// List, 100 for All.
-	Size int
-}
-
-// FlowPage is one page of flows, without their sources.
-type FlowPage struct {
-	// Flows are the flows of the page.
-	Flows []*Flow `json:"results"`
-	// Total is the number of flows matching the search, on all pages.
-	Total int `json:"total"`
+	ListOptions
 }
 
 // query returns the search as Kestra's query: page, size, sort and
@@ -440,48 +416,32 @@ func (o *FlowSearchOptions) query() (url.Values, error) {
 	if o == nil {
 		return url.Values{}, nil
 	}
-	q, err := pageQuery("FlowSearchOptions", o.Page, o.Size, o.Sort)
+	q, err := o.ListOptions.query("FlowSearchOptions", o.Sort)
 	if err != nil {
 		return nil, err
 	}
-	filters := map[string]any{}
-	if o.Namespace != "" {
-		op := "EQUALS"
-		if o.IncludeSubNamespaces {
-			op = "PREFIX"
-		}
-		filters["namespace"] = map[string]any{op: o.Namespace}
+	f := filters{}
+	op := "EQUALS"
+	if o.IncludeSubNamespaces {
+		op = "PREFIX"
 	}
-	if o.FlowID != "" {
-		filters["flowId"] = map[string]any{"EQUALS": o.FlowID}
-	}
-	if o.Query != "" {
-		filters["q"] = map[string]any{"EQUALS": o.Query}
-	}
-	if len(o.Labels) > 0 {
-		filters["labels"] = map[string]any{"EQUALS": o.Labels}
-	}
-	setDeepObject(q, "filters", filters)
-	return q, nil
+	f.add("namespace", op, o.Namespace)
+	f.add("flowId", "EQUALS", o.FlowID)
+	f.add("q", "EQUALS", o.Query)
+	f.labels(o.Labels)
+	return f.into(q), nil
 }
 
 // List returns one page of the flows opts selects (nil: all flows),
 // without their sources.
 //
 // Kestra API: GET /api/v1/{tenant}/flows/search
-func (s *FlowsService) List(ctx context.Context, opts *FlowSearchOptions) (*FlowPage, error) {
+func (s *FlowsService) List(ctx context.Context, opts *FlowSearchOptions) (*Page[Flow], error) {
 	q, err := opts.query()
 	if err != nil {
 		return nil, err
 	}
-	var page FlowPage
-	if err := s.c.run(ctx, &call{method: http.MethodGet, path: "flows/search", query: q, out: &page}); err != nil {
-		return nil, err
-	}
-	if err := noNil(page.Flows, "flow"); err != nil {
-		return nil, err
-	}
-	return &page, nil
+	return list[Flow](ctx, s.c, "flows/search", q, "flow")
 }
 
 // All iterates over the flows opts selects (nil: all flows), without their
@@ -498,27 +458,12 @@ func (s *FlowsService) List(ctx context.Context, opts *FlowSearchOptions) (*Flow
 //
 // Kestra API: GET /api/v1/{tenant}/flows/search
 func (s *FlowsService) All(ctx context.Context, opts *FlowSearchOptions) iter.Seq2[*Flow, error] {
-	var o FlowSearchOptions
-	if opts != nil {
-		o = *opts
-		o.Labels = maps.Clone(opts.Labels)
-		o.Sort = slices.Clone(opts.Sort)
-	}
-	if o.Page < 1 {
-		o.Page = 1
-	}
-	if o.Size < 1 {
-		o.Size = defaultFlowPageSize
-	}
-	return pages(o.Page, o.Size, func(page int) ([]*Flow, int, error) {
-		p := o
-		p.Page = page
-		res, err := s.List(ctx, &p)
-		if err != nil {
-			return nil, 0, err
-		}
-		return res.Flows, res.Total, nil
-	})
+	return all(ctx, opts, s.List)
+}
+
+func (o *FlowSearchOptions) own() {
+	o.Labels = maps.Clone(o.Labels)
+	o.Sort = slices.Clone(o.Sort)
 }
 
 // SyncOptions changes what [FlowsService.Sync] does.
@@ -708,7 +653,7 @@ func (s *FlowsService) sources(ctx context.Context, namespace string, ids []stri
 	for range min(workers, len(ids)) {
 		wg.Go(func() {
 			for id := range next {
-				f, err := s.Get(ctx, namespace, id)
+				f, err := s.Get(ctx, namespace, id, nil)
 				mu.Lock()
 				if err != nil && firstErr == nil {
 					firstErr = err

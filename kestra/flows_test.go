@@ -74,7 +74,7 @@ func TestFlowsLifecycle(t *testing.T) {
 		t.Errorf("Update: want one PUT with Content-Type application/x-yaml, got %+v", puts)
 	}
 
-	got, err := env.c.Flows.Get(ctx, "company.team", "hello")
+	got, err := env.c.Flows.Get(ctx, "company.team", "hello", nil)
 	if err != nil {
 		t.Fatalf("Get: %v", err)
 	}
@@ -85,7 +85,7 @@ func TestFlowsLifecycle(t *testing.T) {
 		t.Errorf("Get: comments lost in the stored source: %q", got.Source)
 	}
 
-	first, err := env.c.Flows.Get(ctx, "company.team", "hello", kestra.FlowRevision(1))
+	first, err := env.c.Flows.Get(ctx, "company.team", "hello", &kestra.FlowGetOptions{Revision: 1})
 	if err != nil {
 		t.Fatalf("Get revision 1: %v", err)
 	}
@@ -104,10 +104,10 @@ func TestFlowsLifecycle(t *testing.T) {
 	if err := env.c.Flows.Delete(ctx, "company.team", "hello"); err != nil {
 		t.Fatalf("Delete: %v", err)
 	}
-	if _, err := env.c.Flows.Get(ctx, "company.team", "hello"); !errors.Is(err, kestra.ErrNotFound) {
+	if _, err := env.c.Flows.Get(ctx, "company.team", "hello", nil); !errors.Is(err, kestra.ErrNotFound) {
 		t.Errorf("Get after Delete: %v, want ErrNotFound", err)
 	}
-	deleted, err := env.c.Flows.Get(ctx, "company.team", "hello", kestra.FlowAllowDeleted())
+	deleted, err := env.c.Flows.Get(ctx, "company.team", "hello", &kestra.FlowGetOptions{AllowDeleted: true})
 	if err != nil || !deleted.Deleted {
 		t.Errorf("Get(FlowAllowDeleted) after Delete = %+v, %v; want the deleted flow", deleted, err)
 	}
@@ -282,8 +282,8 @@ func TestFlowsBadInputSendsNothing(t *testing.T) {
 		{"create two flows", func() error { _, err := env.c.Flows.Create(ctx, good+"---\n"+good); return err }, "2 YAML documents"},
 		{"update no tasks", func() error { _, err := env.c.Flows.Update(ctx, "id: a\nnamespace: b\n"); return err }, `"tasks" is missing`},
 		{"apply empty id", func() error { _, err := env.c.Flows.Apply(ctx, "id: ''\nnamespace: b\ntasks: [{id: t}]\n"); return err }, `"id" is empty`},
-		{"get empty namespace", func() error { _, err := env.c.Flows.Get(ctx, "", "a"); return err }, "empty namespace"},
-		{"get empty id", func() error { _, err := env.c.Flows.Get(ctx, "a", ""); return err }, "empty flow id"},
+		{"get empty namespace", func() error { _, err := env.c.Flows.Get(ctx, "", "a", nil); return err }, "empty namespace"},
+		{"get empty id", func() error { _, err := env.c.Flows.Get(ctx, "a", "", nil); return err }, "empty flow id"},
 		{"delete empty id", func() error { return env.c.Flows.Delete(ctx, "a", "") }, "empty flow id"},
 		{"revisions empty namespace", func() error { _, err := env.c.Flows.Revisions(ctx, "", "a"); return err }, "empty namespace"},
 		{"list namespace empty", func() error { _, err := env.c.Flows.ListNamespace(ctx, ""); return err }, "empty namespace"},
@@ -343,7 +343,7 @@ func TestFlowsSync(t *testing.T) {
 	if n := len(env.requests(http.MethodPost, "/flows/"+ns)); n != 0 {
 		t.Errorf("dry run sent %d namespace updates", n)
 	}
-	if _, err := env.c.Flows.Get(ctx, ns, "d"); !errors.Is(err, kestra.ErrNotFound) {
+	if _, err := env.c.Flows.Get(ctx, ns, "d", nil); !errors.Is(err, kestra.ErrNotFound) {
 		t.Errorf("dry run created d: %v", err)
 	}
 
@@ -370,7 +370,7 @@ func TestFlowsSync(t *testing.T) {
 		t.Errorf("sync Content-Type %q", ct)
 	}
 	for id, want := range map[string]int32{"a": 2, "b": 2, "d": 1, "old": 1} {
-		f, err := env.c.Flows.Get(ctx, ns, id)
+		f, err := env.c.Flows.Get(ctx, ns, id, nil)
 		if err != nil {
 			t.Errorf("after sync, Get %s: %v", id, err)
 			continue
@@ -402,11 +402,11 @@ func TestFlowsSync(t *testing.T) {
 		t.Fatalf("Sync with Delete: %v", err)
 	}
 	checkPlan(t, "sync with delete", plan, kestra.SyncPlan{Namespace: ns, Unchanged: []string{"a", "b", "d"}, Deleted: []string{"old"}, Applied: true})
-	if _, err := env.c.Flows.Get(ctx, ns, "old"); !errors.Is(err, kestra.ErrNotFound) {
+	if _, err := env.c.Flows.Get(ctx, ns, "old", nil); !errors.Is(err, kestra.ErrNotFound) {
 		t.Errorf("after Sync with Delete, Get old: %v, want ErrNotFound", err)
 	}
 	for _, k := range [][2]string{{ns + ".child", "child"}, {"company.other", "a"}} {
-		if _, err := env.c.Flows.Get(ctx, k[0], k[1]); err != nil {
+		if _, err := env.c.Flows.Get(ctx, k[0], k[1], nil); err != nil {
 			t.Errorf("Sync with Delete touched %s/%s: %v", k[0], k[1], err)
 		}
 	}
@@ -446,7 +446,7 @@ func TestFlowsAllPages(t *testing.T) {
 	deploy(t, env.c, flowSource("company.other", "x", "x"))
 	searches := func() int { return len(env.requests(http.MethodGet, "/flows/search")) }
 
-	opts := &kestra.FlowSearchOptions{Namespace: "company.paging", Size: 2, Sort: []string{"id:asc"}}
+	opts := &kestra.FlowSearchOptions{Namespace: "company.paging", ListOptions: kestra.ListOptions{Size: 2}, Sort: []string{"id:asc"}}
 	seq := env.c.Flows.All(ctx, opts)
 	opts.Namespace = "changed after the call" // All copied opts
 	var got []string
@@ -489,12 +489,12 @@ func TestFlowsAllPages(t *testing.T) {
 		t.Errorf("search query %q", last[len(last)-1].RawQuery)
 	}
 
-	page, err := env.c.Flows.List(ctx, &kestra.FlowSearchOptions{Namespace: "company.paging", Size: 3, Page: 3, Sort: []string{"id:asc"}})
+	page, err := env.c.Flows.List(ctx, &kestra.FlowSearchOptions{Namespace: "company.paging", ListOptions: kestra.ListOptions{Size: 3, Page: 3}, Sort: []string{"id:asc"}})
 	if err != nil {
 		t.Fatalf("List: %v", err)
 	}
-	if page.Total != 7 || len(page.Flows) != 1 || page.Flows[0].ID != "f6" {
-		t.Errorf("List page 3 by 3 = total %d, %d flows", page.Total, len(page.Flows))
+	if page.Total != 7 || len(page.Items) != 1 || page.Items[0].ID != "f6" {
+		t.Errorf("List page 3 by 3 = total %d, %d flows", page.Total, len(page.Items))
 	}
 }
 
@@ -546,7 +546,7 @@ func TestFlowsAllError(t *testing.T) {
 		deploy(t, env.c, flowSource("company.err", fmt.Sprintf("f%d", i), "x"))
 	}
 	var flows, errs int
-	for f, err := range env.c.Flows.All(t.Context(), &kestra.FlowSearchOptions{Size: 2}) {
+	for f, err := range env.c.Flows.All(t.Context(), &kestra.FlowSearchOptions{ListOptions: kestra.ListOptions{Size: 2}}) {
 		if flows == 1 {
 			// The second page fails.
 			env.emu.InjectFault(kestratest.Fault{Method: http.MethodGet, Path: "/api/v1/main/flows/search", Status: http.StatusInternalServerError, Message: "boom"})

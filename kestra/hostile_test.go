@@ -117,10 +117,10 @@ func pathArgCases() []argCase {
 			return errOnly(c.Executions.Wait(ctx, v, nil))
 		}},
 		{"Flows.Get namespace", "namespace", []string{"export"}, func(ctx context.Context, c *kestra.Client, v string) error {
-			return errOnly(c.Flows.Get(ctx, v, "flow"))
+			return errOnly(c.Flows.Get(ctx, v, "flow", nil))
 		}},
 		{"Flows.Get id", "id", []string{"by-query"}, func(ctx context.Context, c *kestra.Client, v string) error {
-			return errOnly(c.Flows.Get(ctx, "company.team", v))
+			return errOnly(c.Flows.Get(ctx, "company.team", v, nil))
 		}},
 		{"Flows.Delete namespace", "namespace", []string{"delete"}, func(ctx context.Context, c *kestra.Client, v string) error {
 			return c.Flows.Delete(ctx, v, "flow")
@@ -743,15 +743,17 @@ func TestInt32ArgumentsOutOfRangeRefused(t *testing.T) {
 		"ExecuteOptions.Revision": func() error {
 			return errOnly(c.Executions.Create(t.Context(), "company.team", "flow", &kestra.ExecuteOptions{Revision: big}))
 		},
-		"FlowRevision": func() error {
-			return errOnly(c.Flows.Get(t.Context(), "company.team", "flow", kestra.FlowRevision(big)))
+		"FlowGetOptions.Revision": func() error {
+			return errOnly(c.Flows.Get(t.Context(), "company.team", "flow", &kestra.FlowGetOptions{Revision: big}))
 		},
 		"RestartOptions.Revision": func() error {
 			return errOnly(c.Executions.Restart(t.Context(), "e1", &kestra.RestartOptions{Revision: big}))
 		},
-		"FlowSearchOptions.Size": func() error { return errOnly(c.Flows.List(t.Context(), &kestra.FlowSearchOptions{Size: 1 << 32})) },
+		"FlowSearchOptions.Size": func() error {
+			return errOnly(c.Flows.List(t.Context(), &kestra.FlowSearchOptions{ListOptions: kestra.ListOptions{Size: 1 << 32}}))
+		},
 		"ExecutionSearchOptions.Page": func() error {
-			return errOnly(c.Executions.List(t.Context(), &kestra.ExecutionSearchOptions{Page: big}))
+			return errOnly(c.Executions.List(t.Context(), &kestra.ExecutionSearchOptions{ListOptions: kestra.ListOptions{Page: big}}))
 		},
 	}
 	for name, call := range calls {
@@ -815,7 +817,7 @@ func TestRouteWordsOnlyWhereTheyCollide(t *testing.T) {
 		w.WriteHeader(http.StatusNotFound)
 	})
 	c := newClient(t, kestra.Config{URL: srv.URL}, kestra.WithRetry(kestra.NoRetry))
-	_, _ = c.Flows.Get(t.Context(), "company.team", "export")               // "export" collides as a namespace only
+	_, _ = c.Flows.Get(t.Context(), "company.team", "export", nil)          // "export" collides as a namespace only
 	_, _ = c.KV.Get(t.Context(), "inheritance", "key")                      // and "inheritance" as a key only
 	_, _ = c.Executions.Create(t.Context(), "company.team", "restart", nil) // "restart" as a namespace only
 	equal(t, "requests", rec.count(), 3)

@@ -9,7 +9,6 @@ import (
 	"iter"
 	"math"
 	"net/http"
-	"net/url"
 	"reflect"
 	"regexp"
 	"strconv"
@@ -117,8 +116,24 @@ type KVSearchOptions struct {
 	Namespace string
 	// Query keeps the pairs whose key contains this text.
 	Query string
-	// PageSize is how many pairs each request fetches. Zero means 100.
-	PageSize int
+	// ListOptions.Size is how many pairs each request fetches (zero:
+	// [DefaultPageSize]); Page the 1-based page All starts from.
+	ListOptions
+}
+
+// kvText sets *p to the value of kv (the pair key), a JSON string that
+// parse reads as a what.
+func kvText[T any](p *T, kv *KVValue, key, what string, parse func(string) (T, error)) error {
+	var str string
+	if err := json.Unmarshal(kv.Raw, &str); err != nil {
+		return fmt.Errorf("kestra: KV %s: a %s value is not a %s", key, kv.Type, what)
+	}
+	v, err := parse(str)
+	if err != nil {
+		return fmt.Errorf("kestra: KV %s: %w", key, err)
+	}
+	*p = v
+	return nil
 }
 
 var kvKeyPattern = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9._-]*$`)
@@ -333,27 +348,9 @@ func (s *KVService) GetInto(ctx context.Context, namespace, key string, v any) e
 		*p = kv.Value
 		return nil
 	case *time.Time:
-		var str string
-		if err := json.Unmarshal(kv.Raw, &str); err != nil {
-			return fmt.Errorf("kestra: KV %s: a %s value is not a time", key, kv.Type)
-		}
-		t, err := parseKVTime(str)
-		if err != nil {
-			return fmt.Errorf("kestra: KV %s: %w", key, err)
-		}
-		*p = t
-		return nil
+		return kvText(p, kv, key, "time", parseKVTime)
 	case *time.Duration:
-		var str string
-		if err := json.Unmarshal(kv.Raw, &str); err != nil {
-			return fmt.Errorf("kestra: KV %s: a %s value is not a duration", key, kv.Type)
-		}
-		d, err := ParseISODuration(str)
-		if err != nil {
-			return fmt.Errorf("kestra: KV %s: %w", key, err)
-		}
-		*p = d
-		return nil
+		return kvText(p, kv, key, "duration", ParseISODuration)
 	}
 	if err := json.Unmarshal(kv.Raw, v); err != nil {
 		return fmt.Errorf("kestra: KV %s: decode %s value: %w", key, kv.Type, err)
@@ -385,52 +382,42 @@ func (s *KVService) Delete(ctx context.Context, namespace, key string) (bool, er
 //
 // Kestra API: GET /api/v1/{tenant}/kv
 func (s *KVService) All(ctx context.Context, opts *KVSearchOptions) iter.Seq2[*KVEntry, error] {
-	var o KVSearchOptions
-	if opts != nil {
-		o = *opts
+	return all(ctx, opts, s.list)
+}
+
+func (o *KVSearchOptions) own() {}
+
+// list returns one page of the pairs o selects.
+func (s *KVService) list(ctx context.Context, o *KVSearchOptions) (*Page[KVEntry], error) {
+	q, err := o.ListOptions.query("KVSearchOptions", nil)
+	if err != nil {
+		return nil, err
 	}
-	if o.PageSize <= 0 {
-		o.PageSize = 100
+	f := filters{}
+	f.add("namespace", "EQUALS", o.Namespace)
+	f.add("q", "EQUALS", o.Query)
+	var res gen.PagedResultsKVEntry
+	if err := s.c.run(ctx, &call{method: http.MethodGet, path: "kv", query: f.into(q), out: &res}); err != nil {
+		return nil, err
 	}
-	q := url.Values{}
-	if o.Namespace != "" {
-		q.Set("filters[namespace][EQUALS]", o.Namespace)
+	page := &Page[KVEntry]{Items: make([]*KVEntry, len(res.Results)), Total: int(min(res.Total, math.MaxInt))}
+	for i := range res.Results {
+		page.Items[i] = &res.Results[i]
 	}
-	if o.Query != "" {
-		q.Set("filters[q][EQUALS]", o.Query)
-	}
-	size := min(o.PageSize, math.MaxInt32)
-	return pages(1, size, func(page int) ([]*KVEntry, int, error) {
-		pq, err := pageQuery("KVSearchOptions", page, size, nil)
-		if err != nil {
-			return nil, 0, err
-		}
-		for k, v := range q {
-			pq[k] = v
-		}
-		var res gen.PagedResultsKVEntry
-		if err := s.c.run(ctx, &call{method: http.MethodGet, path: "kv", query: pq, out: &res}); err != nil {
-			return nil, 0, err
-		}
-		entries := make([]*KVEntry, len(res.Results))
-		for i := range res.Results {
-			entries[i] = &res.Results[i]
-		}
-		return entries, int(min(res.Total, math.MaxInt)), nil
-	})
+	return page, nil
 }
 
 // Inherited lists the pairs namespace sees from its parent namespaces
 // (a.b.c sees those of a.b and a), without their values.
 //
 // Kestra API: GET /api/v1/{tenant}/namespaces/{namespace}/kv/inheritance
-func (s *KVService) Inherited(ctx context.Context, namespace string) ([]KVEntry, error) {
+func (s *KVService) Inherited(ctx context.Context, namespace string) ([]*KVEntry, error) {
 	if err := nonEmptyNamespace(namespace); err != nil {
 		return nil, err
 	}
-	var out []KVEntry
+	var out []*KVEntry
 	if err := s.c.run(ctx, &call{method: http.MethodGet, path: "namespaces/{namespace}/kv/inheritance", args: []string{namespace}, out: &out}); err != nil {
 		return nil, err
 	}
-	return out, nil
+	return out, noNil(out, "pair")
 }

@@ -315,7 +315,7 @@ func TestKVAllPages(t *testing.T) {
 	env.emu.ClearRequests()
 
 	var got []string
-	for e, err := range env.c.KV.All(ctx, &kestra.KVSearchOptions{Namespace: "app.prod", PageSize: 3}) {
+	for e, err := range env.c.KV.All(ctx, &kestra.KVSearchOptions{Namespace: "app.prod", ListOptions: kestra.ListOptions{Size: 3}}) {
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -343,7 +343,7 @@ func TestKVAllPages(t *testing.T) {
 	// break stops paging.
 	env.emu.ClearRequests()
 	n := 0
-	for _, err := range env.c.KV.All(ctx, &kestra.KVSearchOptions{Namespace: "app.prod", PageSize: 3}) {
+	for _, err := range env.c.KV.All(ctx, &kestra.KVSearchOptions{Namespace: "app.prod", ListOptions: kestra.ListOptions{Size: 3}}) {
 		if err != nil {
 			t.Fatal(err)
 		}

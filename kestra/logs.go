@@ -76,14 +76,15 @@ func filterQueries(o LogListOptions) (q2, q1 url.Values) {
 	if o.MinLevel == "" && o.TaskID == "" && o.TaskRunID == "" {
 		return nil, nil
 	}
-	q1, q2 = url.Values{}, url.Values{}
+	q1 = url.Values{}
 	setIf(q1, "minLevel", string(o.MinLevel))
 	setIf(q1, "taskId", o.TaskID)
 	setIf(q1, "taskRunId", o.TaskRunID)
-	setIf(q2, "filters[level][GREATER_THAN_OR_EQUAL_TO]", string(o.MinLevel))
-	setIf(q2, "filters[taskId][EQUALS]", o.TaskID)
-	setIf(q2, "filters[taskRunId][EQUALS]", o.TaskRunID)
-	return q2, q1
+	f := filters{}
+	f.add("level", "GREATER_THAN_OR_EQUAL_TO", string(o.MinLevel))
+	f.add("taskId", "EQUALS", o.TaskID)
+	f.add("taskRunId", "EQUALS", o.TaskRunID)
+	return url.Values(f), q1
 }
 
 func setIf(q url.Values, key, value string) {
@@ -107,7 +108,7 @@ func (o *LogListOptions) matches(l *LogEntry) bool {
 // oldest first.
 //
 // Kestra API: GET /api/v1/{tenant}/logs/{executionId}
-func (s *LogsService) List(ctx context.Context, executionID string, opts *LogListOptions) ([]LogEntry, error) {
+func (s *LogsService) List(ctx context.Context, executionID string, opts *LogListOptions) ([]*LogEntry, error) {
 	if executionID == "" {
 		return nil, errEmptyID
 	}
@@ -115,13 +116,13 @@ func (s *LogsService) List(ctx context.Context, executionID string, opts *LogLis
 	if opts != nil {
 		o = *opts
 	}
-	var out []LogEntry
+	var out []*LogEntry
 	cl := &call{method: http.MethodGet, path: "logs/{executionId}", args: []string{executionID}, out: &out}
 	cl.query, cl.query1x = filterQueries(o)
 	if err := s.c.run(ctx, cl); err != nil {
 		return nil, err
 	}
-	return out, nil
+	return out, noNil(out, "log line")
 }
 
 // Delete deletes the log lines of an execution that opts selects: with

@@ -44,7 +44,7 @@ func TestDecodesMinimalAnswers(t *testing.T) {
 			_, _ = w.Write([]byte(a[form]))
 		})
 		ctx := t.Context()
-		f, err := c.Flows.Get(ctx, "company.team", "hello")
+		f, err := c.Flows.Get(ctx, "company.team", "hello", nil)
 		if err != nil || f.ID != "hello" || len(f.Labels) != 0 {
 			t.Errorf("form %d: flow %+v, %v", form, f, err)
 		}

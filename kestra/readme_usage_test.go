@@ -20,7 +20,7 @@ func TestReadmeKestratest(t *testing.T) {
 	if _, err := c.Flows.Create(ctx, "id: f\nnamespace: company.team\ntasks:\n  - id: t\n    type: io.kestra.plugin.core.log.Log\n    message: hi\n"); err != nil {
 		t.Fatal(err)
 	}
-	flow, err := c.Flows.Get(ctx, "company.team", "f") // two 503s, then the flow
+	flow, err := c.Flows.Get(ctx, "company.team", "f", nil) // two 503s, then the flow
 	if err != nil {
 		t.Fatal(err)
 	}

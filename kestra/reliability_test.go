@@ -101,7 +101,7 @@ func TestReliabilityRetryStorms(t *testing.T) {
 			srv, c := relServer(t, opts...)
 			srv.InjectFault(kestratest.Fault{Method: "GET", Path: relFlowPath, Times: tc.times,
 				Status: tc.status, RetryAfter: tc.retryAfter, Message: "Service busy: try again"})
-			f, err := c.Flows.Get(t.Context(), "demo.reliability", "steady")
+			f, err := c.Flows.Get(t.Context(), "demo.reliability", "steady", nil)
 			if tc.wantErr == 0 {
 				if err != nil {
 					t.Fatalf("Get after %d × %d: %v", tc.times, tc.status, err)
@@ -192,7 +192,7 @@ func TestReliabilityResetGet(t *testing.T) {
 			t.Parallel()
 			srv, c := relServer(t)
 			srv.InjectFault(kestratest.Fault{Method: "GET", Path: relFlowPath, Times: 1, Reset: true, ResetAfterBytes: tc.after})
-			f, err := c.Flows.Get(t.Context(), "demo.reliability", "steady")
+			f, err := c.Flows.Get(t.Context(), "demo.reliability", "steady", nil)
 			if err != nil {
 				t.Fatalf("Get after one reset: %v", err)
 			}
@@ -221,14 +221,14 @@ func TestReliabilitySlowServer(t *testing.T) {
 			c := srv.Client(kestra.WithRetry(relPolicy))
 			ctx, cancel := context.WithTimeout(t.Context(), deadline)
 			defer cancel()
-			_, err := c.Flows.Get(ctx, "demo.reliability", "steady")
+			_, err := c.Flows.Get(ctx, "demo.reliability", "steady", nil)
 			return err
 		}},
 		{"latency vs Config.Timeout", func(t *testing.T, srv *kestratest.Server) error {
 			cfg := srv.Config()
 			cfg.Timeout = deadline
 			c := newClient(t, cfg, kestra.WithRetry(relPolicy))
-			_, err := c.Flows.Get(t.Context(), "demo.reliability", "steady")
+			_, err := c.Flows.Get(t.Context(), "demo.reliability", "steady", nil)
 			return err
 		}},
 		{"latency vs Config.Timeout across 503 retries", func(t *testing.T, srv *kestratest.Server) error {
@@ -238,7 +238,7 @@ func TestReliabilitySlowServer(t *testing.T) {
 			cfg := srv.Config()
 			cfg.Timeout = deadline
 			c := newClient(t, cfg, kestra.WithRetry(relPolicy))
-			_, err := c.Flows.Get(t.Context(), "demo.reliability", "steady")
+			_, err := c.Flows.Get(t.Context(), "demo.reliability", "steady", nil)
 			return err
 		}},
 		{"latency vs context deadline on a POST", func(t *testing.T, srv *kestratest.Server) error {

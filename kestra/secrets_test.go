@@ -173,7 +173,7 @@ func TestSecretsStayOut(t *testing.T) {
 	}
 	errAny := errors.New("any error")
 	getFlow := func(ctx context.Context, c *kestra.Client) (any, error) {
-		return c.Flows.Get(ctx, "demo.secrets", "hello")
+		return c.Flows.Get(ctx, "demo.secrets", "hello", nil)
 	}
 	calls := []call{
 		{"create flow with basic auth", basic, nil, func(ctx context.Context, c *kestra.Client) (any, error) {
@@ -187,7 +187,7 @@ func TestSecretsStayOut(t *testing.T) {
 		{"401 wrong password", wrongBasic, kestra.ErrUnauthorized, getFlow},
 		{"401 wrong token", wrongBearer, kestra.ErrUnauthorized, getFlow},
 		{"404", bearer, kestra.ErrNotFound, func(ctx context.Context, c *kestra.Client) (any, error) {
-			return c.Flows.Get(ctx, "demo.secrets", "missing")
+			return c.Flows.Get(ctx, "demo.secrets", "missing", nil)
 		}},
 		{"422 invalid flow", basic, kestra.ErrInvalid, func(ctx context.Context, c *kestra.Client) (any, error) {
 			return c.Flows.Create(ctx, "id: broken\nnamespace: demo.secrets\ntasks:\n  - id: x\n    type: io.kestra.invalid\n")
@@ -200,7 +200,7 @@ func TestSecretsStayOut(t *testing.T) {
 		{"503 then 404", basic, kestra.ErrNotFound, func(ctx context.Context, c *kestra.Client) (any, error) {
 			remove := srv.InjectFault(kestratest.Fault{Path: "*/flows/demo.secrets/storm", Times: 1, Status: 503, Message: "busy"})
 			defer remove()
-			return c.Flows.Get(ctx, "demo.secrets", "storm")
+			return c.Flows.Get(ctx, "demo.secrets", "storm", nil)
 		}},
 		{"cross-host redirect with basic auth", kestra.Config{URL: redirector.URL, Username: secUser, Password: secPassword}, kestra.ErrNotFound, getFlow},
 		{"cross-host redirect with a token", kestra.Config{URL: redirector.URL, Token: secToken}, kestra.ErrNotFound, getFlow},
@@ -225,7 +225,7 @@ func TestSecretsStayOut(t *testing.T) {
 			defer remove()
 			ctx, cancel := context.WithTimeout(ctx, 20*time.Millisecond)
 			defer cancel()
-			return c.Flows.Get(ctx, "demo.secrets", "slow")
+			return c.Flows.Get(ctx, "demo.secrets", "slow", nil)
 		}},
 	}
 	for _, tc := range calls {

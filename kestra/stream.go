@@ -83,41 +83,34 @@ type streamConfig struct {
 }
 
 func newStreamConfig(o *StreamOptions) streamConfig {
-	sc := streamConfig{
-		maxReconnects: defaultMaxReconnects,
-		minDelay:      defaultReconnectDelay, maxDelay: defaultMaxReconnect,
-		checkInterval: defaultCheckInterval,
-		pollMin:       defaultPollMinDelay, pollMax: defaultPollMaxDelay,
-	}
 	if o == nil {
-		return sc
+		o = &StreamOptions{}
 	}
-	switch {
-	case o.MaxReconnects < 0:
-		sc.maxReconnects = 0
-	case o.MaxReconnects > 0:
-		sc.maxReconnects = o.MaxReconnects
+	return streamConfig{
+		maxReconnects: orNone(o.MaxReconnects, defaultMaxReconnects),
+		minDelay:      orDefault(o.ReconnectDelay, defaultReconnectDelay),
+		maxDelay:      orDefault(o.MaxReconnectDelay, defaultMaxReconnect),
+		idleTimeout:   max(o.IdleTimeout, 0),
+		checkInterval: orNone(o.CheckInterval, defaultCheckInterval),
+		pollMin:       orDefault(o.PollDelay, defaultPollMinDelay),
+		pollMax:       orDefault(o.MaxPollDelay, defaultPollMaxDelay),
 	}
-	if o.ReconnectDelay > 0 {
-		sc.minDelay = o.ReconnectDelay
+}
+
+// orNone is v when positive, def when zero, and zero (none) when negative.
+func orNone[T int | time.Duration](v, def T) T {
+	if v < 0 {
+		return 0
 	}
-	if o.MaxReconnectDelay > 0 {
-		sc.maxDelay = o.MaxReconnectDelay
+	return orDefault(v, def)
+}
+
+// orDefault is v when positive, def otherwise.
+func orDefault[T int | time.Duration](v, def T) T {
+	if v > 0 {
+		return v
 	}
-	sc.idleTimeout = max(o.IdleTimeout, 0)
-	switch {
-	case o.CheckInterval < 0:
-		sc.checkInterval = 0
-	case o.CheckInterval > 0:
-		sc.checkInterval = o.CheckInterval
-	}
-	if o.PollDelay > 0 {
-		sc.pollMin = o.PollDelay
-	}
-	if o.MaxPollDelay > 0 {
-		sc.pollMax = o.MaxPollDelay
-	}
-	return sc
+	return def
 }
 
 // backoff is the wait before reconnect n (n ≥ 1).

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"iter"
 	"net/http"
+	"slices"
 	"time"
 )
 
@@ -124,57 +125,42 @@ type TriggerSearchOptions struct {
 	// Sort orders the results: "field:asc" or "field:desc", such as
 	// "flowId:asc".
 	Sort []string
-	// Page is the 1-based page List returns and All starts from; zero
-	// means 1.
-	Page int
-	// Size is the page size; zero means Kestra's default (10) for List and
-	// 100 for All.
-	Size int
-}
-
-// TriggerPage is one page of a search of trigger states.
-type TriggerPage struct {
-	Results []*TriggerState
-	// Total is the number of triggers that match, on all pages. Kestra
-	// counts the triggers of deleted flows, which it leaves out of
-	// Results.
-	Total int
+	ListOptions
 }
 
 // List returns one page of the trigger states that match opts (nil: all,
-// first page).
+// first page). The page's Total counts the triggers of deleted flows,
+// which Kestra leaves out of its Items.
 //
 // Kestra API: GET /api/v1/{tenant}/triggers/search
-func (s *TriggersService) List(ctx context.Context, opts *TriggerSearchOptions) (*TriggerPage, error) {
+func (s *TriggersService) List(ctx context.Context, opts *TriggerSearchOptions) (*Page[TriggerState], error) {
 	var o TriggerSearchOptions
 	if opts != nil {
 		o = *opts
 	}
-	q, err := pageQuery("TriggerSearchOptions", o.Page, o.Size, o.Sort)
+	q, err := o.ListOptions.query("TriggerSearchOptions", o.Sort)
 	if err != nil {
 		return nil, err
 	}
-	f := map[string]any{}
-	for field, v := range map[string]string{"namespace": o.Namespace, "flowId": o.FlowID, "triggerId": o.TriggerID, "q": o.Query} {
-		if v != "" {
-			f[field] = map[string]any{"EQUALS": v}
-		}
-	}
-	setDeepObject(q, "filters", f)
-	var page struct {
-		Results []triggerItem `json:"results"`
-		Total   int           `json:"total"`
-	}
-	if err := s.c.run(ctx, &call{method: http.MethodGet, path: "triggers/search", query: q, out: &page}); err != nil {
+	f := filters{}
+	f.add("namespace", "EQUALS", o.Namespace)
+	f.add("flowId", "EQUALS", o.FlowID)
+	f.add("triggerId", "EQUALS", o.TriggerID)
+	f.add("q", "EQUALS", o.Query)
+	var page Page[triggerItem]
+	if err := s.c.run(ctx, &call{method: http.MethodGet, path: "triggers/search", query: f.into(q), out: &page}); err != nil {
 		return nil, err
 	}
-	out := &TriggerPage{Total: page.Total, Results: make([]*TriggerState, 0, len(page.Results))}
-	for i := range page.Results {
-		st, err := page.Results[i].state()
+	out := &Page[TriggerState]{Total: page.Total, Items: make([]*TriggerState, 0, len(page.Items))}
+	for _, it := range page.Items {
+		if it == nil {
+			return nil, errors.New("kestra: a trigger search result without a state")
+		}
+		st, err := it.state()
 		if err != nil {
 			return nil, err
 		}
-		out.Results = append(out.Results, st)
+		out.Items = append(out.Items, st)
 	}
 	return out, nil
 }
@@ -185,27 +171,10 @@ func (s *TriggersService) List(ctx context.Context, opts *TriggerSearchOptions) 
 //
 // Kestra API: GET /api/v1/{tenant}/triggers/search
 func (s *TriggersService) All(ctx context.Context, opts *TriggerSearchOptions) iter.Seq2[*TriggerState, error] {
-	var o TriggerSearchOptions
-	if opts != nil {
-		o = *opts
-		o.Sort = append([]string(nil), opts.Sort...)
-	}
-	if o.Page <= 0 {
-		o.Page = 1
-	}
-	if o.Size <= 0 {
-		o.Size = 100
-	}
-	return pages(o.Page, o.Size, func(page int) ([]*TriggerState, int, error) {
-		p := o
-		p.Page = page
-		res, err := s.List(ctx, &p)
-		if err != nil {
-			return nil, 0, err
-		}
-		return res.Results, res.Total, nil
-	})
+	return all(ctx, opts, s.List)
 }
+
+func (o *TriggerSearchOptions) own() { o.Sort = slices.Clone(o.Sort) }
 
 // checkTriggerKey refuses an empty part of a trigger's key.
 func checkTriggerKey(namespace, flowID, triggerID string) error {
@@ -227,11 +196,11 @@ func (s *TriggersService) Get(ctx context.Context, namespace, flowID, triggerID 
 	if err := checkTriggerKey(namespace, flowID, triggerID); err != nil {
 		return nil, err
 	}
-	page, err := s.List(ctx, &TriggerSearchOptions{Namespace: namespace, FlowID: flowID, TriggerID: triggerID, Size: 100})
+	page, err := s.List(ctx, &TriggerSearchOptions{Namespace: namespace, FlowID: flowID, TriggerID: triggerID, ListOptions: ListOptions{Size: DefaultPageSize}})
 	if err != nil {
 		return nil, err
 	}
-	for _, st := range page.Results {
+	for _, st := range page.Items {
 		if st.Namespace == namespace && st.FlowID == flowID && st.TriggerID == triggerID {
 			return st, nil
 		}
@@ -272,12 +241,7 @@ func (s *TriggersService) SetDisabled(ctx context.Context, namespace, flowID, tr
 //
 // Kestra API: POST /api/v1/{tenant}/triggers/{namespace}/{flowId}/{triggerId}/unlock
 func (s *TriggersService) Unlock(ctx context.Context, namespace, flowID, triggerID string) (*TriggerState, error) {
-	if err := checkTriggerKey(namespace, flowID, triggerID); err != nil {
-		return nil, err
-	}
-	return s.stateCall(ctx, &call{
-		method: http.MethodPost, path: "triggers/{namespace}/{flowId}/{triggerId}/unlock", args: []string{namespace, flowID, triggerID},
-	}, namespace, flowID, triggerID)
+	return s.action(ctx, "triggers/{namespace}/{flowId}/{triggerId}/unlock", namespace, flowID, triggerID)
 }
 
 // Restart resets the evaluation of the trigger triggerID of the flow
@@ -287,12 +251,16 @@ func (s *TriggersService) Unlock(ctx context.Context, namespace, flowID, trigger
 //
 // Kestra API: POST /api/v1/{tenant}/triggers/{namespace}/{flowId}/{triggerId}/restart
 func (s *TriggersService) Restart(ctx context.Context, namespace, flowID, triggerID string) (*TriggerState, error) {
+	return s.action(ctx, "triggers/{namespace}/{flowId}/{triggerId}/restart", namespace, flowID, triggerID)
+}
+
+// action posts to path, a template of the trigger's key, and returns the
+// trigger's new state.
+func (s *TriggersService) action(ctx context.Context, path, namespace, flowID, triggerID string) (*TriggerState, error) {
 	if err := checkTriggerKey(namespace, flowID, triggerID); err != nil {
 		return nil, err
 	}
-	return s.stateCall(ctx, &call{
-		method: http.MethodPost, path: "triggers/{namespace}/{flowId}/{triggerId}/restart", args: []string{namespace, flowID, triggerID},
-	}, namespace, flowID, triggerID)
+	return s.stateCall(ctx, &call{method: http.MethodPost, path: path, args: []string{namespace, flowID, triggerID}}, namespace, flowID, triggerID)
 }
 
 // stateCall runs a trigger call that answers the trigger's state; an

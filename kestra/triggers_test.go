@@ -51,7 +51,7 @@ func TestTriggers(t *testing.T) {
 			tr := env.c.Triggers
 
 			got := map[string]*kestra.TriggerState{}
-			for st, err := range tr.All(ctx, &kestra.TriggerSearchOptions{Namespace: execNS, Size: 1}) {
+			for st, err := range tr.All(ctx, &kestra.TriggerSearchOptions{Namespace: execNS, ListOptions: kestra.ListOptions{Size: 1}}) {
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -156,10 +156,10 @@ func TestTriggerStateDecoding(t *testing.T) {
 	for name, body := range map[string]string{"1.x": v13, "2.0": v20} {
 		c := clientAnswering(t, body)
 		page, err := c.Triggers.List(t.Context(), nil)
-		if err != nil || len(page.Results) != 1 {
+		if err != nil || len(page.Items) != 1 {
 			t.Fatalf("%s: %v, %v", name, page, err)
 		}
-		st := page.Results[0]
+		st := page.Items[0]
 		b, _ := json.Marshal(st)
 		if !st.Locked || st.WorkerID != "w" || st.LastEvaluation.IsZero() || st.NextEvaluation.Day() != 2 || st.UpdatedAt.Second() != 2 || st.Type == "" {
 			t.Errorf("%s: %s", name, b)

@@ -37,16 +37,17 @@ type WebhookOptions struct {
 	// by [Config.Timeout]. The answer is then the flow's: an execution that
 	// ended FAILED answers 500 with the execution, which TriggerWebhook
 	// returns as a response, not as an error (see
-	// [WebhookResponse].Execution's state).
+	// [WebhookResult].Execution's state).
 	Wait bool
 }
 
-// WebhookExecution is Kestra's answer to a webhook call that created an
-// execution: its id, flow, state at creation, trigger and UI URL.
+// WebhookExecution is the execution a webhook call created, as Kestra
+// answers it: its id, flow, state at creation, trigger and UI URL. It is
+// a model of Kestra's API (its schema WebhookResponse), like [Execution].
 type WebhookExecution = gen.WebhookResponse
 
-// WebhookResponse is the outcome of a webhook call that Kestra accepted.
-type WebhookResponse struct {
+// WebhookResult is the outcome of a webhook call that Kestra accepted.
+type WebhookResult struct {
 	// StatusCode is the HTTP status: 200, 204 when the trigger's
 	// conditions were not met, and with [WebhookOptions].Wait the trigger's
 	// responseCode, or 500 for an execution that ended FAILED.
@@ -54,7 +55,7 @@ type WebhookResponse struct {
 	// Triggered is false when Kestra answered 204: the call was valid but
 	// the trigger's conditions were not met, so no execution was created.
 	Triggered bool
-	// Execution is Kestra's WebhookResponse when the body is one. It is
+	// Execution is the execution created, when the body is one. It is
 	// nil when no execution was created, and when the trigger sets
 	// returnOutputs, in which case Body holds the flow's outputs.
 	Execution *WebhookExecution
@@ -76,7 +77,7 @@ type WebhookResponse struct {
 // REDACTED in its place.
 //
 // Kestra API: POST /api/v1/{tenant}/executions/webhook/{namespace}/{id}/{key}
-func (c *Client) TriggerWebhook(ctx context.Context, namespace, flowID, key string, body io.Reader, opts *WebhookOptions) (*WebhookResponse, error) {
+func (c *Client) TriggerWebhook(ctx context.Context, namespace, flowID, key string, body io.Reader, opts *WebhookOptions) (*WebhookResult, error) {
 	if namespace == "" || flowID == "" || key == "" {
 		return nil, errors.New("kestra: TriggerWebhook needs a namespace, a flow id and a key")
 	}
@@ -117,7 +118,7 @@ func (c *Client) TriggerWebhook(ctx context.Context, namespace, flowID, key stri
 	if failed && !o.Wait {
 		return nil, c.apiError(cl, cl.req, resp)
 	}
-	out := &WebhookResponse{
+	out := &WebhookResult{
 		StatusCode:  resp.StatusCode,
 		Triggered:   resp.StatusCode != http.StatusNoContent,
 		ContentType: resp.Header.Get("Content-Type"),
@@ -142,7 +143,7 @@ func (c *Client) TriggerWebhook(ctx context.Context, namespace, flowID, key stri
 }
 
 // webhookJSON reports whether a Content-Type is JSON (or unset, which Kestra
-// never sends for a WebhookResponse, but a proxy might strip).
+// never sends for an execution, but a proxy might strip).
 func webhookJSON(contentType string) bool {
 	if contentType == "" {
 		return true

@@ -302,7 +302,7 @@ func TestTriggerWebhookWait(t *testing.T) {
 	env := newStoreEnv(t, kestra.Config{})
 	ctx := t.Context()
 	deploy(t, env.c, hookWaitFlow)
-	hook := func(key, body string, wait bool) (*kestra.WebhookResponse, error) {
+	hook := func(key, body string, wait bool) (*kestra.WebhookResult, error) {
 		return env.c.TriggerWebhook(ctx, "company.team", "hookwait", key, strings.NewReader(body), &kestra.WebhookOptions{Wait: wait})
 	}
 

@@ -36,7 +36,7 @@ func main() {
 	}
 	fmt.Printf("deleted %s.%s\n", flow.Namespace, flow.ID)
 
-	_, err = c.Flows.Get(ctx, flow.Namespace, flow.ID)
+	_, err = c.Flows.Get(ctx, flow.Namespace, flow.ID, nil)
 	if !errors.Is(err, kestra.ErrNotFound) {
 		log.Fatalf("expected not found, got %v", err)
 	}

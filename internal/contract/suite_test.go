@@ -62,8 +62,8 @@ func wantStatus(t *testing.T, what string, err error, status int) *kestra.APIErr
 	return apiErr
 }
 
-func hasMessage(logs []kestra.LogEntry, text string) bool {
-	return slices.ContainsFunc(logs, func(l kestra.LogEntry) bool { return strings.Contains(l.Message, text) })
+func hasMessage(logs []*kestra.LogEntry, text string) bool {
+	return slices.ContainsFunc(logs, func(l *kestra.LogEntry) bool { return strings.Contains(l.Message, text) })
 }
 
 // The seed lifecycle: create, update, execute with inputs (one a FILE) and
@@ -91,7 +91,7 @@ func TestSeedLifecycle(t *testing.T) {
 	if f.Revision != 2 {
 		t.Errorf("updated revision = %d, want 2", f.Revision)
 	}
-	got, err := c.Flows.Get(ctx, ns, "seed")
+	got, err := c.Flows.Get(ctx, ns, "seed", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -199,7 +199,7 @@ func TestSeedLifecycle(t *testing.T) {
 	if err := c.Flows.Delete(ctx, ns, "seed"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.Flows.Get(ctx, ns, "seed"); !errors.Is(err, kestra.ErrNotFound) {
+	if _, err := c.Flows.Get(ctx, ns, "seed", nil); !errors.Is(err, kestra.ErrNotFound) {
 		t.Errorf("get deleted flow: %v", err)
 	}
 	if err := c.Flows.Delete(ctx, ns, "seed"); !errors.Is(err, kestra.ErrNotFound) {
@@ -594,7 +594,7 @@ tasks:
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, r := range page.Results {
+		for _, r := range page.Items {
 			if r.TriggerID == "nightly" {
 				st = r
 			}
@@ -752,7 +752,7 @@ func TestErrors(t *testing.T) {
 	ctx := t.Context()
 	c := newClient(t)
 	ns := namespace(t)
-	if _, err := c.Flows.Get(ctx, ns, "nope"); !errors.Is(err, kestra.ErrNotFound) {
+	if _, err := c.Flows.Get(ctx, ns, "nope", nil); !errors.Is(err, kestra.ErrNotFound) {
 		t.Errorf("unknown flow: %v", err)
 	}
 	if _, err := c.Executions.Create(ctx, ns, "nope", nil); !errors.Is(err, kestra.ErrNotFound) {
@@ -781,7 +781,7 @@ func TestErrors(t *testing.T) {
 		wrong.Username = "nobody@example.com"
 	}
 	bad := clientWith(t, wrong)
-	_, err = bad.Flows.Get(ctx, ns, "typed")
+	_, err = bad.Flows.Get(ctx, ns, "typed", nil)
 	if !errors.Is(err, kestra.ErrUnauthorized) {
 		t.Errorf("wrong password: %v", err)
 	}

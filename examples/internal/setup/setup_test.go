@@ -66,7 +66,7 @@ func TestClientChoosesAsLoadConfig(t *testing.T) {
 				if !strings.HasPrefix(msg.String(), "KESTRA_API_URL not set: using the built-in Kestra emulator") {
 					t.Errorf("message %q does not announce the emulator", msg.String())
 				}
-				if _, err := c.Flows.Get(t.Context(), "company.team", "none"); err == nil || !strings.Contains(err.Error(), "404") {
+				if _, err := c.Flows.Get(t.Context(), "company.team", "none", nil); err == nil || !strings.Contains(err.Error(), "404") {
 					t.Errorf("the emulator does not answer: %v", err)
 				}
 				return
