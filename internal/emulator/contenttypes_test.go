@@ -71,3 +71,50 @@ func TestScheduleDateRefusal_ErrorControllerConversionError(t *testing.T) {
 		t.Errorf("message = %q, want %q", m["message"], want)
 	}
 }
+
+// The labels=key:value refusals of Kestra 1.3.19 and 2.0.0-SNAPSHOT
+// (webserver/.../utils/RequestUtils.java#toMap, ExecutionController#parseLabels):
+// HttpStatusExceptions, written "Unprocessable Entity: <text>".
+func TestLabelRefusals_RequestUtilsToMap(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t)
+	ts.createFlow(helloFlow)
+	ts13 := newTestServer(t, WithVersion(Version13))
+	for _, tc := range []struct{ query, want string }{
+		{"labels=novalue", "Unprocessable Entity: Can't split the queryString parameter by ':'"},
+		{"labels=:v", "Unprocessable Entity: Can't split the queryString parameter by ':'"},
+		{"labels=k:", "Unprocessable Entity: Can't have an empty part of queryString"},
+		{"labels=%20:v", "Unprocessable Entity: Can't have an empty part of queryString"},
+		{"labels=a%20b:v", "Unprocessable Entity: Key of queryString can't contain a whitespace character"},
+		{"labels=env:a&labels=%20env%20:b", "Unprocessable Entity: The queryString parameter keys contains duplicities: Duplicate key env (attempted merging values a and b)"},
+		// Every value is parsed before the system labels are checked.
+		{"labels=system.x:1&labels=bad", "Unprocessable Entity: Can't split the queryString parameter by ':'"},
+		{"labels=system.x:1&labels=ok:2", "Illegal argument: System labels can only be set by Kestra itself, offending label: system.x=1"},
+	} {
+		m := assertJSONError(t, ts.execute("company.team", "hello", tc.query, nil), 422, "")
+		if m["message"] != tc.want {
+			t.Errorf("execute ?%s: message = %q, want %q", tc.query, m["message"], tc.want)
+		}
+	}
+	// Trimmed on both sides: " k : v " is the label k=v.
+	if m := ts.execute("company.team", "hello", "labels=%20k%20:%20v%20", nil).json(t); m["labels"] == nil || !hasLabelJSON(m["labels"], "k", "v") {
+		t.Errorf("trimmed label: %v", m["labels"])
+	}
+	// 1.3's legacy search parameter goes through the same toMap.
+	for _, path := range []string{"/api/v1/main/executions/search?labels=bad", "/api/v1/main/flows/search?labels=bad"} {
+		m := assertJSONError(t, ts13.get(path), 422, "")
+		if want := "Unprocessable Entity: Can't split the queryString parameter by ':'"; m["message"] != want {
+			t.Errorf("%s: message = %q, want %q", path, m["message"], want)
+		}
+	}
+}
+
+func hasLabelJSON(labels any, key, value string) bool {
+	ls, _ := labels.([]any)
+	for _, l := range ls {
+		if m, _ := l.(map[string]any); m["key"] == key && m["value"] == value {
+			return true
+		}
+	}
+	return false
+}

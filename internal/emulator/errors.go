@@ -65,6 +65,12 @@ func errIllegalArgument(msg string) *apiError {
 	return &apiError{status: http.StatusUnprocessableEntity, message: "Illegal argument: " + msg}
 }
 
+// errUnprocessable is a Micronaut HttpStatusException of status 422, which
+// ErrorController writes as the status's reason, then the text.
+func errUnprocessable(msg string) *apiError {
+	return &apiError{status: http.StatusUnprocessableEntity, message: "Unprocessable Entity: " + msg}
+}
+
 func errBadRequest(msg string) *apiError {
 	return &apiError{status: http.StatusBadRequest, message: "Bad Request: " + msg}
 }

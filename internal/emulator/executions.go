@@ -16,27 +16,69 @@ import (
 	"time"
 )
 
-// parseLabels reads the repeated labels=key:value query parameter.
+// parseLabels reads the repeated labels=key:value query parameter as Kestra
+// 1.3.19 and 2.0 do (webserver/.../utils/RequestUtils.java#toMap, then
+// ExecutionController#parseLabels): each value is split on its first ':'
+// and both parts trimmed; the refusals are HttpStatusExceptions (422, the
+// reason "Unprocessable Entity" before the text), checked value by value;
+// system labels are checked once every value has parsed.
 func parseLabels(values []string) ([]Label, error) {
-	var out []Label
-	seen := map[string]bool{}
+	out, err := labelPairs(values)
+	if err != nil {
+		return nil, err
+	}
+	for _, l := range out {
+		if strings.HasPrefix(l.Key, "system.") && l.Key != "system.correlationId" && l.Key != "system.from" {
+			return nil, errIllegalArgument("System labels can only be set by Kestra itself, offending label: " + l.Key + "=" + l.Value)
+		}
+	}
+	return out, nil
+}
+
+// labelPairs is RequestUtils#toMap: the key:value pairs of values, or the
+// refusal of the first that is malformed or repeats a key.
+func labelPairs(values []string) ([]Label, error) {
+	out := make([]Label, 0, len(values))
+	seen := map[string]string{}
 	for _, raw := range values {
 		k, v, ok := strings.Cut(raw, ":")
-		k, v = strings.TrimSpace(k), strings.TrimSpace(v)
-		switch {
-		case !ok || k == "" || v == "":
-			return nil, errIllegalArgument("Invalid label '" + raw + "': labels must be 'key:value'")
-		case strings.ContainsAny(k, " \t"):
-			return nil, errIllegalArgument("Invalid label '" + raw + "': the key must not contain whitespace")
-		case seen[k]:
-			return nil, errIllegalArgument("Duplicate label key '" + k + "'")
-		case strings.HasPrefix(k, "system.") && k != "system.correlationId" && k != "system.from":
-			return nil, errIllegalArgument("System labels can only be set by Kestra itself, offending label: " + k + "=" + v)
+		if !ok || k == "" {
+			return nil, errUnprocessable("Can't split the queryString parameter by ':'")
 		}
-		seen[k] = true
+		k, v = javaTrim(k), javaTrim(v)
+		if k == "" || v == "" {
+			return nil, errUnprocessable("Can't have an empty part of queryString")
+		}
+		if strings.ContainsAny(k, " \t\n\v\f\r") {
+			return nil, errUnprocessable("Key of queryString can't contain a whitespace character")
+		}
+		if old, dup := seen[k]; dup {
+			// Collectors.toMap's IllegalStateException text (Java 9+).
+			return nil, errUnprocessable("The queryString parameter keys contains duplicities: Duplicate key " + k + " (attempted merging values " + old + " and " + v + ")")
+		}
+		seen[k] = v
 		out = append(out, Label{Key: k, Value: v})
 	}
 	return out, nil
+}
+
+// legacyLabelFilters turns the 1.3 search parameter labels=key:value into
+// filters, refusing what RequestUtils#toMap refuses.
+func legacyLabelFilters(q map[string][]string, fs filterSet) (filterSet, error) {
+	pairs, err := labelPairs(q["labels"])
+	if err != nil {
+		return fs, err
+	}
+	for _, l := range pairs {
+		fs.and = append(fs.and, queryFilter{field: "labels", op: "EQUALS", key: l.Key, value: l.Value})
+	}
+	return fs, nil
+}
+
+// javaTrim is Java's String#trim: it drops the characters up to U+0020
+// from both ends, and no other whitespace.
+func javaTrim(s string) string {
+	return strings.TrimFunc(s, func(r rune) bool { return r <= ' ' })
 }
 
 func hasLabel(ls []Label, key string) bool {
@@ -207,7 +249,7 @@ func execLeaf(ex *execution) func(queryFilter) bool {
 }
 
 // legacyExecFilters adds the 1.3 q/namespace/flowId/state/labels/... params.
-func legacyExecFilters(q url.Values, fs filterSet) filterSet {
+func legacyExecFilters(q url.Values, fs filterSet) (filterSet, error) {
 	add := func(field, op, v string) {
 		if v != "" {
 			fs.and = append(fs.and, queryFilter{field: field, op: op, value: v})
@@ -222,11 +264,7 @@ func legacyExecFilters(q url.Values, fs filterSet) filterSet {
 	if st := q["state"]; len(st) > 0 {
 		add("state", "IN", strings.Join(st, ","))
 	}
-	for _, l := range q["labels"] {
-		k, v, _ := strings.Cut(l, ":")
-		fs.and = append(fs.and, queryFilter{field: "labels", op: "EQUALS", key: k, value: v})
-	}
-	return fs
+	return legacyLabelFilters(q, fs)
 }
 
 func (s *Server) searchExecutions(w http.ResponseWriter, r *http.Request) error {
@@ -255,7 +293,9 @@ func (s *Server) execQuery(q url.Values) (func(*execution) bool, error) {
 		return nil, err
 	}
 	if s.cfg.version == Version13 {
-		fs = legacyExecFilters(q, fs)
+		if fs, err = legacyExecFilters(q, fs); err != nil {
+			return nil, err
+		}
 	}
 	return func(ex *execution) bool { return fs.match(execLeaf(ex)) }, nil
 }

@@ -209,7 +209,9 @@ func (s *Server) searchFlows(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if s.cfg.version == Version13 {
-		fs = legacyFlowFilters(q, fs)
+		if fs, err = legacyFlowFilters(q, fs); err != nil {
+			return err
+		}
 	}
 	leaf := func(fe *flowEntry) func(queryFilter) bool {
 		return func(f queryFilter) bool {
@@ -235,18 +237,14 @@ func (s *Server) searchFlows(w http.ResponseWriter, r *http.Request) error {
 }
 
 // legacyFlowFilters adds the 1.3 q/namespace/labels parameters.
-func legacyFlowFilters(q map[string][]string, fs filterSet) filterSet {
+func legacyFlowFilters(q map[string][]string, fs filterSet) (filterSet, error) {
 	if v := first(q["q"]); v != "" {
 		fs.and = append(fs.and, queryFilter{field: "q", op: "EQUALS", value: v})
 	}
 	if v := first(q["namespace"]); v != "" {
 		fs.and = append(fs.and, queryFilter{field: "namespace", op: "PREFIX", value: v})
 	}
-	for _, l := range q["labels"] {
-		k, v, _ := strings.Cut(l, ":")
-		fs.and = append(fs.and, queryFilter{field: "labels", op: "EQUALS", key: k, value: v})
-	}
-	return fs
+	return legacyLabelFilters(q, fs)
 }
 
 func first(v []string) string {
