@@ -358,9 +358,11 @@ func (s *FlowsService) Validate(ctx context.Context, source string) error {
 }
 
 // splitConstraints splits Kestra's constraints text, the violations
-// joined as "path: message, path: message", at each ", " that starts
-// another "path: ".
+// joined as "path: message, path: message" after "Validation error: "
+// (FlowService#formatValidationError), at each ", " that starts another
+// "path: ".
 func splitConstraints(s string) []string {
+	s = strings.TrimSpace(strings.TrimPrefix(s, "Validation error: "))
 	var out []string
 	start := 0
 	for i := 0; i+2 <= len(s); i++ {

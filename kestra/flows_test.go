@@ -249,6 +249,13 @@ func TestFlowsValidate(t *testing.T) {
 	if !errors.As(err, &ve) || len(ve.Constraints) != 2 {
 		t.Errorf("Validate(two violations) = %v, want a *ValidationError with 2 constraints", err)
 	}
+	// Kestra writes "Validation error: " before the violations; each
+	// constraint is one violation, "path: message".
+	for _, c := range ve.Constraints {
+		if path, _, ok := strings.Cut(c, ": "); !ok || strings.Contains(path, " ") {
+			t.Errorf("constraint %q is not \"path: message\"", c)
+		}
+	}
 
 	// A source that does not parse is judged locally.
 	before := len(env.emu.Requests())

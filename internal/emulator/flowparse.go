@@ -184,13 +184,17 @@ func (en *engine) parseFlow(src string) (*parsedFlow, *apiError) {
 	return parseFlowAs(src, en.cfg.version, plugins)
 }
 
+// yamlErrorPrefix starts the message of a flow source that does not parse,
+// on create and update (GenericFlow#fromYaml).
+const yamlErrorPrefix = "Illegal genericflow source: "
+
 // yamlError is the refusal of a source that does not parse: the
 // exception's message says "Illegal genericflow source: ", its one
 // violation (path yaml) does not (YamlParser#toConstraintViolationException,
 // 1.3.19 and 2.0.0-SNAPSHOT).
 func yamlError(msg string, line int) *apiError {
 	m := fmt.Sprintf("YAML parsing error: %s (at line %d)", msg, line)
-	return errInvalidEntityMsg("Illegal genericflow source: "+m, Violation{Path: "yaml", Message: m})
+	return errInvalidEntityMsg(yamlErrorPrefix+m, Violation{Path: "yaml", Message: m})
 }
 
 // parseYAML parses one YAML document into a map.

@@ -309,7 +309,7 @@ func (s *Server) validateFlows(w http.ResponseWriter, r *http.Request) error {
 		res := validationResult{Index: i, Filename: d.filename, DeprecationPaths: []string{}, Warnings: []string{}, Infos: []string{}}
 		pf, aerr := s.parseFlow(d.source)
 		if aerr != nil {
-			res.Constraints = strings.TrimPrefix(aerr.message, "Invalid entity: ")
+			res.Constraints = validateConstraints(aerr.message)
 			if doc, perr := parseYAML(d.source); perr == nil {
 				res.Namespace, _ = doc["namespace"].(string)
 				res.Flow, _ = doc["id"].(string)
@@ -324,6 +324,25 @@ func (s *Server) validateFlows(w http.ResponseWriter, r *http.Request) error {
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil
+}
+
+// validateConstraints is the constraints text /flows/validate writes for a
+// flow that create would refuse with message (FlowService#validate and
+// #formatValidationError, 1.3.19 and 2.0.0-SNAPSHOT): the exception's own
+// message after "Validation error: ", except a message that already starts
+// "Illegal flow source:", kept as it is, and a leading ':' dropped. Validate
+// parses through PluginDefaultService#parseFlowWithVersionDefaults, which
+// names the YAML resource "Flow" where create's GenericFlow says
+// "genericflow".
+func validateConstraints(message string) string {
+	m := strings.TrimPrefix(message, "Invalid entity: ")
+	if rest, ok := strings.CutPrefix(m, yamlErrorPrefix); ok {
+		m = "Illegal Flow source: " + rest
+	}
+	if strings.HasPrefix(m, "Illegal flow source:") {
+		return m
+	}
+	return "Validation error: " + strings.TrimPrefix(m, ":")
 }
 
 // readFlowSources reads a bulk body: YAML split on ---, or multipart parts

@@ -129,3 +129,24 @@ func TestFlowErrorTexts(t *testing.T) {
 	assertJSONError(t, ts.do("POST", "/api/v1/main/flows", strings.NewReader(long), yamlHeader()), 422,
 		"Invalid entity: namespace: size must be between 1 and 150")
 }
+
+// /flows/validate writes "Validation error: " before the refusal's text,
+// and names a YAML error's resource "Flow" (FlowService#formatValidationError
+// and PluginDefaultService#parseFlowWithVersionDefaults, 1.3.19 and
+// 2.0.0-SNAPSHOT).
+func TestValidateConstraintTexts_FlowServiceFormatValidationError(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t)
+	long := "id: a\nnamespace: " + strings.Repeat("n", 151) + "\ntasks:\n  - id: t\n    type: io.kestra.plugin.core.log.Log\n    message: x\n"
+	for _, tc := range []struct{ name, src, want string }{
+		{"yaml", "id: a\nnamespace: [b\n", "Validation error: Illegal Flow source: YAML parsing error: "},
+		{"size", long, "Validation error: namespace: size must be between 1 and 150"},
+		{"type", flowWithTask("    type: io.kestra.invalid.X\n"), "Validation error: Invalid type: io.kestra.invalid.X"},
+	} {
+		r := ts.do("POST", "/api/v1/main/flows/validate", strings.NewReader(tc.src), yamlHeader())
+		c, _ := r.jsonArray(t)[0].(map[string]any)["constraints"].(string)
+		if !strings.HasPrefix(c, tc.want) {
+			t.Errorf("%s: constraints = %q, want it to start %q", tc.name, c, tc.want)
+		}
+	}
+}
