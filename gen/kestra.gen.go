@@ -17,6 +17,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/kestra-go/sdk/kestra/kestrajson"
 	"github.com/oapi-codegen/runtime"
 	openapi_types "github.com/oapi-codegen/runtime/types"
 )
@@ -3386,28 +3387,28 @@ type ExecutableTaskSubflowID struct {
 
 // Execution defines model for Execution.
 type Execution struct {
-	Breakpoints  []Breakpoint           `json:"breakpoints,omitempty,omitzero"`
-	Deleted      bool                   `json:"deleted"`
-	Fixtures     []TaskFixture          `json:"fixtures,omitempty,omitzero"`
-	FlowID       string                 `json:"flowId"`
-	FlowRevision int32                  `json:"flowRevision"`
-	ID           string                 `json:"id"`
-	Inputs       map[string]interface{} `json:"inputs,omitempty,omitzero"`
-	Kind         ExecutionKind          `json:"kind,omitempty,omitzero"`
-	Labels       []Label                `json:"labels,omitempty,omitzero"`
-	LoopRun      LoopRun                `json:"loopRun,omitempty,omitzero"`
-	Metadata     ExecutionMetadata      `json:"metadata"`
-	Namespace    string                 `json:"namespace"`
-	OriginalID   string                 `json:"originalId"`
-	Outputs      map[string]interface{} `json:"outputs,omitempty,omitzero"`
-	ParentID     string                 `json:"parentId,omitempty,omitzero"`
-	ScheduleDate time.Time              `json:"scheduleDate,omitempty,omitzero"`
-	State        State                  `json:"state"`
-	TaskRunList  []TaskRun              `json:"taskRunList,omitempty,omitzero"`
-	TenantID     string                 `json:"tenantId,omitempty,omitzero"`
-	TraceParent  string                 `json:"traceParent,omitempty,omitzero"`
-	Trigger      ExecutionTrigger       `json:"trigger,omitempty,omitzero"`
-	Variables    map[string]interface{} `json:"variables,omitempty,omitzero"`
+	Breakpoints  []Breakpoint      `json:"breakpoints,omitempty,omitzero"`
+	Deleted      bool              `json:"deleted"`
+	Fixtures     []TaskFixture     `json:"fixtures,omitempty,omitzero"`
+	FlowID       string            `json:"flowId"`
+	FlowRevision int32             `json:"flowRevision"`
+	ID           string            `json:"id"`
+	Inputs       kestrajson.Object `json:"inputs,omitempty,omitzero"`
+	Kind         ExecutionKind     `json:"kind,omitempty,omitzero"`
+	Labels       []Label           `json:"labels,omitempty,omitzero"`
+	LoopRun      LoopRun           `json:"loopRun,omitempty,omitzero"`
+	Metadata     ExecutionMetadata `json:"metadata"`
+	Namespace    string            `json:"namespace"`
+	OriginalID   string            `json:"originalId"`
+	Outputs      kestrajson.Object `json:"outputs,omitempty,omitzero"`
+	ParentID     string            `json:"parentId,omitempty,omitzero"`
+	ScheduleDate time.Time         `json:"scheduleDate,omitempty,omitzero"`
+	State        State             `json:"state"`
+	TaskRunList  []TaskRun         `json:"taskRunList,omitempty,omitzero"`
+	TenantID     string            `json:"tenantId,omitempty,omitzero"`
+	TraceParent  string            `json:"traceParent,omitempty,omitzero"`
+	Trigger      ExecutionTrigger  `json:"trigger,omitempty,omitzero"`
+	Variables    kestrajson.Object `json:"variables,omitempty,omitzero"`
 }
 
 // ExecutionControllerAPIValidateExecutionInputsResponse defines model for ExecutionController.ApiValidateExecutionInputsResponse.
@@ -3449,29 +3450,29 @@ type ExecutionControllerEvalResult struct {
 
 // ExecutionControllerExecutionResponse defines model for ExecutionController.ExecutionResponse.
 type ExecutionControllerExecutionResponse struct {
-	Breakpoints  []Breakpoint           `json:"breakpoints,omitempty,omitzero"`
-	Deleted      bool                   `json:"deleted"`
-	Fixtures     []TaskFixture          `json:"fixtures,omitempty,omitzero"`
-	FlowID       string                 `json:"flowId"`
-	FlowRevision int32                  `json:"flowRevision"`
-	ID           string                 `json:"id"`
-	Inputs       map[string]interface{} `json:"inputs,omitempty,omitzero"`
-	Kind         ExecutionKind          `json:"kind,omitempty,omitzero"`
-	Labels       []Label                `json:"labels,omitempty,omitzero"`
-	LoopRun      LoopRun                `json:"loopRun,omitempty,omitzero"`
-	Metadata     ExecutionMetadata      `json:"metadata"`
-	Namespace    string                 `json:"namespace"`
-	OriginalID   string                 `json:"originalId"`
-	Outputs      map[string]interface{} `json:"outputs,omitempty,omitzero"`
-	ParentID     string                 `json:"parentId,omitempty,omitzero"`
-	ScheduleDate time.Time              `json:"scheduleDate,omitempty,omitzero"`
-	State        State                  `json:"state"`
-	TaskRunList  []TaskRun              `json:"taskRunList,omitempty,omitzero"`
-	TenantID     string                 `json:"tenantId,omitempty,omitzero"`
-	TraceParent  string                 `json:"traceParent,omitempty,omitzero"`
-	Trigger      ExecutionTrigger       `json:"trigger,omitempty,omitzero"`
-	URL          string                 `json:"url,omitempty,omitzero"`
-	Variables    map[string]interface{} `json:"variables,omitempty,omitzero"`
+	Breakpoints  []Breakpoint      `json:"breakpoints,omitempty,omitzero"`
+	Deleted      bool              `json:"deleted"`
+	Fixtures     []TaskFixture     `json:"fixtures,omitempty,omitzero"`
+	FlowID       string            `json:"flowId"`
+	FlowRevision int32             `json:"flowRevision"`
+	ID           string            `json:"id"`
+	Inputs       kestrajson.Object `json:"inputs,omitempty,omitzero"`
+	Kind         ExecutionKind     `json:"kind,omitempty,omitzero"`
+	Labels       []Label           `json:"labels,omitempty,omitzero"`
+	LoopRun      LoopRun           `json:"loopRun,omitempty,omitzero"`
+	Metadata     ExecutionMetadata `json:"metadata"`
+	Namespace    string            `json:"namespace"`
+	OriginalID   string            `json:"originalId"`
+	Outputs      kestrajson.Object `json:"outputs,omitempty,omitzero"`
+	ParentID     string            `json:"parentId,omitempty,omitzero"`
+	ScheduleDate time.Time         `json:"scheduleDate,omitempty,omitzero"`
+	State        State             `json:"state"`
+	TaskRunList  []TaskRun         `json:"taskRunList,omitempty,omitzero"`
+	TenantID     string            `json:"tenantId,omitempty,omitzero"`
+	TraceParent  string            `json:"traceParent,omitempty,omitzero"`
+	Trigger      ExecutionTrigger  `json:"trigger,omitempty,omitzero"`
+	URL          string            `json:"url,omitempty,omitzero"`
+	Variables    kestrajson.Object `json:"variables,omitempty,omitzero"`
 }
 
 // ExecutionControllerLastExecutionResponse defines model for ExecutionController.LastExecutionResponse.
@@ -3516,10 +3517,10 @@ type ExecutionRepositoryInterfaceFlowFilter struct {
 
 // ExecutionTrigger defines model for ExecutionTrigger.
 type ExecutionTrigger struct {
-	ID        string                 `json:"id"`
-	LogFile   string                 `json:"logFile,omitempty,omitzero"`
-	Type      string                 `json:"type"`
-	Variables map[string]interface{} `json:"variables,omitempty,omitzero"`
+	ID        string            `json:"id"`
+	LogFile   string            `json:"logFile,omitempty,omitzero"`
+	Type      string            `json:"type"`
+	Variables kestrajson.Object `json:"variables,omitempty,omitzero"`
 }
 
 // ExecutionUsage defines model for ExecutionUsage.
@@ -5979,20 +5980,20 @@ type TaskForExecution struct {
 
 // TaskRun defines model for TaskRun.
 type TaskRun struct {
-	Assets          AssetsInOut            `json:"assets,omitempty,omitzero"`
-	Attempts        []TaskRunAttempt       `json:"attempts,omitempty,omitzero"`
-	Dynamic         bool                   `json:"dynamic,omitempty,omitzero"`
-	ExecutionID     string                 `json:"executionId"`
-	FlowID          string                 `json:"flowId"`
-	ForceExecution  bool                   `json:"forceExecution,omitempty,omitzero"`
-	ID              string                 `json:"id"`
-	Iteration       int32                  `json:"iteration,omitempty,omitzero"`
-	Namespace       string                 `json:"namespace"`
-	Outputs         map[string]interface{} `json:"outputs,omitempty,omitzero"`
-	ParentTaskRunID string                 `json:"parentTaskRunId,omitempty,omitzero"`
-	State           State                  `json:"state"`
-	TaskID          string                 `json:"taskId"`
-	Value           string                 `json:"value,omitempty,omitzero"`
+	Assets          AssetsInOut       `json:"assets,omitempty,omitzero"`
+	Attempts        []TaskRunAttempt  `json:"attempts,omitempty,omitzero"`
+	Dynamic         bool              `json:"dynamic,omitempty,omitzero"`
+	ExecutionID     string            `json:"executionId"`
+	FlowID          string            `json:"flowId"`
+	ForceExecution  bool              `json:"forceExecution,omitempty,omitzero"`
+	ID              string            `json:"id"`
+	Iteration       int32             `json:"iteration,omitempty,omitzero"`
+	Namespace       string            `json:"namespace"`
+	Outputs         kestrajson.Object `json:"outputs,omitempty,omitzero"`
+	ParentTaskRunID string            `json:"parentTaskRunId,omitempty,omitzero"`
+	State           State             `json:"state"`
+	TaskID          string            `json:"taskId"`
+	Value           string            `json:"value,omitempty,omitzero"`
 }
 
 // TaskRunAttempt defines model for TaskRunAttempt.

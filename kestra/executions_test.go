@@ -263,10 +263,10 @@ func TestExecutionsCreateInputsRoundTrip(t *testing.T) {
 		t.Fatalf("state = %s", got.CurrentState())
 	}
 	in := got.Inputs
-	if in["name"] != "alice" || in["count"] != float64(42) || in["enabled"] != true {
+	if in["name"] != "alice" || in["count"] != json.Number("42") || in["enabled"] != true {
 		t.Errorf("inputs = %v", in)
 	}
-	if cfg, _ := in["config"].(map[string]any); cfg["retries"] != float64(3) {
+	if cfg, _ := in["config"].(map[string]any); cfg["retries"] != json.Number("3") {
 		t.Errorf("config = %v", in["config"])
 	}
 	if d, _ := in["when"].(string); d == "" {

@@ -2,9 +2,7 @@ package kestra
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
-	"math"
 	"reflect"
 	"strings"
 )
@@ -100,55 +98,27 @@ func structInputs(rv reflect.Value, out map[string]any) error {
 	return nil
 }
 
-// maxExactFloat is 2^53: integers of this magnitude or more may have been
-// rounded when they were decoded as float64.
-const maxExactFloat = 1 << 53
-
 // InputInto decodes the execution's input name into dst, a pointer (to an
-// int64, a struct, a map ...), as encoding/json would. The numbers of
-// Execution.Inputs were decoded as float64, exact up to 2^53: an integer
-// of 2^53 or more, which float64 may have rounded, is an error rather than
-// a wrong value. A fraction decoded into an integer and an input the
-// execution lacks are errors too.
+// int64, a struct, a map ...), as encoding/json would. Numbers are exact
+// however large: Execution.Inputs keeps them as json.Number. A fraction
+// decoded into an integer and an input the execution lacks are errors.
 func (e *Execution) InputInto(name string, dst any) error {
 	v, ok := e.Inputs[name]
 	if !ok {
 		return fmt.Errorf("kestra: execution %s has no input %q", e.ID, name)
 	}
-	if err := checkExactNumbers(v); err != nil {
-		return fmt.Errorf("kestra: input %q: %w", name, err)
-	}
-	b, err := json.Marshal(v)
-	if err != nil {
-		return fmt.Errorf("kestra: input %q: %w", name, err)
-	}
-	if err := json.Unmarshal(b, dst); err != nil {
+	if err := decodeValue(v, dst); err != nil {
 		return fmt.Errorf("kestra: input %q: %w", name, err)
 	}
 	return nil
 }
 
-var errRounded = errors.New("an integer beyond 2^53 may have been rounded when decoded")
-
-// checkExactNumbers refuses integers that float64 cannot hold exactly.
-func checkExactNumbers(v any) error {
-	switch x := v.(type) {
-	case float64:
-		if x == math.Trunc(x) && math.Abs(x) >= maxExactFloat {
-			return fmt.Errorf("%.0f: %w", x, errRounded)
-		}
-	case map[string]any:
-		for _, e := range x {
-			if err := checkExactNumbers(e); err != nil {
-				return err
-			}
-		}
-	case []any:
-		for _, e := range x {
-			if err := checkExactNumbers(e); err != nil {
-				return err
-			}
-		}
+// decodeValue decodes v, a free-form value as Kestra sent it, into dst as
+// encoding/json would decode its JSON.
+func decodeValue(v, dst any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
 	}
-	return nil
+	return json.Unmarshal(b, dst)
 }

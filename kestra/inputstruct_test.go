@@ -127,8 +127,8 @@ func TestInputsOfRules(t *testing.T) {
 	}
 }
 
-// InputInto reads numbers without a silent loss: an integer float64 may
-// have rounded is an error.
+// Inputs keep their numbers exact, as json.Number at any depth, and
+// InputInto decodes them without a loss, however large.
 func TestExecutionInputInto(t *testing.T) {
 	t.Parallel()
 	var e kestra.Execution
@@ -136,15 +136,23 @@ func TestExecutionInputInto(t *testing.T) {
 	if err := json.Unmarshal([]byte(body), &e); err != nil {
 		t.Fatal(err)
 	}
+	if e.Inputs["big"] != json.Number("9007199254740993") {
+		t.Errorf("Inputs[big] = %#v, want json.Number 9007199254740993", e.Inputs["big"])
+	}
 	var n int64
 	if err := e.InputInto("small", &n); err != nil || n != 1<<53-1 {
 		t.Errorf("InputInto(small) = %d, %v", n, err)
 	}
-	for _, name := range []string{"big", "nested"} {
-		var v any
-		if err := e.InputInto(name, &v); err == nil || !strings.Contains(err.Error(), "2^53") {
-			t.Errorf("InputInto(%s) = %v, %v; want an error about 2^53", name, v, err)
-		}
+	if err := e.InputInto("big", &n); err != nil || n != 1<<53+1 {
+		t.Errorf("InputInto(big) = %d, %v; want 9007199254740993", n, err)
+	}
+	var nested struct{ IDs []uint64 }
+	if err := e.InputInto("nested", &nested); err != nil || len(nested.IDs) != 3 || nested.IDs[2] != 12345678901234567890 {
+		t.Errorf("InputInto(nested) = %v, %v; want the third id exact", nested, err)
+	}
+	var anyV any
+	if err := e.InputInto("nested", &anyV); err != nil {
+		t.Errorf("InputInto(nested) into an any: %v", err)
 	}
 	var r float64
 	if err := e.InputInto("ratio", &r); err != nil || r != 0.5 {

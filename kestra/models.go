@@ -1,7 +1,6 @@
 package kestra
 
 import (
-	"encoding/json"
 	"fmt"
 	"slices"
 	"time"
@@ -29,8 +28,8 @@ type (
 	StateType = gen.StateType
 	// TaskRun is one run of a task inside an execution. The fields programs
 	// read: ID, TaskID (the task's id in the flow), State (State.Current is
-	// its [StateType]), Outputs (what the task returned; see
-	// [Execution.TaskOutputs]), Value (the iteration value inside a loop),
+	// its [StateType]), Outputs (what the task returned, numbers as
+	// json.Number; see [Execution.TaskOutputs]), Value (the iteration value inside a loop),
 	// ParentTaskRunID (the flow-control task that ran it), Attempts (each
 	// with its State) and Iteration.
 	TaskRun = gen.TaskRun
@@ -88,7 +87,10 @@ func IsFailedState(s StateType) bool {
 
 // Execution is one run of a flow. It decodes every shape Kestra sends: the
 // full execution of create and follow, and the lighter one of GET on Kestra
-// 2.0, whose task runs have no outputs.
+// 2.0, whose task runs have no outputs. Its free-form values (Inputs,
+// Outputs, the task runs' Outputs, the trigger's Variables) are
+// [github.com/kestra-go/sdk/kestra/kestrajson.Object]s: maps whose numbers are json.Number, exact however
+// large.
 //
 // The fields programs read: ID; Namespace, FlowID and FlowRevision (the
 // flow that ran); State (State.Current is its [StateType], with
@@ -178,11 +180,7 @@ func (e *Execution) TaskOutputs(taskID string, v any) error {
 	if !ok {
 		return fmt.Errorf("kestra: execution %s has no run of task %q", e.ID, taskID)
 	}
-	b, err := json.Marshal(tr.Outputs)
-	if err != nil {
-		return err
-	}
-	if err := json.Unmarshal(b, v); err != nil {
+	if err := decodeValue(tr.Outputs, v); err != nil {
 		return fmt.Errorf("kestra: outputs of task %q: %w", taskID, err)
 	}
 	return nil
