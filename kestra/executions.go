@@ -36,7 +36,10 @@ var errEmptyID = errors.New("kestra: empty execution id")
 type ExecuteOptions struct {
 	// Wait makes Kestra answer only once the execution has ended, with its
 	// final state and task outputs. The call is then bounded by ctx only,
-	// not by Config.Timeout: Kestra may hold it open up to an hour.
+	// not by Config.Timeout. Kestra holds it open up to an hour: then it
+	// answers 500 while the execution goes on, and the caller never learns
+	// its id. For executions that may run longer, use
+	// [ExecutionsService.Run], which has the id before it waits.
 	Wait bool
 	// Inputs are the flow's inputs by id. Values are converted to the text
 	// Kestra reads: strings as they are; bool, integer and float kinds as

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"slices"
 	"strconv"
@@ -90,8 +91,13 @@ func (en *engine) startExecution(ctx context.Context, rev *flowRev, req runReque
 		return nil, err
 	}
 	if req.wait {
-		final, ok := en.waitFinal(ctx, ex, sub)
+		wctx, cancel := context.WithTimeout(ctx, en.scaled(streamTimeout))
+		final, ok := en.waitFinal(wctx, ex, sub)
+		cancel()
 		if !ok {
+			if ctx.Err() == nil && en.ctx.Err() == nil {
+				return nil, errWaitTimeout
+			}
 			return nil, errStopped
 		}
 		snap = final
@@ -99,6 +105,18 @@ func (en *engine) startExecution(ctx context.Context, rev *flowRev, req runReque
 	snap.URL = en.executionURL(snap)
 	return snap, nil
 }
+
+// streamTimeout is how long Kestra waits for the next event of an
+// execution or log stream: a Reactor timeout of one hour on the wait=true
+// answer and between the frames of the follow streams
+// (ExecutionController#createExecution and #follow, LogController#follow,
+// 1.3.19 and 2.0.0-SNAPSHOT). Simulated: WithSpeed divides it.
+const streamTimeout = time.Hour
+
+// errWaitTimeout is the answer of a wait=true create whose execution did
+// not end within streamTimeout: Reactor's TimeoutException, which
+// ErrorController answers as any Throwable (500). The execution goes on.
+var errWaitTimeout = errInternal(fmt.Sprintf("Did not observe any item or terminal signal within %dms in 'map' (and no fallback has been configured)", streamTimeout.Milliseconds()))
 
 // createExecution registers and starts the execution id of an API
 // request; sub follows it to its end when req.wait.

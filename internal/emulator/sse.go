@@ -80,6 +80,8 @@ func (s *Server) followExecution(w http.ResponseWriter, r *http.Request) error {
 		return nil
 	}
 	defer stop()
+	idle := time.NewTimer(s.scaled(streamTimeout))
+	defer idle.Stop()
 	for {
 		for _, sn := range sub.take() {
 			if sn.final {
@@ -89,9 +91,13 @@ func (s *Server) followExecution(w http.ResponseWriter, r *http.Request) error {
 			if !sw.frame("progress", sn.data) {
 				return nil
 			}
+			idle.Reset(s.scaled(streamTimeout))
 		}
 		select {
 		case <-sub.notify:
+		case <-idle.C:
+			dropConn(w) // Kestra's between-item timeout cuts the stream
+			return nil
 		case <-r.Context().Done():
 			return nil
 		case <-s.done():

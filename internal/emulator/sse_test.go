@@ -317,3 +317,37 @@ func (s *Server) followers(ex *execution) int {
 	defer s.mu.Unlock()
 	return len(ex.subs)
 }
+
+// Kestra gives up on a silent execution after an hour: wait=true answers
+// 500 with Reactor's timeout (the execution goes on), and the follow
+// streams are cut after an hour without a frame (the Reactor timeout of
+// ExecutionController#createExecution and #follow, LogController#follow,
+// 1.3.19 and 2.0.0-SNAPSHOT). An hour is 100ms here.
+func TestHourTimeouts_ExecutionControllerReactorTimeout(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t, WithSpeed(36000))
+	ts.createFlow(pauseFlow)
+	r := ts.execute("company.team", "pausing", "wait=true", nil)
+	m := assertJSONError(t, r, 500, "")
+	if want := "Internal server error: Did not observe any item or terminal signal within 3600000ms in 'map' (and no fallback has been configured)"; m["message"] != want {
+		t.Errorf("message = %q, want %q", m["message"], want)
+	}
+	res := ts.get("/api/v1/main/executions/search?filters[namespace][EQUALS]=company.team").json(t)["results"].([]any)
+	if len(res) != 1 {
+		t.Fatalf("%d executions after the timeout, want the one still there", len(res))
+	}
+	id := res[0].(map[string]any)["id"].(string)
+	ts.waitState(id, "PAUSED")
+
+	for _, path := range []string{"/api/v1/main/executions/" + id + "/follow", "/api/v1/main/logs/" + id + "/follow"} {
+		resp := ts.openStream(t.Context(), path)
+		br := bufio.NewReader(resp.Body)
+		if f, err := readFrame(t, br); err != nil || f.id != "start" {
+			t.Fatalf("%s: first frame %q, %v", path, f.id, err)
+		}
+		_, err := io.ReadAll(br)
+		if !errors.Is(err, io.ErrUnexpectedEOF) {
+			t.Errorf("%s: a silent stream ended with %v, want it cut", path, err)
+		}
+	}
+}
