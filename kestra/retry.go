@@ -273,7 +273,10 @@ func (t *transport) retry(req *http.Request, p sendPolicy, ct *callTransport) (*
 			return nil, tooLarge.error
 		}
 
-		last := attempt >= t.policy.MaxAttempts || !replayable || ctx.Err() != nil
+		// A context that ended is not tested here: an answer that would be
+		// retried then ends the call with the context's error below, as
+		// it does when the context ends during the backoff.
+		last := attempt >= t.policy.MaxAttempts || !replayable
 		var wait time.Duration
 		switch {
 		case last:
@@ -306,15 +309,19 @@ func (t *transport) retry(req *http.Request, p sendPolicy, ct *callTransport) (*
 			ct.resent = true
 		}
 		timer := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			timer.Stop()
+		if ctx.Err() == nil {
+			select {
+			case <-ctx.Done():
+			case <-timer.C:
+			}
+		}
+		timer.Stop()
+		if ctx.Err() != nil {
 			if err != nil {
 				// The context ended the call: callers test for it.
 				return nil, fmt.Errorf("%w; last attempt: %w", ctx.Err(), err)
 			}
 			return nil, ctx.Err()
-		case <-timer.C:
 		}
 	}
 }

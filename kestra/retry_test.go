@@ -279,6 +279,37 @@ func TestRetryStopsOnCancel(t *testing.T) {
 	}
 }
 
+// cancelOn503 answers 503 and ends the call's context before its answer is
+// back: the context is done when the client sees the 503.
+type cancelOn503 struct {
+	cancel context.CancelFunc
+	calls  atomic.Int32
+}
+
+func (c *cancelOn503) RoundTrip(r *http.Request) (*http.Response, error) {
+	c.calls.Add(1)
+	c.cancel()
+	return &http.Response{StatusCode: http.StatusServiceUnavailable, Status: "503 Service Unavailable",
+		Header: http.Header{}, Body: http.NoBody, Request: r}, nil
+}
+
+// An answer that would be retried, arriving when the context has ended,
+// ends the call with the context's error, as a cancel during the backoff
+// does: not with the answer, and without another attempt.
+func TestRetryableAnswerAfterCancel(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(t.Context())
+	rt := &cancelOn503{cancel: cancel}
+	c := newClient(t, kestra.Config{URL: "http://kestra.test"}, kestra.WithHTTPClient(&http.Client{Transport: rt}), kestra.WithRetry(fastRetry))
+	_, err := c.Executions.Get(ctx, "abc")
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("error = %v, want context.Canceled", err)
+	}
+	if n := rt.calls.Load(); n != 1 {
+		t.Errorf("%d attempts, want 1", n)
+	}
+}
+
 func TestPutBodyIsReplayed(t *testing.T) {
 	t.Parallel()
 	var rec requests
