@@ -144,9 +144,8 @@ func canonicalType(t string) (string, bool) {
 var typeSets = map[Version]map[string]bool{
 	Version13: setOf(coreTypesBoth, coreTypes13Only),
 	// 2.0.0-SNAPSHOT removed ForEach (develop commit e03e3de9e, in favour
-	// of Loop); the emulator keeps running it in 2.0 mode until a 2.0
-	// release settles it (see FACTS.md).
-	Version20: setOf(coreTypesBoth, coreTypes20Only, []string{typeForEach}),
+	// of Loop): a 2.0 flow using it is refused as any unknown type.
+	Version20: setOf(coreTypesBoth, coreTypes20Only),
 }
 
 func setOf(lists ...[]string) map[string]bool {
