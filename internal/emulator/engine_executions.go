@@ -428,6 +428,12 @@ func (en *engine) killLocked(ex *execution) {
 	}
 	ex.e.State.set(stateKilled, now())
 	en.publishLocked(ex)
+	// And the iterations of its loops (ExecutionService#killLoopSubExecutions).
+	for _, sub := range en.execs {
+		if sub.e.Kind == "LOOP" && sub.e.ParentID == ex.e.ID && !isTerminal(sub.e.State.Current) {
+			en.killLocked(sub)
+		}
+	}
 }
 
 // killSubflowsLocked kills the running executions that the execution id
