@@ -12,7 +12,7 @@ import (
 func loopIterations(t *testing.T, ts *testServer, id string) []map[string]any {
 	t.Helper()
 	q := url.Values{"filters[parentId][EQUALS]": {id}, "size": {"100"}}
-	for _, r := range ts.get("/api/v1/main/executions/search?"+q.Encode()).json(t)["results"].([]any) {
+	for _, r := range ts.get("/api/v1/main/executions/search?" + q.Encode()).json(t)["results"].([]any) {
 		t.Errorf("a search without a kind filter lists the loop iteration %v", r.(map[string]any)["id"])
 	}
 	q.Set("filters[kind][EQUALS]", "LOOP")
