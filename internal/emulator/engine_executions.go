@@ -496,7 +496,7 @@ func findTaskDef(tasks []map[string]any, id string) map[string]any {
 		}
 		var nested []map[string]any
 		for _, k := range []string{"tasks", "then", "else", "errors", "defaults"} {
-			nested = append(nested, mapList(t[k])...)
+			nested = append(nested, subTasks(t[k])...)
 		}
 		if cases, ok := t["cases"].(map[string]any); ok {
 			for _, c := range cases {

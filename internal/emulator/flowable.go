@@ -29,7 +29,7 @@ const (
 // (WorkingDirectory) run as no-ops.
 var flowableTypes = map[string]bool{
 	typeSequential: true, typeParallel: true, typeIf: true, typeSwitch: true, typeForEach: true, typeAllowFailure: true,
-	typeLoop: true,
+	typeLoop: true, typeDag: true,
 }
 
 // guessState sums up task runs: KILLED, else FAILED, else WARNING, else
@@ -89,7 +89,12 @@ func (rn *runner) runFlowable(task map[string]any, typ string, tr *taskRunJSON) 
 	}
 	rn.en.mu.Unlock()
 
-	out := rn.runGroups(groups, limit, tr)
+	var out outcome
+	if typ == typeDag {
+		out = rn.runDag(task, limit, tr)
+	} else {
+		out = rn.runGroups(groups, limit, tr)
+	}
 	if out == outStopped {
 		return outStopped
 	}
@@ -137,6 +142,13 @@ func flowableChildren(task map[string]any, typ string, vars map[string]any) ([]g
 		// Each child is started at once, up to concurrent (0: no limit).
 		groups := make([]group, len(tasks))
 		for i, t := range tasks {
+			groups[i] = group{tasks: []map[string]any{t}}
+		}
+		return groups, intProp(task, "concurrent", 0), nil, ""
+	case typeDag:
+		items := subTasks(task["tasks"])
+		groups := make([]group, len(items))
+		for i, t := range items {
 			groups[i] = group{tasks: []map[string]any{t}}
 		}
 		return groups, intProp(task, "concurrent", 0), nil, ""

@@ -83,6 +83,7 @@ var typeAliases = map[string]string{
 	"io.kestra.core.models.triggers.types.Flow":       "io.kestra.plugin.core.trigger.Flow",
 	"io.kestra.core.tasks.flows.Sequential":           "io.kestra.plugin.core.flow.Sequential",
 	"io.kestra.core.tasks.flows.Parallel":             "io.kestra.plugin.core.flow.Parallel",
+	"io.kestra.core.tasks.flows.Dag":                  typeDag,
 	"io.kestra.core.tasks.executions.Counts":          "io.kestra.plugin.core.execution.Count",
 	"io.kestra.core.tasks.storages.LocalFiles":        "io.kestra.plugin.core.storage.LocalFiles",
 	"io.kestra.plugin.scripts.shell.Commands":         "io.kestra.plugin.scripts.shell.Commands",
@@ -315,6 +316,9 @@ func parseFlowAs(src string, v Version, plugins []string) (*parsedFlow, *apiErro
 			coerceString(t, "id")
 			id, _ := t["id"].(string)
 			vs = append(vs, missingProps(t, p, v)...)
+			if typ, _ := canonicalType(stringify(t["type"])); typ == typeDag {
+				vs = append(vs, dagViolations(t, p)...)
+			}
 			switch {
 			case t["id"] == nil:
 				vs = append(vs, Violation{Path: p + ".id", Message: "must not be null"})

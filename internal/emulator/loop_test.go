@@ -228,11 +228,11 @@ tasks:
         type: io.kestra.plugin.core.flow.Pause
 `)
 		id := ts.execute("company.team", "paced", "", nil).json(t)["id"].(string)
-		resumed := 0
-		for resumed < 3 {
-			paused := waitLoopPaused(t, ts, id, resumed)
-			if len(paused) != min(tt.started, 3-resumed) {
-				t.Fatalf("%q: %d iterations paused after %d resumed, want %d", tt.limit, len(paused), resumed, min(tt.started, 3-resumed))
+		for resumed := 0; resumed < 3; {
+			want := min(tt.started, 3-resumed)
+			paused, total := waitLoopPaused(t, ts, id, resumed, want)
+			if total != resumed+want {
+				t.Fatalf("%q: %d iterations started with %d resumed, want %d", tt.limit, total, resumed, resumed+want)
 			}
 			for _, sub := range paused {
 				if r := ts.do("POST", "/api/v1/main/executions/"+sub+"/actions/resume", nil, nil); r.status != 204 && r.status != 200 {
@@ -245,31 +245,31 @@ tasks:
 	}
 }
 
-// waitLoopPaused waits until no loop iteration of id is running and
-// returns the paused ones; done iterations have ended.
-func waitLoopPaused(t *testing.T, ts *testServer, id string, done int) []string {
+// waitLoopPaused waits until done iterations of id succeeded and want
+// are paused; it returns the paused ones and how many iterations exist.
+func waitLoopPaused(t *testing.T, ts *testServer, id string, done, want int) ([]string, int) {
 	t.Helper()
 	q := url.Values{"filters[parentId][EQUALS]": {id}, "filters[kind][EQUALS]": {"LOOP"}, "size": {"100"}}
-	for range 5000 {
-		var paused []string
-		ended, running := 0, 0
-		for _, r := range ts.get("/api/v1/main/executions/search?" + q.Encode()).json(t)["results"].([]any) {
+	var paused []string
+	ended, total := 0, 0
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(2 * time.Millisecond) {
+		paused, ended = nil, 0
+		res := ts.get("/api/v1/main/executions/search?" + q.Encode()).json(t)["results"].([]any)
+		total = len(res)
+		for _, r := range res {
 			switch m := r.(map[string]any); stateOf(m) {
 			case "PAUSED":
 				paused = append(paused, m["id"].(string))
 			case "SUCCESS":
 				ended++
-			default:
-				running++
 			}
 		}
-		if running == 0 && ended == done && len(paused) > 0 {
-			return paused
+		if ended == done && len(paused) == want {
+			return paused, total
 		}
-		time.Sleep(2 * time.Millisecond)
 	}
-	t.Fatalf("loop iterations of %s never settled", id)
-	return nil
+	t.Fatalf("loop iterations of %s: %d ended, %d paused of %d; want %d ended, %d paused", id, ended, len(paused), total, done, want)
+	return nil, 0
 }
 
 // Killing an execution kills the running iterations of its loops
@@ -288,7 +288,7 @@ tasks:
         type: io.kestra.plugin.core.flow.Pause
 `)
 	id := ts.execute("company.team", "killed", "", nil).json(t)["id"].(string)
-	paused := waitLoopPaused(t, ts, id, 0)
+	paused, _ := waitLoopPaused(t, ts, id, 0, 1)
 	if r := ts.do("DELETE", "/api/v1/main/executions/"+id+"/actions/kill", nil, nil); r.status != 202 && r.status != 200 {
 		t.Fatalf("kill: %d %s", r.status, r.body)
 	}
