@@ -29,7 +29,7 @@ const (
 // (WorkingDirectory) run as no-ops.
 var flowableTypes = map[string]bool{
 	typeSequential: true, typeParallel: true, typeIf: true, typeSwitch: true, typeForEach: true, typeAllowFailure: true,
-	typeLoop: true, typeDag: true,
+	typeLoop: true, typeDag: true, typeLoopUntil: true,
 }
 
 // guessState sums up task runs: KILLED, else FAILED, else WARNING, else
@@ -70,8 +70,11 @@ type group struct {
 // runFlowable runs the flowable task of tr; the lock is held on entry and
 // released.
 func (rn *runner) runFlowable(task map[string]any, typ string, tr *taskRunJSON) outcome {
-	if typ == typeLoop {
+	switch typ {
+	case typeLoop:
 		return rn.runLoop(task, tr)
+	case typeLoopUntil:
+		return rn.runLoopUntil(task, tr)
 	}
 	ex := rn.ex
 	tr.State.set(stateRunning, now())

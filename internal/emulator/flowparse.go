@@ -84,6 +84,7 @@ var typeAliases = map[string]string{
 	"io.kestra.core.tasks.flows.Sequential":           "io.kestra.plugin.core.flow.Sequential",
 	"io.kestra.core.tasks.flows.Parallel":             "io.kestra.plugin.core.flow.Parallel",
 	"io.kestra.core.tasks.flows.Dag":                  typeDag,
+	"io.kestra.plugin.core.flow.WaitFor":              typeLoopUntil,
 	"io.kestra.core.tasks.executions.Counts":          "io.kestra.plugin.core.execution.Count",
 	"io.kestra.core.tasks.storages.LocalFiles":        "io.kestra.plugin.core.storage.LocalFiles",
 	"io.kestra.plugin.scripts.shell.Commands":         "io.kestra.plugin.scripts.shell.Commands",

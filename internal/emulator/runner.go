@@ -265,8 +265,9 @@ func (rn *runner) runTasks(tasks []map[string]any, from int, resumePaused bool) 
 // scope is where a task runs: under the task run of a flowable parent
 // (nil at the top level), for one ForEach value.
 type scope struct {
-	parent *taskRunJSON
-	value  string
+	parent    *taskRunJSON
+	value     string
+	iteration *int // a LoopUntil iteration's
 }
 
 // findTaskRunLocked returns the latest task run of taskID in sc, if any.
@@ -304,7 +305,7 @@ func (rn *runner) runTask(task map[string]any, sc scope, resumePaused bool) outc
 	case tr == nil || isTerminal(tr.State.Current):
 		tr = &taskRunJSON{
 			ID: newID(), ExecutionID: ex.e.ID, Namespace: ex.e.Namespace, FlowID: ex.e.FlowID,
-			TaskID: taskID, Value: sc.value, State: newState(now()), TenantID: ex.e.TenantID,
+			TaskID: taskID, Value: sc.value, Iteration: sc.iteration, State: newState(now()), TenantID: ex.e.TenantID,
 		}
 		if sc.parent != nil {
 			tr.ParentTaskRunID = sc.parent.ID

@@ -1,0 +1,110 @@
+package emulator
+
+import (
+	"slices"
+	"testing"
+)
+
+const loopUntilFlow = `id: until
+namespace: company.team
+tasks:
+  - id: loop
+    type: io.kestra.plugin.core.flow.LoopUntil
+    condition: "{{ outputs.count.value == '3' }}"
+    checkFrequency:
+      interval: PT0.1S
+    tasks:
+      - id: count
+        type: io.kestra.plugin.core.debug.Return
+        format: "{{ outputs.loop.iterationCount }}"
+      - id: inner
+        type: io.kestra.plugin.core.flow.Sequential
+        tasks:
+          - id: deep
+            type: io.kestra.plugin.core.log.Log
+            message: deep
+  - id: after
+    type: io.kestra.plugin.core.debug.Return
+    format: "{{ outputs.loop.iterationCount }}"
+`
+
+// LoopUntil runs its tasks until the condition is truthy, pausing
+// checkFrequency.interval between iterations; each new iteration removes
+// the task runs of the previous one and counts on the task run's
+// iteration (LoopUntil.java, ExecutorService#handleFlowableTasks,
+// ExecutionService#retryWaitFor: children on 1.3.19, all descendants on
+// 2.0.0-SNAPSHOT).
+func TestLoopUntil_ExecutionServiceRetryWaitFor(t *testing.T) {
+	t.Parallel()
+	for _, v := range []Version{Version20, Version13} {
+		ts := newTestServer(t, WithVersion(v))
+		ts.createFlow(loopUntilFlow)
+		e := ts.execute("company.team", "until", "wait=true", nil).json(t)
+		if stateOf(e) != "SUCCESS" {
+			t.Fatalf("%s: state = %s", v, stateOf(e))
+		}
+		runs := taskRuns(t, e)
+		loop := oneRun(t, runs, "loop")
+		if loop["iteration"] != 2.0 || !jsonEqual(loop["outputs"], map[string]any{"iterationCount": 3}) || stateOf(loop) != "SUCCESS" {
+			t.Errorf("%s: loop iteration %v, outputs %v, state %s; want 2, iterationCount 3, SUCCESS", v, loop["iteration"], loop["outputs"], stateOf(loop))
+		}
+		var states []string
+		for _, h := range loop["state"].(map[string]any)["histories"].([]any) {
+			states = append(states, h.(map[string]any)["state"].(string))
+		}
+		if want := []string{"CREATED", "RUNNING", "PAUSED", "RUNNING", "PAUSED", "RUNNING", "SUCCESS"}; !slices.Equal(states, want) {
+			t.Errorf("%s: loop histories %q, want %q", v, states, want)
+		}
+		count := oneRun(t, runs, "count")
+		if count["iteration"] != 2.0 || count["parentTaskRunId"] != loop["id"] || count["outputs"].(map[string]any)["value"] != "3" {
+			t.Errorf("%s: count = %v", v, count)
+		}
+		if n := len(runs["inner"]); n != 1 {
+			t.Errorf("%s: %d runs of inner, want the last iteration's", v, n)
+		}
+		if want := map[Version]int{Version20: 1, Version13: 3}[v]; len(runs["deep"]) != want {
+			t.Errorf("%s: %d runs of deep, want %d", v, len(runs["deep"]), want)
+		}
+		if out := oneRun(t, runs, "after")["outputs"].(map[string]any)["value"]; out != "3" {
+			t.Errorf("%s: after = %v", v, out)
+		}
+	}
+}
+
+// Past checkFrequency.maxIterations (iterationCount above it) the loop
+// ends with a WARN log, FAILED with failOnMaxReached (LoopUntil#
+// reachedMaximums and #resolveState, 1.3.19 and 2.0.0-SNAPSHOT).
+func TestLoopUntilMaxIterations_LoopUntilReachedMaximums(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t)
+	for fail, want := range map[string]string{"true": "FAILED", "false": "SUCCESS"} {
+		ts.createFlow(`id: capped` + fail + `
+namespace: company.team
+tasks:
+  - id: loop
+    type: io.kestra.plugin.core.flow.WaitFor
+    condition: "{{ false }}"
+    failOnMaxReached: ` + fail + `
+    checkFrequency:
+      maxIterations: 2
+      interval: PT0.1S
+    tasks:
+      - id: count
+        type: io.kestra.plugin.core.debug.Return
+        format: "{{ outputs.loop.iterationCount }}"
+`)
+		e := ts.execute("company.team", "capped"+fail, "wait=true", nil).json(t)
+		loop := oneRun(t, taskRuns(t, e), "loop")
+		if stateOf(e) != want || stateOf(loop) != want || !jsonEqual(loop["outputs"], map[string]any{"iterationCount": 3}) || loop["iteration"] != 2.0 {
+			t.Errorf("failOnMaxReached %s: execution %s, loop %s %v iteration %v; want %s after 3 iterations", fail, stateOf(e), stateOf(loop), loop["outputs"], loop["iteration"], want)
+		}
+		var warned bool
+		for _, l := range ts.get("/api/v1/main/logs/" + e["id"].(string)).jsonArray(t) {
+			l := l.(map[string]any)
+			warned = warned || (l["level"] == "WARN" && l["message"] == "Max iterations reached" && l["taskRunId"] == loop["id"])
+		}
+		if !warned {
+			t.Errorf("failOnMaxReached %s: no WARN log on the loop", fail)
+		}
+	}
+}
