@@ -29,8 +29,15 @@ const (
 // (WorkingDirectory) run as no-ops.
 var flowableTypes = map[string]bool{
 	typeSequential: true, typeParallel: true, typeIf: true, typeSwitch: true, typeForEach: true, typeAllowFailure: true,
-	typeLoop: true, typeDag: true, typeLoopUntil: true,
+	typeLoop: true, typeDag: true, typeLoopUntil: true, typeEachSequential: true, typeEachParallel: true,
+	typeWorkingDirectory: true,
 }
+
+const (
+	typeEachSequential   = "io.kestra.plugin.core.flow.EachSequential"
+	typeEachParallel     = "io.kestra.plugin.core.flow.EachParallel"
+	typeWorkingDirectory = "io.kestra.plugin.core.flow.WorkingDirectory"
+)
 
 // guessState sums up task runs: KILLED, else FAILED, else WARNING, else
 // SUCCESS.
@@ -61,10 +68,13 @@ func truthy(s string) bool {
 	return true
 }
 
-// group is a list of tasks run one after the other, for a ForEach value.
+// group is a list of tasks run one after the other, for a ForEach value
+// (and its iteration: the value's index, FlowableUtils#resolveEachTasks,
+// 1.3.19).
 type group struct {
-	tasks []map[string]any
-	value string
+	tasks     []map[string]any
+	value     string
+	iteration *int
 }
 
 // runFlowable runs the flowable task of tr; the lock is held on entry and
@@ -82,6 +92,13 @@ func (rn *runner) runFlowable(task map[string]any, typ string, tr *taskRunJSON) 
 	groups, limit, outputs, failMsg := flowableChildren(task, typ, vars)
 	if outputs != nil {
 		tr.Outputs = outputs
+	}
+	if typ == typeWorkingDirectory {
+		for _, p := range []string{"inputFiles", "outputFiles", "namespaceFiles", "cache"} {
+			if task[p] != nil {
+				rn.logLocked(tr, "WARN", "WorkingDirectory's "+p+" is not emulated by the Kestra emulator: its tasks ran without it")
+			}
+		}
 	}
 	rn.en.publishLocked(ex)
 	if failMsg != "" {
@@ -176,18 +193,35 @@ func flowableChildren(task map[string]any, typ string, vars map[string]any) ([]g
 			branch = task["defaults"]
 		}
 		return []group{{tasks: mapList(branch)}}, 1, map[string]any{"value": value, "defaults": !ok}, ""
-	case typeForEach:
-		values, err := forEachValues(task["values"], vars)
+	case typeForEach, typeEachSequential:
+		prop, limit := "values", intProp(task, "concurrencyLimit", 1)
+		if typ == typeEachSequential {
+			prop, limit = "value", 1
+		}
+		values, err := forEachValues(task[prop], vars)
 		if err != nil {
 			return nil, 1, nil, err.Error()
 		}
 		groups := make([]group, len(values))
 		for i, v := range values {
-			groups[i] = group{tasks: tasks, value: v}
+			groups[i] = group{tasks: tasks, value: v, iteration: &i}
 		}
-		return groups, intProp(task, "concurrencyLimit", 1), nil, ""
+		return groups, limit, nil, ""
+	case typeEachParallel:
+		// Each task of each value on its own, as Parallel runs them.
+		values, err := forEachValues(task["value"], vars)
+		if err != nil {
+			return nil, 1, nil, err.Error()
+		}
+		var groups []group
+		for i, v := range values {
+			for _, t := range tasks {
+				groups = append(groups, group{tasks: []map[string]any{t}, value: v, iteration: &i})
+			}
+		}
+		return groups, intProp(task, "concurrent", 0), nil, ""
 	}
-	// Sequential, AllowFailure.
+	// Sequential, AllowFailure, WorkingDirectory.
 	return []group{{tasks: tasks}}, 1, nil, ""
 }
 
@@ -197,7 +231,7 @@ func flowableChildren(task map[string]any, typ string, vars map[string]any) ([]g
 func (rn *runner) runGroups(groups []group, limit int, parent *taskRunJSON) outcome {
 	runGroup := func(g group) outcome {
 		for _, t := range g.tasks {
-			if out := rn.runTask(t, scope{parent: parent, value: g.value}, false); out != outSuccess {
+			if out := rn.runTask(t, scope{parent: parent, value: g.value, iteration: g.iteration}, false); out != outSuccess {
 				return out
 			}
 		}
