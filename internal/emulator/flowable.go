@@ -9,11 +9,14 @@ import (
 )
 
 // Flowable tasks (core/.../plugin/core/flow) and subflows. A flowable task
-// is never sent to a worker: its task run has no attempt, goes CREATED →
-// RUNNING when the executor reaches it, and ends in the state its children
-// sum up (FlowableUtils#resolveState, Execution#guessFinalState): KILLED,
-// else FAILED, else WARNING, else SUCCESS. Its children's task runs carry
-// its task run id as parentTaskRunId.
+// is never sent to a worker: its task run goes CREATED → RUNNING when the
+// executor reaches it, with an attempt in RUNNING (the "flowable attempt
+// state transition to running" of ExecutionEventMessageHandler,
+// 2.0.0-SNAPSHOT, and JdbcExecutor, 1.3.19, which replaces the attempts
+// where 2.0 adds one), and ends, its attempt with it, in the state its
+// children sum up (FlowableUtils#resolveState, Execution#guessFinalState):
+// KILLED, else FAILED, else WARNING, else SUCCESS. Its children's task
+// runs carry its task run id as parentTaskRunId.
 
 const (
 	typeSequential   = "io.kestra.plugin.core.flow.Sequential"
@@ -38,6 +41,20 @@ const (
 	typeEachParallel     = "io.kestra.plugin.core.flow.EachParallel"
 	typeWorkingDirectory = "io.kestra.plugin.core.flow.WorkingDirectory"
 )
+
+// startFlowableLocked moves the flowable task run tr to RUNNING with an
+// attempt in RUNNING.
+func (rn *runner) startFlowableLocked(tr *taskRunJSON) {
+	t := now()
+	tr.State.set(stateRunning, t)
+	att := attemptJSON{State: newState(t)}
+	att.State.set(stateRunning, t)
+	if rn.en.cfg.version == Version13 {
+		tr.Attempts = []attemptJSON{att}
+	} else {
+		tr.Attempts = append(tr.Attempts, att)
+	}
+}
 
 // guessState sums up task runs: KILLED, else FAILED, else WARNING, else
 // SUCCESS.
@@ -87,7 +104,7 @@ func (rn *runner) runFlowable(task map[string]any, typ string, tr *taskRunJSON) 
 		return rn.runLoopUntil(task, tr)
 	}
 	ex := rn.ex
-	tr.State.set(stateRunning, now())
+	rn.startFlowableLocked(tr)
 	vars := rn.en.varsLocked(ex, tr)
 	groups, limit, outputs, failMsg := flowableChildren(task, typ, vars)
 	if outputs != nil {

@@ -245,7 +245,7 @@ func (rn *runner) runLoop(task map[string]any, tr *taskRunJSON) outcome {
 		rn.en.mu.Unlock()
 		return outSuccess
 	}
-	tr.State.set(stateRunning, now())
+	rn.startFlowableLocked(tr)
 	rn.en.publishLocked(ex)
 	rn.en.mu.Unlock()
 

@@ -85,6 +85,10 @@ func TestLoop_LoopJavaSubExecutions20(t *testing.T) {
 	if !jsonEqual(loop["outputs"], want) || stateOf(loop) != "SUCCESS" {
 		t.Errorf("loop: %s, outputs %v;\nwant SUCCESS, %v", stateOf(loop), loop["outputs"], want)
 	}
+	// terminateLoop ends the Loop's attempt with it.
+	if atts, _ := loop["attempts"].([]any); len(atts) != 1 || stateOf(atts[0].(map[string]any)) != "SUCCESS" {
+		t.Errorf("loop attempts %v, want one SUCCESS", loop["attempts"])
+	}
 	if out := oneRun(t, runs, "after")["outputs"].(map[string]any)["value"]; out != "4 4" {
 		t.Errorf("after = %v, want the loop's outputs 4 4", out)
 	}

@@ -32,7 +32,7 @@ const typeLoopUntil = "io.kestra.plugin.core.flow.LoopUntil"
 func (rn *runner) runLoopUntil(task map[string]any, tr *taskRunJSON) outcome {
 	ex := rn.ex
 	tr.Outputs = map[string]any{"iterationCount": 1}
-	tr.State.set(stateRunning, now())
+	rn.startFlowableLocked(tr)
 	rn.en.publishLocked(ex)
 	rn.en.mu.Unlock()
 	tasks := mapList(task["tasks"])
@@ -201,8 +201,7 @@ func (rn *runner) retryWaitForLocked(tr *taskRunJSON) {
 	tr.Attempts = nil
 	tr.State.Current = stateCreated
 	tr.State.EndDate, tr.State.Duration = nil, ""
-	t := now()
-	ex.e.State.set(stateRunning, t)
-	tr.State.set(stateRunning, t)
+	ex.e.State.set(stateRunning, now())
+	rn.startFlowableLocked(tr)
 	rn.en.publishLocked(ex)
 }

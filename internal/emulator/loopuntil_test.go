@@ -48,6 +48,11 @@ func TestLoopUntil_ExecutionServiceRetryWaitFor(t *testing.T) {
 		if loop["iteration"] != 2.0 || !jsonEqual(loop["outputs"], map[string]any{"iterationCount": 3}) || stateOf(loop) != "SUCCESS" {
 			t.Errorf("%s: loop iteration %v, outputs %v, state %s; want 2, iterationCount 3, SUCCESS", v, loop["iteration"], loop["outputs"], stateOf(loop))
 		}
+		// Each iteration drops the attempts (TaskRun#resetAttempts) and
+		// starts one.
+		if atts, _ := loop["attempts"].([]any); len(atts) != 1 || stateOf(atts[0].(map[string]any)) != "SUCCESS" {
+			t.Errorf("%s: loop attempts %v, want one SUCCESS", v, loop["attempts"])
+		}
 		var states []string
 		for _, h := range loop["state"].(map[string]any)["histories"].([]any) {
 			states = append(states, h.(map[string]any)["state"].(string))
