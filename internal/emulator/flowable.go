@@ -3,7 +3,9 @@ package emulator
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
+	"strings"
 	"strconv"
 	"sync"
 )
@@ -311,7 +313,7 @@ func forEachValues(v any, vars map[string]any) ([]string, error) {
 			switch it.(type) {
 			case string, int, int64, uint64, float64, map[string]any:
 			default:
-				return nil, fmt.Errorf("Unknown value element type: %T", it)
+				return nil, fmt.Errorf("Unknown value element type: %s", javaClass(it))
 			}
 			r, err := renderValue(it, vars)
 			if err != nil {
@@ -320,12 +322,13 @@ func forEachValues(v any, vars map[string]any) ([]string, error) {
 			items = append(items, r)
 		}
 	default:
-		return nil, fmt.Errorf("Unknown values type: %T", v)
+		return nil, fmt.Errorf("Unknown value type: %s", javaClass(v))
 	}
 	var out []string
 	for _, it := range items {
 		if it == nil {
-			return nil, fmt.Errorf("Values cannot contain null")
+			// Duplicates are dropped first: at most one null is counted.
+			return nil, fmt.Errorf("Found '1' null values on Each, with values=%s", javaString(items))
 		}
 		s := stringify(it)
 		if !slices.Contains(out, s) {
@@ -333,6 +336,28 @@ func forEachValues(v any, vars map[string]any) ([]string, error) {
 		}
 	}
 	return out, nil
+}
+
+// javaString writes a decoded value as Java's toString writes the
+// objects Jackson reads (lists [a, b], maps {k=v} in key order here).
+func javaString(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return "null"
+	case []any:
+		parts := make([]string, len(x))
+		for i, e := range x {
+			parts[i] = javaString(e)
+		}
+		return "[" + strings.Join(parts, ", ") + "]"
+	case map[string]any:
+		parts := make([]string, 0, len(x))
+		for _, k := range slices.Sorted(maps.Keys(x)) {
+			parts = append(parts, k+"="+javaString(x[k]))
+		}
+		return "{" + strings.Join(parts, ", ") + "}"
+	}
+	return fmt.Sprint(v)
 }
 
 // intProp reads an integer property, def when absent or not a number.

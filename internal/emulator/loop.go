@@ -106,7 +106,7 @@ func loopValues(v any, vars map[string]any) ([]loopItem, error) {
 			b, _ := json.Marshal(v)
 			return "", fmt.Errorf("Found a null value inside the iteration values=%s", b)
 		}
-		return "", fmt.Errorf("Unknown value element type: %T", x)
+		return "", fmt.Errorf("Unknown value element type: %s", javaClass(x))
 	}
 	distinct := func(vals []string) []loopItem {
 		var out []loopItem
@@ -169,14 +169,14 @@ func loopValues(v any, vars map[string]any) ([]loopItem, error) {
 				if it != nil {
 					if _, ok := it.(map[string]any); !ok {
 						if _, ok := it.(string); !ok {
-							return "", fmt.Errorf("Unknown value element type: %T", it)
+							return "", fmt.Errorf("Unknown value element type: %s", javaClass(it))
 						}
 					}
 				}
 				return elem(it)
 			})
 		}
-		return nil, fmt.Errorf("Unknown value type: %T", node)
+		return nil, fmt.Errorf("Unknown value type: %s", jsonNodeType(node))
 	case []any:
 		vals := make([]string, len(x))
 		for i, it := range x {
@@ -197,7 +197,42 @@ func loopValues(v any, vars map[string]any) ([]loopItem, error) {
 		sort.Strings(keys)
 		return entries(x, keys, elem)
 	}
-	return nil, fmt.Errorf("Unknown value type: %T", v)
+	return nil, fmt.Errorf("Unknown value type: %s", javaClass(v))
+}
+
+// javaClass names the Java class Jackson reads a YAML or JSON value as,
+// as Kestra's messages print it (Class#toString).
+func javaClass(v any) string {
+	switch v.(type) {
+	case string:
+		return "class java.lang.String"
+	case bool:
+		return "class java.lang.Boolean"
+	case int, int64, uint64:
+		return "class java.lang.Integer"
+	case float64:
+		return "class java.lang.Double"
+	case []any:
+		return "class java.util.ArrayList"
+	case map[string]any:
+		return "class java.util.LinkedHashMap"
+	}
+	return fmt.Sprintf("class %T", v)
+}
+
+// jsonNodeType is Jackson's JsonNodeType of a decoded JSON value.
+func jsonNodeType(v any) string {
+	switch v.(type) {
+	case string:
+		return "STRING"
+	case json.Number, float64:
+		return "NUMBER"
+	case bool:
+		return "BOOLEAN"
+	case nil:
+		return "NULL"
+	}
+	return "OBJECT"
 }
 
 // jsonObjectKeys returns the keys of the JSON object s in order.

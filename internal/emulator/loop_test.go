@@ -304,3 +304,47 @@ tasks:
 		t.Errorf("%d iterations after the kill, want the one that ran", n)
 	}
 }
+
+// Values Kestra cannot iterate on fail the task with the texts of
+// FlowableUtils#resolveValues (2.0.0-SNAPSHOT, Loop) and
+// #resolveEachTasks (1.3.19, ForEach and Each*).
+func TestIterationValueErrors_FlowableUtilsResolveValues(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		values any
+		loop   string
+		each   string
+	}{
+		{true, "Unknown value type: class java.lang.Boolean", "Unknown value type: class java.lang.Boolean"},
+		{[]any{"a", true}, "Unknown value element type: class java.lang.Boolean", "Unknown value element type: class java.lang.Boolean"},
+		// (1.3 reads a null list element with a NullPointerException.)
+		{[]any{"a", nil}, `Found a null value inside the iteration values=["a",null]`, ""},
+		{`["a", null, "a"]`, `Found a null value inside the iteration values="[\"a\", null, \"a\"]"`, "Found '1' null values on Each, with values=[a, null, a]"},
+		{`"one"`, "Unknown value type: STRING", ""},
+	} {
+		if _, err := loopValues(tt.values, nil); err == nil || err.Error() != tt.loop {
+			t.Errorf("Loop values %v: %v, want %q", tt.values, err, tt.loop)
+		}
+		if tt.each == "" {
+			continue
+		}
+		if _, err := forEachValues(tt.values, nil); err == nil || err.Error() != tt.each {
+			t.Errorf("ForEach values %v: %v, want %q", tt.values, err, tt.each)
+		}
+	}
+	ts := newTestServer(t)
+	ts.createFlow("id: badvalues\nnamespace: company.team\ntasks:\n  - id: loop\n    type: io.kestra.plugin.core.flow.Loop\n    values: true\n    tasks:\n      - id: a\n        type: io.kestra.plugin.core.log.Log\n        message: a\n")
+	e := ts.execute("company.team", "badvalues", "wait=true", nil).json(t)
+	loop := oneRun(t, taskRuns(t, e), "loop")
+	if stateOf(e) != "FAILED" || stateOf(loop) != "FAILED" {
+		t.Errorf("execution %s, loop %s; want FAILED", stateOf(e), stateOf(loop))
+	}
+	var logged bool
+	for _, l := range ts.get("/api/v1/main/logs/" + e["id"].(string)).jsonArray(t) {
+		l := l.(map[string]any)
+		logged = logged || (l["level"] == "ERROR" && l["message"] == "Failed to process flowable task "+loop["id"].(string)+": Unknown value type: class java.lang.Boolean")
+	}
+	if !logged {
+		t.Error("no ERROR log naming the failure")
+	}
+}
