@@ -348,3 +348,43 @@ func TestIterationValueErrors_FlowableUtilsResolveValues(t *testing.T) {
 		t.Error("no ERROR log naming the failure")
 	}
 }
+
+// A loop iteration's execution takes the breakpoints of the loop's
+// (Execution#loopExecution) and stops there; resuming it from the
+// breakpoint lets the loop go on (2.0.0-SNAPSHOT).
+func TestLoopBreakpoint_ExecutionLoopExecution20(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t)
+	ts.createFlow(`id: stops
+namespace: company.team
+tasks:
+  - id: loop
+    type: io.kestra.plugin.core.flow.Loop
+    values: [1]
+    tasks:
+      - id: step
+        type: io.kestra.plugin.core.log.Log
+        message: step
+`)
+	id := ts.execute("company.team", "stops", "breakpoints=step", nil).json(t)["id"].(string)
+	q := url.Values{"filters[parentId][EQUALS]": {id}, "filters[kind][EQUALS]": {"LOOP"}}
+	var sub string
+	for deadline := time.Now().Add(10 * time.Second); sub == "" && time.Now().Before(deadline); time.Sleep(2 * time.Millisecond) {
+		for _, r := range ts.get("/api/v1/main/executions/search?" + q.Encode()).json(t)["results"].([]any) {
+			if stateOf(r.(map[string]any)) == "BREAKPOINT" {
+				sub = r.(map[string]any)["id"].(string)
+			}
+		}
+	}
+	if sub == "" {
+		t.Fatal("the iteration never stopped at the breakpoint")
+	}
+	if e := ts.get("/api/v1/main/executions/" + id).json(t); stateOf(e) != "RUNNING" {
+		t.Errorf("parent execution %s while an iteration is at a breakpoint, want RUNNING", stateOf(e))
+	}
+	if r := ts.do("POST", "/api/v1/main/executions/"+sub+"/actions/resume-from-breakpoint", nil, nil); r.status != 200 {
+		t.Fatalf("resume from breakpoint: %d %s", r.status, r.body)
+	}
+	ts.waitState(sub, "SUCCESS")
+	ts.waitState(id, "SUCCESS")
+}
