@@ -3,6 +3,7 @@ package emulator
 import (
 	"net/url"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -387,4 +388,60 @@ tasks:
 	}
 	ts.waitState(sub, "SUCCESS")
 	ts.waitState(id, "SUCCESS")
+}
+
+// In nested loops, an inner iteration's execution has the outer
+// iteration's as parent, and item.parent / loopRun.parents give the outer
+// iteration (Execution#loopExecution#computeParents, RunVariables#of
+// (LoopRun), 2.0.0-SNAPSHOT).
+func TestNestedLoops_ExecutionComputeParents20(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t)
+	ts.createFlow(`id: nested
+namespace: company.team
+tasks:
+  - id: outer
+    type: io.kestra.plugin.core.flow.Loop
+    values: ["x", "y"]
+    outputs:
+      - id: got
+        type: STRING
+        value: "{{ outputs.inner.outputs }}"
+    tasks:
+      - id: inner
+        type: io.kestra.plugin.core.flow.Loop
+        values: [1, 2]
+        outputs:
+          - id: v
+            type: STRING
+            value: "{{ outputs.show.value }}"
+        tasks:
+          - id: show
+            type: io.kestra.plugin.core.debug.Return
+            format: "{{ item.parent.value }}-{{ item.value }}"
+`)
+	e := ts.execute("company.team", "nested", "wait=true", nil).json(t)
+	if stateOf(e) != "SUCCESS" {
+		t.Fatalf("state = %s", stateOf(e))
+	}
+	outs := oneRun(t, taskRuns(t, e), "outer")["outputs"].(map[string]any)["outputs"].([]any)
+	for i, want := range [][]string{{`x-1`, `x-2`}, {`y-1`, `y-2`}} {
+		got := outs[i].(map[string]any)["outputs"].(map[string]any)["got"].(string)
+		for _, w := range want {
+			if !strings.Contains(got, `"`+w+`"`) {
+				t.Errorf("outer iteration %d got %s, want %s in it", i, got, w)
+			}
+		}
+	}
+	outerSubs := loopIterations(t, ts, e["id"].(string))
+	for i, o := range outerSubs {
+		inner := loopIterations(t, ts, o["id"].(string))
+		if len(inner) != 2 {
+			t.Fatalf("outer iteration %d has %d inner iterations", i, len(inner))
+		}
+		parents := inner[1]["loopRun"].(map[string]any)["parents"]
+		if want := []any{map[string]any{"index": i, "value": []string{"x", "y"}[i]}}; !jsonEqual(parents, want) {
+			t.Errorf("inner loopRun.parents = %v, want %v", parents, want)
+		}
+	}
 }
