@@ -34,7 +34,8 @@ import (
 // SUCCESS once all ended; with transmitFailed (the default) the first
 // iteration that ends FAILED ends it FAILED at once, and one that ends
 // KILLED or CANCELLED ends it SUCCESS (terminateLoop maps only FAILED to a
-// failure). With no value, it ends SUCCESS at once.
+// failure), its outputs left as they were before that iteration ended.
+// With no value, it ends SUCCESS at once.
 
 const typeLoop = "io.kestra.plugin.core.flow.Loop"
 
@@ -327,6 +328,16 @@ func (rn *runner) runLoop(task map[string]any, tr *taskRunJSON) outcome {
 			if endState != "" {
 				return // the Loop already ended
 			}
+			if transmit && isTerminatedInError(state) {
+				// Ended at once, the outputs as they were (the failed
+				// iteration is not counted).
+				endState = stateSuccess
+				if state == stateFailed {
+					endState = stateFailed
+				}
+				rn.finishLocked(tr, endState)
+				return
+			}
 			terminated++
 			if len(itOuts) > 0 {
 				item := map[string]any{"value": items[i].value, "iteration": i}
@@ -336,7 +347,7 @@ func (rn *runner) runLoop(task map[string]any, tr *taskRunJSON) outcome {
 				results = append(results, map[string]any{"item": item, "outputs": itOuts})
 			}
 			nextRunning := running
-			if next < count && !(transmit && isTerminatedInError(state)) {
+			if next < count {
 				nextRunning++ // the next iteration starts in its place
 			}
 			outs := map[string]any{"iterationCount": count, "runningIterations": nextRunning, "terminatedIterations": terminated}
@@ -344,17 +355,10 @@ func (rn *runner) runLoop(task map[string]any, tr *taskRunJSON) outcome {
 				outs["outputs"] = slices.Clone(results)
 			}
 			tr.Outputs = outs
-			switch {
-			case transmit && isTerminatedInError(state):
-				endState = stateSuccess
-				if state == stateFailed {
-					endState = stateFailed
-				}
-				rn.finishLocked(tr, endState)
-			case terminated == count:
+			if terminated == count {
 				endState = stateSuccess
 				rn.finishLocked(tr, endState)
-			default:
+			} else {
 				rn.en.publishLocked(rn.ex)
 			}
 		})
