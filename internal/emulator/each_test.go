@@ -43,7 +43,7 @@ tasks:
     tasks:
       - id: f
         type: io.kestra.plugin.core.debug.Return
-        format: "{{ taskrun.value }}"
+        format: "{{ taskrun.value }} {{ taskrun.iteration }} {{ taskrun.parentId }}"
 `)
 	e := ts.execute("company.team", "each", "wait=true", nil).json(t)
 	if stateOf(e) != "SUCCESS" {
@@ -78,6 +78,14 @@ tasks:
 			if tr["iteration"] != float64(slices.Index(values, tr["value"].(string))) || tr["parentTaskRunId"] != p["id"] || stateOf(tr) != "SUCCESS" {
 				t.Errorf("%s run %d: iteration %v, parent %v, state %s", id, i, tr["iteration"], tr["parentTaskRunId"], stateOf(tr))
 			}
+		}
+	}
+	// The task run's iteration and parentId are template variables
+	// (RunVariables#of(TaskRun)).
+	for i, tr := range runs["f"] {
+		want := []string{"x", "y"}[i] + " " + []string{"0", "1"}[i] + " " + oneRun(t, runs, "fe")["id"].(string)
+		if got := tr["outputs"].(map[string]any)["value"]; got != want {
+			t.Errorf("f run %d = %v, want %q", i, got, want)
 		}
 	}
 	var pv []string

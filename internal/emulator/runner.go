@@ -643,6 +643,9 @@ func (en *engine) varsLocked(ex *execution, tr *taskRunJSON) map[string]any {
 		if tr.Iteration != nil {
 			taskrun["iteration"] = *tr.Iteration
 		}
+		if tr.ParentTaskRunID != "" {
+			taskrun["parentId"] = tr.ParentTaskRunID
+		}
 		vars["taskrun"] = taskrun
 		vars["task"] = map[string]any{"id": tr.TaskID}
 		// The parent task run may be in the loop's execution.
