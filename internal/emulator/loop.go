@@ -274,8 +274,7 @@ func (rn *runner) runLoop(task map[string]any, tr *taskRunJSON) outcome {
 	if limit <= 0 || limit > count {
 		limit = count
 	}
-	outputs := map[string]any{"iterationCount": count, "runningIterations": limit, "terminatedIterations": 0}
-	tr.Outputs = outputs
+	tr.Outputs = map[string]any{"iterationCount": count, "runningIterations": limit, "terminatedIterations": 0}
 	if count == 0 {
 		rn.finishLocked(tr, stateSuccess)
 		rn.en.mu.Unlock()
@@ -301,15 +300,15 @@ func (rn *runner) runLoop(task map[string]any, tr *taskRunJSON) outcome {
 		slots <- struct{}{}
 		mu.Lock()
 		done := endState != "" || stopped
+		if !done {
+			next = i + 1
+			running++
+		}
 		mu.Unlock()
 		if done {
 			<-slots
 			break
 		}
-		mu.Lock()
-		next = i + 1
-		running++
-		mu.Unlock()
 		wg.Go(func() {
 			defer func() { <-slots }()
 			state, itOuts, ok := rn.runLoopIteration(task, tr, i, items[i])
