@@ -258,7 +258,10 @@ func jsonObjectKeys(s string) ([]string, error) {
 }
 
 // runLoop runs the Loop task of tr, each iteration in an execution of kind
-// LOOP; the lock is held on entry and released.
+// LOOP; the lock is held on entry and released. A restarted Loop restarts
+// its last failed iteration instead (ExecutorService#handleFlowableTasks,
+// ExecutionService#findLastFailingLoopSubExecution) and goes on from the
+// counts its outputs kept.
 func (rn *runner) runLoop(task map[string]any, tr *taskRunJSON) outcome {
 	ex := rn.ex
 	items, err := loopValues(task["values"], rn.en.varsLocked(ex, tr))
@@ -274,11 +277,33 @@ func (rn *runner) runLoop(task map[string]any, tr *taskRunJSON) outcome {
 	if limit <= 0 || limit > count {
 		limit = count
 	}
-	tr.Outputs = map[string]any{"iterationCount": count, "runningIterations": limit, "terminatedIterations": 0}
-	if count == 0 {
-		rn.finishLocked(tr, stateSuccess)
-		rn.en.mu.Unlock()
-		return outSuccess
+	var (
+		running, terminated int
+		results             []any
+		first               int        // the first index to start
+		restart             *execution // the iteration to restart first
+	)
+	if tr.State.Current == stateRestarted {
+		restart = rn.en.lastFailedIterationLocked(ex, tr)
+		if restart == nil {
+			rn.logLocked(tr, "ERROR", fmt.Sprintf("No restartable loop sub-execution found for task run %s — marking loop as FAILED", tr.ID))
+			rn.finishLocked(tr, stateFailed)
+			rn.en.mu.Unlock()
+			return outFailed
+		}
+		// Each ended iteration starts at most one other.
+		running = intProp(tr.Outputs, "runningIterations", 1)
+		terminated = intProp(tr.Outputs, "terminatedIterations", 0)
+		results, _ = tr.Outputs["outputs"].([]any)
+		results = slices.Clone(results)
+		first, limit = running+terminated, 1
+	} else {
+		tr.Outputs = map[string]any{"iterationCount": count, "runningIterations": limit, "terminatedIterations": 0}
+		if count == 0 {
+			rn.finishLocked(tr, stateSuccess)
+			rn.en.mu.Unlock()
+			return outSuccess
+		}
 	}
 	rn.startFlowableLocked(tr)
 	rn.en.publishLocked(ex)
@@ -286,17 +311,66 @@ func (rn *runner) runLoop(task map[string]any, tr *taskRunJSON) outcome {
 
 	transmit := boolProp(task, "transmitFailed", true)
 	var (
-		wg         sync.WaitGroup
-		mu         sync.Mutex
-		next       int
-		running    = 0
-		terminated = 0
-		results    []any
-		endState   string // set when the Loop ended early
-		stopped    bool
-		slots      = make(chan struct{}, limit)
+		wg       sync.WaitGroup
+		mu       sync.Mutex
+		next     = first
+		endState string // set when the Loop ended
+		stopped  bool
+		slots    = make(chan struct{}, limit)
 	)
-	for i := range count {
+	iterate := func(i int, item loopItem, again *execution) {
+		defer func() { <-slots }()
+		state, itOuts, ok := rn.runLoopIteration(task, tr, i, item, again)
+		mu.Lock()
+		defer mu.Unlock()
+		running--
+		if !ok {
+			stopped = true
+			return
+		}
+		if !rn.lock() {
+			stopped = true
+			return
+		}
+		defer rn.en.mu.Unlock()
+		if endState != "" {
+			return // the Loop already ended
+		}
+		if transmit && isTerminatedInError(state) {
+			// Ended at once, the outputs as they were (the failed
+			// iteration is not counted).
+			endState = stateSuccess
+			if state == stateFailed {
+				endState = stateFailed
+			}
+			rn.finishLocked(tr, endState)
+			return
+		}
+		terminated++
+		if len(itOuts) > 0 {
+			it := map[string]any{"value": item.value, "iteration": i}
+			if item.key != nil {
+				it["key"] = *item.key
+			}
+			results = append(results, map[string]any{"item": it, "outputs": itOuts})
+		}
+		nextRunning := running
+		if next < count {
+			nextRunning++ // the next iteration starts in its place
+		}
+		outs := map[string]any{"iterationCount": count, "runningIterations": nextRunning, "terminatedIterations": terminated}
+		if len(results) > 0 {
+			outs["outputs"] = slices.Clone(results)
+		}
+		tr.Outputs = outs
+		rn.en.publishLocked(rn.ex)
+	}
+	if restart != nil {
+		slots <- struct{}{}
+		lr := restart.e.LoopRun
+		wg.Go(func() { iterate(lr.Index, loopItem{key: lr.Key, value: lr.Value}, restart) })
+	}
+	for i := first; i < count; i++ {
 		slots <- struct{}{}
 		mu.Lock()
 		done := endState != "" || stopped
@@ -309,67 +383,41 @@ func (rn *runner) runLoop(task map[string]any, tr *taskRunJSON) outcome {
 			<-slots
 			break
 		}
-		wg.Go(func() {
-			defer func() { <-slots }()
-			state, itOuts, ok := rn.runLoopIteration(task, tr, i, items[i])
-			mu.Lock()
-			defer mu.Unlock()
-			running--
-			if !ok {
-				stopped = true
-				return
-			}
-			if !rn.lock() {
-				stopped = true
-				return
-			}
-			defer rn.en.mu.Unlock()
-			if endState != "" {
-				return // the Loop already ended
-			}
-			if transmit && isTerminatedInError(state) {
-				// Ended at once, the outputs as they were (the failed
-				// iteration is not counted).
-				endState = stateSuccess
-				if state == stateFailed {
-					endState = stateFailed
-				}
-				rn.finishLocked(tr, endState)
-				return
-			}
-			terminated++
-			if len(itOuts) > 0 {
-				item := map[string]any{"value": items[i].value, "iteration": i}
-				if items[i].key != nil {
-					item["key"] = *items[i].key
-				}
-				results = append(results, map[string]any{"item": item, "outputs": itOuts})
-			}
-			nextRunning := running
-			if next < count {
-				nextRunning++ // the next iteration starts in its place
-			}
-			outs := map[string]any{"iterationCount": count, "runningIterations": nextRunning, "terminatedIterations": terminated}
-			if len(results) > 0 {
-				outs["outputs"] = slices.Clone(results)
-			}
-			tr.Outputs = outs
-			if terminated == count {
-				endState = stateSuccess
-				rn.finishLocked(tr, endState)
-			} else {
-				rn.en.publishLocked(rn.ex)
-			}
-		})
+		wg.Go(func() { iterate(i, items[i], nil) })
 	}
 	wg.Wait()
-	if stopped || endState == "" {
+	if stopped {
 		return outStopped
 	}
-	if endState == stateFailed {
+	if !rn.lock() {
+		return outStopped
+	}
+	defer rn.en.mu.Unlock()
+	switch endState {
+	case "":
+		// Every iteration ended.
+		rn.finishLocked(tr, stateSuccess)
+	case stateFailed:
 		return outFailed
 	}
 	return outSuccess
+}
+
+// lastFailedIterationLocked returns the iteration of the Loop task run tr
+// of ex with the highest index among those FAILED or PAUSED
+// (State#canBeRestarted), or nil.
+func (en *engine) lastFailedIterationLocked(ex *execution, tr *taskRunJSON) *execution {
+	var last *execution
+	for _, sub := range en.execs {
+		lr := sub.e.LoopRun
+		if sub.e.Kind != "LOOP" || sub.e.ParentID != ex.e.ID || lr == nil || lr.TaskRunID != tr.ID {
+			continue
+		}
+		if st := sub.e.State.Current; (st == stateFailed || st == statePaused) && (last == nil || lr.Index > last.e.LoopRun.Index) {
+			last = sub
+		}
+	}
+	return last
 }
 
 func isTerminatedInError(state string) bool {
@@ -377,14 +425,30 @@ func isTerminatedInError(state string) bool {
 }
 
 // runLoopIteration runs iteration i of the Loop task run tr in a new
-// execution of kind LOOP; it returns that execution's final state and
+// execution of kind LOOP, or again in the execution again; it returns that execution's final state and
 // outputs, or false when the parent's runner was stopped.
-func (rn *runner) runLoopIteration(task map[string]any, tr *taskRunJSON, i int, item loopItem) (string, map[string]any, bool) {
+func (rn *runner) runLoopIteration(task map[string]any, tr *taskRunJSON, i int, item loopItem, again *execution) (string, map[string]any, bool) {
 	if !rn.lock() {
 		return "", nil, false
 	}
 	en, parent := rn.en, rn.ex
-	sub := en.newLoopExecutionLocked(parent, tr, i, item)
+	sub := again
+	if sub == nil {
+		sub = en.newLoopExecutionLocked(parent, tr, i, item)
+	} else {
+		// Restarted as the restart action restarts an execution.
+		t := now()
+		for _, c := range sub.e.TaskRunList {
+			switch c.State.Current {
+			case stateFailed, stateKilled, statePaused:
+				c.State.set(stateRestarted, t)
+			}
+		}
+		sub.e.State.set(stateRestarted, t)
+		sub.e.Metadata.AttemptNumber++
+		sub.gen++
+		sub.e.State.set(stateRunning, t)
+	}
 	ctx, cancel := context.WithCancel(rn.ctx)
 	defer cancel()
 	sub.cancel = cancel

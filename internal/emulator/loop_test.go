@@ -1,9 +1,11 @@
 package emulator
 
 import (
+	"errors"
 	"net/url"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -444,5 +446,60 @@ tasks:
 		if want := []any{map[string]any{"index": i, "value": []string{"x", "y"}[i]}}; !jsonEqual(parents, want) {
 			t.Errorf("inner loopRun.parents = %v, want %v", parents, want)
 		}
+	}
+}
+
+// Restarting an execution whose Loop failed restarts the Loop's last
+// failed iteration, in its own execution, and goes on with the following
+// ones (ExecutorService#handleFlowableTasks on a RESTARTED Loop,
+// ExecutionService#findLastFailingLoopSubExecution,
+// LoopExecutionEventMessageHandler, 2.0.0-SNAPSHOT).
+func TestLoopRestart_FindLastFailingLoopSubExecution20(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t)
+	var calls atomic.Int32
+	ts.HandleTask("io.kestra.plugin.scripts.shell.Commands", func(tk Task) TaskResult {
+		// The second iteration fails the first time it runs.
+		if v, _ := tk.Render("{{ item.value }}"); v == "2" && calls.Add(1) == 1 {
+			return TaskResult{Err: errors.New("exit 1")}
+		}
+		return TaskResult{}
+	})
+	ts.createFlow(`id: restarted
+namespace: company.team
+tasks:
+  - id: loop
+    type: io.kestra.plugin.core.flow.Loop
+    values: [1, 2, 3]
+    tasks:
+      - id: cmd
+        type: io.kestra.plugin.scripts.shell.Commands
+        commands: ["{{ item.value }}"]
+`)
+	e := ts.execute("company.team", "restarted", "wait=true", nil).json(t)
+	id := e["id"].(string)
+	if stateOf(e) != "FAILED" || len(loopIterations(t, ts, id)) != 2 {
+		t.Fatalf("first run: %s with %d iterations, want FAILED after 2", stateOf(e), len(loopIterations(t, ts, id)))
+	}
+	if r := ts.do("POST", "/api/v1/main/executions/"+id+"/actions/restart", nil, nil); r.status != 200 {
+		t.Fatalf("restart: %d %s", r.status, r.body)
+	}
+	ts.waitState(id, "SUCCESS")
+	subs := loopIterations(t, ts, id)
+	if len(subs) != 3 {
+		t.Fatalf("%d iterations after the restart, want 3 (the failed one restarted in place)", len(subs))
+	}
+	for i, sub := range subs {
+		cmd := oneRun(t, taskRuns(t, sub), "cmd")
+		wantAttempts := map[int]int{1: 2}[i]
+		if wantAttempts == 0 {
+			wantAttempts = 1
+		}
+		if stateOf(sub) != "SUCCESS" || len(cmd["attempts"].([]any)) != wantAttempts {
+			t.Errorf("iteration %d: %s, %d attempts of cmd; want SUCCESS, %d", i, stateOf(sub), len(cmd["attempts"].([]any)), wantAttempts)
+		}
+	}
+	if n := calls.Load(); n != 2 {
+		t.Errorf("the failing command ran %d times, want 2", n)
 	}
 }
