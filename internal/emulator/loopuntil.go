@@ -31,7 +31,10 @@ const typeLoopUntil = "io.kestra.plugin.core.flow.LoopUntil"
 // and released.
 func (rn *runner) runLoopUntil(task map[string]any, tr *taskRunJSON) outcome {
 	ex := rn.ex
-	tr.Outputs = map[string]any{"iterationCount": 1}
+	if tr.State.Current != stateRestarted || tr.Outputs == nil {
+		// A restart goes on with the iteration that failed.
+		tr.Outputs = map[string]any{"iterationCount": 1}
+	}
 	rn.startFlowableLocked(tr)
 	rn.en.publishLocked(ex)
 	rn.en.mu.Unlock()

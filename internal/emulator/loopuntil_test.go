@@ -1,7 +1,9 @@
 package emulator
 
 import (
+	"errors"
 	"slices"
+	"sync/atomic"
 	"testing"
 )
 
@@ -111,5 +113,55 @@ tasks:
 		if !warned {
 			t.Errorf("failOnMaxReached %s: no WARN log on the loop", fail)
 		}
+	}
+}
+
+// A restart goes on with the LoopUntil's iteration that failed: its
+// iterationCount and iteration are kept, its tasks that succeeded are
+// not run again (ExecutionService#restart marks the failed task runs
+// RESTARTED, 2.0.0-SNAPSHOT).
+func TestLoopUntilRestart_ExecutionServiceRestart20(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t)
+	var calls, failed atomic.Int32
+	ts.HandleTask("io.kestra.plugin.scripts.shell.Commands", func(tk Task) TaskResult {
+		calls.Add(1)
+		// Fails the first time it runs in the second iteration.
+		if v, _ := tk.Render("{{ outputs.loop.iterationCount }}"); v == "2" && failed.Add(1) == 1 {
+			return TaskResult{Err: errors.New("exit 1")}
+		}
+		return TaskResult{}
+	})
+	ts.createFlow(`id: untilrestart
+namespace: company.team
+tasks:
+  - id: loop
+    type: io.kestra.plugin.core.flow.LoopUntil
+    condition: "{{ outputs.loop.iterationCount == 3 }}"
+    checkFrequency:
+      interval: PT0.1S
+    tasks:
+      - id: first
+        type: io.kestra.plugin.core.debug.Return
+        format: "{{ outputs.loop.iterationCount }}"
+      - id: cmd
+        type: io.kestra.plugin.scripts.shell.Commands
+        commands: [run]
+`)
+	e := ts.execute("company.team", "untilrestart", "wait=true", nil).json(t)
+	id := e["id"].(string)
+	if stateOf(e) != "FAILED" {
+		t.Fatalf("first run: %s", stateOf(e))
+	}
+	if r := ts.do("POST", "/api/v1/main/executions/"+id+"/actions/restart", nil, nil); r.status != 200 {
+		t.Fatalf("restart: %d %s", r.status, r.body)
+	}
+	e = ts.waitState(id, "SUCCESS")
+	runs := taskRuns(t, e)
+	if loop := oneRun(t, runs, "loop"); loop["iteration"] != 2.0 {
+		t.Errorf("loop iteration %v, want 2: the restart went on with the second iteration", loop["iteration"])
+	}
+	if n := calls.Load(); n != 4 {
+		t.Errorf("cmd ran %d times, want 4 (first iteration, second failed then restarted, third)", n)
 	}
 }
