@@ -187,3 +187,51 @@ tasks:
 		t.Errorf("logs: outputFiles warning %v, not-run line %v", warned, notRun)
 	}
 }
+
+// The legacy class names of the flow-control tasks are @Plugin aliases of
+// the same classes (If.java, Switch.java, AllowFailure.java, Dag.java,
+// WorkingDirectory.java ..., 1.3.19): they run as the tasks they name.
+func TestLegacyFlowAliases_PluginAliases13(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t, WithVersion(Version13))
+	ts.createFlow(`id: legacy
+namespace: company.team
+tasks:
+  - id: check
+    type: io.kestra.core.tasks.flows.If
+    condition: "{{ true }}"
+    then:
+      - id: yes
+        type: io.kestra.core.tasks.debugs.Return
+        format: yes
+  - id: pick
+    type: io.kestra.core.tasks.flows.Switch
+    value: b
+    cases:
+      b:
+        - id: isB
+          type: io.kestra.core.tasks.debugs.Return
+          format: b
+  - id: dir
+    type: io.kestra.core.tasks.flows.Worker
+    tasks:
+      - id: inDir
+        type: io.kestra.core.tasks.debugs.Return
+        format: dir
+  - id: allow
+    type: io.kestra.core.tasks.flows.AllowFailure
+    tasks:
+      - id: boom
+        type: io.kestra.core.tasks.executions.Fail
+`)
+	e := ts.execute("company.team", "legacy", "wait=true", nil).json(t)
+	runs := taskRuns(t, e)
+	if stateOf(e) != "WARNING" || stateOf(oneRun(t, runs, "allow")) != "WARNING" {
+		t.Errorf("execution %s, allow %s; want WARNING (AllowFailure ran)", stateOf(e), stateOf(oneRun(t, runs, "allow")))
+	}
+	for child, parent := range map[string]string{"yes": "check", "isB": "pick", "inDir": "dir", "boom": "allow"} {
+		if oneRun(t, runs, child)["parentTaskRunId"] != oneRun(t, runs, parent)["id"] {
+			t.Errorf("%s did not run under %s", child, parent)
+		}
+	}
+}
