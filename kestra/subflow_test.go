@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/kestra-go/sdk/kestra"
+	"github.com/kestra-go/sdk/kestra/kestratest"
 )
 
 const (
@@ -56,10 +57,11 @@ tasks:
 )
 
 // TestSubflows runs a flow whose ForEach starts subflows, waits for it,
-// and finds its subflows and their outputs.
+// and finds its subflows and their outputs. ForEach is a 1.3 task (2.0
+// removed it).
 func TestSubflows(t *testing.T) {
 	t.Parallel()
-	env := newExecEnv(t, nil, nil, flowChild, flowParent)
+	env := newExecEnv(t, nil, []kestratest.Option{kestratest.WithVersion(kestratest.Version13)}, flowChild, flowParent)
 	ctx := t.Context()
 	ex := env.c.Executions
 
@@ -119,10 +121,10 @@ func TestSubflows(t *testing.T) {
 
 // TestFailedTasksInsideFlowControl checks that a failure inside a
 // flow-control task is reported by the task that failed, not by its
-// parents.
+// parents. ForEach is a 1.3 task (2.0 removed it).
 func TestFailedTasksInsideFlowControl(t *testing.T) {
 	t.Parallel()
-	env := newExecEnv(t, nil, nil, `id: nested
+	env := newExecEnv(t, nil, []kestratest.Option{kestratest.WithVersion(kestratest.Version13)}, `id: nested
 namespace: company.team
 tasks:
   - id: outer

@@ -446,6 +446,12 @@ func (en *engine) killLocked(ex *execution) {
 	}
 	ex.e.State.set(stateKilled, now())
 	en.publishLocked(ex)
+	// And the iterations of its loops (ExecutionService#killLoopSubExecutions).
+	for _, sub := range en.execs {
+		if sub.e.Kind == "LOOP" && sub.e.ParentID == ex.e.ID && !isTerminal(sub.e.State.Current) {
+			en.killLocked(sub)
+		}
+	}
 }
 
 // killSubflowsLocked kills the running executions that the execution id
@@ -508,7 +514,7 @@ func findTaskDef(tasks []map[string]any, id string) map[string]any {
 		}
 		var nested []map[string]any
 		for _, k := range []string{"tasks", "then", "else", "errors", "defaults"} {
-			nested = append(nested, mapList(t[k])...)
+			nested = append(nested, subTasks(t[k])...)
 		}
 		if cases, ok := t["cases"].(map[string]any); ok {
 			for _, c := range cases {

@@ -3,17 +3,22 @@ package emulator
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 )
 
 // Flowable tasks (core/.../plugin/core/flow) and subflows. A flowable task
-// is never sent to a worker: its task run has no attempt, goes CREATED →
-// RUNNING when the executor reaches it, and ends in the state its children
-// sum up (FlowableUtils#resolveState, Execution#guessFinalState): KILLED,
-// else FAILED, else WARNING, else SUCCESS. Its children's task runs carry
-// its task run id as parentTaskRunId.
+// is never sent to a worker: its task run goes CREATED → RUNNING when the
+// executor reaches it, with an attempt in RUNNING (the "flowable attempt
+// state transition to running" of ExecutionEventMessageHandler,
+// 2.0.0-SNAPSHOT, and JdbcExecutor, 1.3.19, which replaces the attempts
+// where 2.0 adds one), and ends, its attempt with it, in the state its
+// children sum up (FlowableUtils#resolveState, Execution#guessFinalState):
+// KILLED, else FAILED, else WARNING, else SUCCESS. Its children's task
+// runs carry its task run id as parentTaskRunId.
 
 const (
 	typeSequential   = "io.kestra.plugin.core.flow.Sequential"
@@ -29,6 +34,28 @@ const (
 // (WorkingDirectory) run as no-ops.
 var flowableTypes = map[string]bool{
 	typeSequential: true, typeParallel: true, typeIf: true, typeSwitch: true, typeForEach: true, typeAllowFailure: true,
+	typeLoop: true, typeDag: true, typeLoopUntil: true, typeEachSequential: true, typeEachParallel: true,
+	typeWorkingDirectory: true,
+}
+
+const (
+	typeEachSequential   = "io.kestra.plugin.core.flow.EachSequential"
+	typeEachParallel     = "io.kestra.plugin.core.flow.EachParallel"
+	typeWorkingDirectory = "io.kestra.plugin.core.flow.WorkingDirectory"
+)
+
+// startFlowableLocked moves the flowable task run tr to RUNNING with an
+// attempt in RUNNING.
+func (rn *runner) startFlowableLocked(tr *taskRunJSON) {
+	t := now()
+	tr.State.set(stateRunning, t)
+	att := attemptJSON{State: newState(t)}
+	att.State.set(stateRunning, t)
+	if rn.en.cfg.version == Version13 {
+		tr.Attempts = []attemptJSON{att}
+	} else {
+		tr.Attempts = append(tr.Attempts, att)
+	}
 }
 
 // guessState sums up task runs: KILLED, else FAILED, else WARNING, else
@@ -60,21 +87,37 @@ func truthy(s string) bool {
 	return true
 }
 
-// group is a list of tasks run one after the other, for a ForEach value.
+// group is a list of tasks run one after the other, for a ForEach value
+// (and its iteration: the value's index, FlowableUtils#resolveEachTasks,
+// 1.3.19).
 type group struct {
-	tasks []map[string]any
-	value string
+	tasks     []map[string]any
+	value     string
+	iteration *int
 }
 
 // runFlowable runs the flowable task of tr; the lock is held on entry and
 // released.
 func (rn *runner) runFlowable(task map[string]any, typ string, tr *taskRunJSON) outcome {
+	switch typ {
+	case typeLoop:
+		return rn.runLoop(task, tr)
+	case typeLoopUntil:
+		return rn.runLoopUntil(task, tr)
+	}
 	ex := rn.ex
-	tr.State.set(stateRunning, now())
+	rn.startFlowableLocked(tr)
 	vars := rn.en.varsLocked(ex, tr)
 	groups, limit, outputs, failMsg := flowableChildren(task, typ, vars)
 	if outputs != nil {
 		tr.Outputs = outputs
+	}
+	if typ == typeWorkingDirectory {
+		for _, p := range []string{"inputFiles", "outputFiles", "namespaceFiles", "cache"} {
+			if task[p] != nil {
+				rn.logLocked(tr, "WARN", "WorkingDirectory's "+p+" is not emulated by the Kestra emulator: its tasks ran without it")
+			}
+		}
 	}
 	rn.en.publishLocked(ex)
 	if failMsg != "" {
@@ -85,7 +128,12 @@ func (rn *runner) runFlowable(task map[string]any, typ string, tr *taskRunJSON) 
 	}
 	rn.en.mu.Unlock()
 
-	out := rn.runGroups(groups, limit, tr)
+	var out outcome
+	if typ == typeDag {
+		out = rn.runDag(task, limit, tr)
+	} else {
+		out = rn.runGroups(groups, limit, tr)
+	}
 	if out == outStopped {
 		return outStopped
 	}
@@ -136,6 +184,13 @@ func flowableChildren(task map[string]any, typ string, vars map[string]any) ([]g
 			groups[i] = group{tasks: []map[string]any{t}}
 		}
 		return groups, intProp(task, "concurrent", 0), nil, ""
+	case typeDag:
+		items := subTasks(task["tasks"])
+		groups := make([]group, len(items))
+		for i, t := range items {
+			groups[i] = group{tasks: []map[string]any{t}}
+		}
+		return groups, intProp(task, "concurrent", 0), nil, ""
 	case typeIf:
 		cond, err := render(stringify(task["condition"]), vars)
 		if err != nil {
@@ -157,18 +212,35 @@ func flowableChildren(task map[string]any, typ string, vars map[string]any) ([]g
 			branch = task["defaults"]
 		}
 		return []group{{tasks: mapList(branch)}}, 1, map[string]any{"value": value, "defaults": !ok}, ""
-	case typeForEach:
-		values, err := forEachValues(task["values"], vars)
+	case typeForEach, typeEachSequential:
+		prop, limit := "values", intProp(task, "concurrencyLimit", 1)
+		if typ == typeEachSequential {
+			prop, limit = "value", 1
+		}
+		values, err := forEachValues(task[prop], vars)
 		if err != nil {
 			return nil, 1, nil, err.Error()
 		}
 		groups := make([]group, len(values))
 		for i, v := range values {
-			groups[i] = group{tasks: tasks, value: v}
+			groups[i] = group{tasks: tasks, value: v, iteration: &i}
 		}
-		return groups, intProp(task, "concurrencyLimit", 1), nil, ""
+		return groups, limit, nil, ""
+	case typeEachParallel:
+		// Each task of each value on its own, as Parallel runs them.
+		values, err := forEachValues(task["value"], vars)
+		if err != nil {
+			return nil, 1, nil, err.Error()
+		}
+		var groups []group
+		for i, v := range values {
+			for _, t := range tasks {
+				groups = append(groups, group{tasks: []map[string]any{t}, value: v, iteration: &i})
+			}
+		}
+		return groups, intProp(task, "concurrent", 0), nil, ""
 	}
-	// Sequential, AllowFailure.
+	// Sequential, AllowFailure, WorkingDirectory.
 	return []group{{tasks: tasks}}, 1, nil, ""
 }
 
@@ -178,7 +250,7 @@ func flowableChildren(task map[string]any, typ string, vars map[string]any) ([]g
 func (rn *runner) runGroups(groups []group, limit int, parent *taskRunJSON) outcome {
 	runGroup := func(g group) outcome {
 		for _, t := range g.tasks {
-			if out := rn.runTask(t, scope{parent: parent, value: g.value}, false); out != outSuccess {
+			if out := rn.runTask(t, scope{parent: parent, value: g.value, iteration: g.iteration}, false); out != outSuccess {
 				return out
 			}
 		}
@@ -241,7 +313,7 @@ func forEachValues(v any, vars map[string]any) ([]string, error) {
 			switch it.(type) {
 			case string, int, int64, uint64, float64, map[string]any:
 			default:
-				return nil, fmt.Errorf("Unknown value element type: %T", it)
+				return nil, fmt.Errorf("Unknown value element type: %s", javaClass(it))
 			}
 			r, err := renderValue(it, vars)
 			if err != nil {
@@ -250,12 +322,13 @@ func forEachValues(v any, vars map[string]any) ([]string, error) {
 			items = append(items, r)
 		}
 	default:
-		return nil, fmt.Errorf("Unknown values type: %T", v)
+		return nil, fmt.Errorf("Unknown value type: %s", javaClass(v))
 	}
 	var out []string
 	for _, it := range items {
 		if it == nil {
-			return nil, fmt.Errorf("Values cannot contain null")
+			// Duplicates are dropped first: at most one null is counted.
+			return nil, fmt.Errorf("Found '1' null values on Each, with values=%s", javaString(items))
 		}
 		s := stringify(it)
 		if !slices.Contains(out, s) {
@@ -263,6 +336,28 @@ func forEachValues(v any, vars map[string]any) ([]string, error) {
 		}
 	}
 	return out, nil
+}
+
+// javaString writes a decoded value as Java's toString writes the
+// objects Jackson reads (lists [a, b], maps {k=v} in key order here).
+func javaString(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return "null"
+	case []any:
+		parts := make([]string, len(x))
+		for i, e := range x {
+			parts[i] = javaString(e)
+		}
+		return "[" + strings.Join(parts, ", ") + "]"
+	case map[string]any:
+		parts := make([]string, 0, len(x))
+		for _, k := range slices.Sorted(maps.Keys(x)) {
+			parts = append(parts, k+"="+javaString(x[k]))
+		}
+		return "{" + strings.Join(parts, ", ") + "}"
+	}
+	return fmt.Sprint(v)
 }
 
 // intProp reads an integer property, def when absent or not a number.

@@ -83,6 +83,19 @@ var typeAliases = map[string]string{
 	"io.kestra.core.models.triggers.types.Flow":       "io.kestra.plugin.core.trigger.Flow",
 	"io.kestra.core.tasks.flows.Sequential":           "io.kestra.plugin.core.flow.Sequential",
 	"io.kestra.core.tasks.flows.Parallel":             "io.kestra.plugin.core.flow.Parallel",
+	"io.kestra.core.tasks.flows.Dag":                  typeDag,
+	"io.kestra.plugin.core.flow.WaitFor":              typeLoopUntil,
+	"io.kestra.core.tasks.flows.EachSequential":       typeEachSequential,
+	"io.kestra.core.tasks.flows.EachParallel":         typeEachParallel,
+	"io.kestra.core.tasks.flows.WorkingDirectory":     typeWorkingDirectory,
+	"io.kestra.core.tasks.flows.Worker":               typeWorkingDirectory,
+	"io.kestra.core.tasks.flows.If":                   typeIf,
+	"io.kestra.core.tasks.flows.Switch":               typeSwitch,
+	"io.kestra.core.tasks.flows.AllowFailure":         typeAllowFailure,
+	"io.kestra.core.tasks.flows.Subflow":              typeSubflow,
+	"io.kestra.core.tasks.flows.Flow":                 typeSubflow,
+	"io.kestra.plugin.core.flow.EachSequential":       typeEachSequential,
+	"io.kestra.plugin.core.flow.EachParallel":         typeEachParallel,
 	"io.kestra.core.tasks.executions.Counts":          "io.kestra.plugin.core.execution.Count",
 	"io.kestra.core.tasks.storages.LocalFiles":        "io.kestra.plugin.core.storage.LocalFiles",
 	"io.kestra.plugin.scripts.shell.Commands":         "io.kestra.plugin.scripts.shell.Commands",
@@ -144,9 +157,8 @@ func canonicalType(t string) (string, bool) {
 var typeSets = map[Version]map[string]bool{
 	Version13: setOf(coreTypesBoth, coreTypes13Only),
 	// 2.0.0-SNAPSHOT removed ForEach (develop commit e03e3de9e, in favour
-	// of Loop); the emulator keeps running it in 2.0 mode until a 2.0
-	// release settles it (see FACTS.md).
-	Version20: setOf(coreTypesBoth, coreTypes20Only, []string{typeForEach}),
+	// of Loop): a 2.0 flow using it is refused as any unknown type.
+	Version20: setOf(coreTypesBoth, coreTypes20Only),
 }
 
 func setOf(lists ...[]string) map[string]bool {
@@ -316,6 +328,9 @@ func parseFlowAs(src string, v Version, plugins []string) (*parsedFlow, *apiErro
 			coerceString(t, "id")
 			id, _ := t["id"].(string)
 			vs = append(vs, missingProps(t, p, v)...)
+			if typ, _ := canonicalType(stringify(t["type"])); typ == typeDag {
+				vs = append(vs, dagViolations(t, p)...)
+			}
 			switch {
 			case t["id"] == nil:
 				vs = append(vs, Violation{Path: p + ".id", Message: "must not be null"})

@@ -19,6 +19,7 @@ func TestTaskTypesPerVersion(t *testing.T) {
 	loopUntil := "    type: io.kestra.plugin.core.flow.LoopUntil\n    condition: \"{{ true }}\"\n    tasks:\n      - id: a\n        type: io.kestra.plugin.core.log.Log\n        message: x\n"
 	each := "    type: io.kestra.plugin.core.flow.EachSequential\n    value: '[1]'\n    tasks:\n      - id: a\n        type: io.kestra.plugin.core.log.Log\n        message: x\n"
 	loop := "    type: io.kestra.plugin.core.flow.Loop\n    values: [1]\n    tasks:\n      - id: a\n        type: io.kestra.plugin.core.log.Log\n        message: x\n"
+	forEach := "    type: io.kestra.plugin.core.flow.ForEach\n    values: [1]\n    tasks:\n      - id: a\n        type: io.kestra.plugin.core.log.Log\n        message: x\n"
 	legacy := "    type: io.kestra.core.tasks.log.Log\n    message: x\n"
 	shell := "    type: io.kestra.plugin.scripts.shell.Commands\n    commands: [exit 1]\n"
 	tests := []struct {
@@ -29,6 +30,7 @@ func TestTaskTypesPerVersion(t *testing.T) {
 		{"LoopUntil", loopUntil, true, true},
 		{"EachSequential", each, true, false},
 		{"Loop", loop, false, true},
+		{"ForEach", forEach, true, false},
 		{"legacy alias", legacy, true, false},
 		{"plugin not installed", shell, false, false},
 		{"unknown core type", "    type: io.kestra.plugin.core.flow.Nope\n", false, false},
@@ -148,5 +150,22 @@ func TestValidateConstraintTexts_FlowServiceFormatValidationError(t *testing.T) 
 		if !strings.HasPrefix(c, tc.want) {
 			t.Errorf("%s: constraints = %q, want it to start %q", tc.name, c, tc.want)
 		}
+	}
+}
+
+// 2.0.0-SNAPSHOT removed the ForEach task (develop commit e03e3de9e, its
+// class core/.../plugin/core/flow/ForEach.java is gone): creating a 2.0
+// flow that uses it is refused as any type Kestra cannot resolve; 1.3.19
+// keeps it.
+func TestForEachRemovedIn20_ForEachJavaGone(t *testing.T) {
+	t.Parallel()
+	src := flowWithTask("    type: io.kestra.plugin.core.flow.ForEach\n    values: [1]\n    tasks:\n      - id: a\n        type: io.kestra.plugin.core.log.Log\n        message: x\n")
+	r := newTestServer(t).do("POST", "/api/v1/main/flows", strings.NewReader(src), yamlHeader())
+	m := assertJSONError(t, r, 422, "Invalid entity: Invalid type: io.kestra.plugin.core.flow.ForEach")
+	if vs := violations(m); len(vs) == 0 || vs[0]["message"] != "Invalid type: io.kestra.plugin.core.flow.ForEach" {
+		t.Errorf("violations = %v", vs)
+	}
+	if r := newTestServer(t, WithVersion(Version13)).do("POST", "/api/v1/main/flows", strings.NewReader(src), yamlHeader()); r.status != 200 {
+		t.Errorf("1.3 refused ForEach: %d %s", r.status, r.body)
 	}
 }

@@ -80,6 +80,7 @@ type taskRunJSON struct {
 	TaskID          string         `json:"taskId"`
 	ParentTaskRunID string         `json:"parentTaskRunId,omitempty"`
 	Value           string         `json:"value,omitempty"`
+	Iteration       *int           `json:"iteration,omitempty"`
 	Attempts        []attemptJSON  `json:"attempts,omitempty"`
 	Outputs         map[string]any `json:"outputs,omitempty"`
 	State           stateJSON      `json:"state"`
@@ -124,6 +125,7 @@ type executionJSON struct {
 	ScheduleDate *time.Time       `json:"scheduleDate,omitempty"`
 	Kind         string           `json:"kind,omitempty"`
 	Breakpoints  []breakpointJSON `json:"breakpoints,omitempty"`
+	LoopRun      *loopRunJSON     `json:"loopRun,omitempty"`
 	URL          string           `json:"url,omitempty"`
 }
 

@@ -3,6 +3,7 @@ package emulator
 import (
 	"context"
 	"encoding/json"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -264,8 +265,9 @@ func (rn *runner) runTasks(tasks []map[string]any, from int, resumePaused bool) 
 // scope is where a task runs: under the task run of a flowable parent
 // (nil at the top level), for one ForEach value.
 type scope struct {
-	parent *taskRunJSON
-	value  string
+	parent    *taskRunJSON
+	value     string
+	iteration *int // a LoopUntil iteration's
 }
 
 // findTaskRunLocked returns the latest task run of taskID in sc, if any.
@@ -303,7 +305,7 @@ func (rn *runner) runTask(task map[string]any, sc scope, resumePaused bool) outc
 	case tr == nil || isTerminal(tr.State.Current):
 		tr = &taskRunJSON{
 			ID: newID(), ExecutionID: ex.e.ID, Namespace: ex.e.Namespace, FlowID: ex.e.FlowID,
-			TaskID: taskID, Value: sc.value, State: newState(now()), TenantID: ex.e.TenantID,
+			TaskID: taskID, Value: sc.value, Iteration: sc.iteration, State: newState(now()), TenantID: ex.e.TenantID,
 		}
 		if sc.parent != nil {
 			tr.ParentTaskRunID = sc.parent.ID
@@ -593,38 +595,31 @@ func (rn *runner) logLocked(tr *taskRunJSON, level, msg string) {
 
 // varsLocked builds the template context of a task.
 func (en *engine) varsLocked(ex *execution, tr *taskRunJSON) map[string]any {
-	// Outputs of a ForEach iteration's task runs are keyed by value:
-	// outputs.<taskId>.<value> (Execution#outputs).
-	outputs := map[string]any{}
-	for _, t := range ex.e.TaskRunList {
-		switch {
-		case t.Outputs == nil:
-		case t.Value != "":
-			byValue, _ := outputs[t.TaskID].(map[string]any)
-			if byValue == nil {
-				byValue = map[string]any{}
-				outputs[t.TaskID] = byValue
-			}
-			byValue[t.Value] = t.Outputs
-		default:
-			outputs[t.TaskID] = t.Outputs
-		}
-	}
 	labels := map[string]any{}
 	for _, l := range ex.e.Labels {
 		labels[l.Key] = l.Value
 	}
+	// A loop iteration's execution takes its context from the execution
+	// of the loop (RunVariables: loopRun.parent), its inputs and trigger
+	// from the top one.
+	real, top := ex.e, ex.e
+	if ex.e.LoopRun != nil && ex.e.LoopRun.Parent != nil {
+		real = ex.e.LoopRun.Parent
+		for top = real; top.LoopRun != nil && top.LoopRun.Parent != nil; {
+			top = top.LoopRun.Parent
+		}
+	}
 	inputs := map[string]any{}
-	for k, v := range ex.e.Inputs {
+	for k, v := range top.Inputs {
 		inputs[k] = v
 	}
 	vars := map[string]any{
 		"inputs":  inputs,
-		"outputs": outputs,
+		"outputs": taskOutputs(ex.e),
 		"labels":  labels,
 		"execution": map[string]any{
-			"id": ex.e.ID, "startDate": ex.e.State.StartDate.Format(time.RFC3339Nano),
-			"originalId": ex.e.OriginalID, "state": ex.e.State.Current,
+			"id": real.ID, "startDate": real.State.StartDate.Format(time.RFC3339Nano),
+			"originalId": real.OriginalID, "state": real.State.Current,
 		},
 		"flow": map[string]any{
 			"id": ex.e.FlowID, "namespace": ex.e.Namespace, "revision": ex.e.FlowRevision, "tenantId": ex.e.TenantID,
@@ -634,25 +629,89 @@ func (en *engine) varsLocked(ex *execution, tr *taskRunJSON) map[string]any {
 	if ex.rev.pf.variables != nil {
 		vars["vars"] = ex.rev.pf.variables
 	}
-	if ex.e.Trigger != nil {
-		vars["trigger"] = ex.e.Trigger.Variables
+	if top.Trigger != nil {
+		vars["trigger"] = top.Trigger.Variables
+	}
+	if ex.e.LoopRun != nil {
+		vars["item"] = loopVars(ex.e.LoopRun)
 	}
 	if tr != nil {
 		taskrun := map[string]any{"id": tr.ID, "startDate": tr.State.StartDate.Format(time.RFC3339Nano), "attemptsCount": len(tr.Attempts)}
 		if tr.Value != "" {
 			taskrun["value"] = tr.Value
 		}
+		if tr.Iteration != nil {
+			taskrun["iteration"] = *tr.Iteration
+		}
+		if tr.ParentTaskRunID != "" {
+			taskrun["parentId"] = tr.ParentTaskRunID
+		}
 		vars["taskrun"] = taskrun
 		vars["task"] = map[string]any{"id": tr.TaskID}
-		for _, p := range ex.e.TaskRunList {
-			if p.ID == tr.ParentTaskRunID && tr.ParentTaskRunID != "" {
+		// The parent task run may be in the loop's execution.
+		for e := ex.e; e != nil && tr.ParentTaskRunID != ""; {
+			if i := slices.IndexFunc(e.TaskRunList, func(p *taskRunJSON) bool { return p.ID == tr.ParentTaskRunID }); i >= 0 {
+				p := e.TaskRunList[i]
 				pv := map[string]any{"id": p.ID}
 				if p.Value != "" {
 					pv["value"] = p.Value
 				}
 				vars["parent"] = map[string]any{"taskrun": pv, "task": map[string]any{"id": p.TaskID}}
+				break
 			}
+			if e.LoopRun == nil {
+				break
+			}
+			e = e.LoopRun.Parent
 		}
 	}
 	return vars
+}
+
+// taskOutputs are the outputs of the task runs of e by task id
+// (TaskOutputService#computeOutputs): those of a task run with a value
+// (a ForEach iteration's) under outputs.<taskId>.<value>; those of the
+// iterations of a LoopUntil merged, the later ones winning. A loop
+// iteration's execution adds those of the loop's execution, which win.
+func taskOutputs(e *executionJSON) map[string]any {
+	outputs := map[string]any{}
+	for _, t := range e.TaskRunList {
+		switch {
+		case t.Outputs == nil:
+		case t.Value != "":
+			byValue, _ := outputs[t.TaskID].(map[string]any)
+			if byValue == nil {
+				byValue = map[string]any{}
+				outputs[t.TaskID] = byValue
+			}
+			byValue[t.Value] = t.Outputs
+		case t.Iteration != nil:
+			prev, _ := outputs[t.TaskID].(map[string]any)
+			outputs[t.TaskID] = mergeMaps(prev, t.Outputs)
+		default:
+			outputs[t.TaskID] = t.Outputs
+		}
+	}
+	if e.LoopRun != nil && e.LoopRun.Parent != nil {
+		maps.Copy(outputs, taskOutputs(e.LoopRun.Parent))
+	}
+	return outputs
+}
+
+// mergeMaps merges b into a copy of a, recursively for maps (MapUtils#merge).
+func mergeMaps(a, b map[string]any) map[string]any {
+	out := maps.Clone(a)
+	if out == nil {
+		out = map[string]any{}
+	}
+	for k, v := range b {
+		am, aok := out[k].(map[string]any)
+		bm, bok := v.(map[string]any)
+		if aok && bok {
+			out[k] = mergeMaps(am, bm)
+		} else {
+			out[k] = v
+		}
+	}
+	return out
 }

@@ -5,8 +5,10 @@
 //
 // Flows, executions, logs, KV pairs and namespace files live in memory.
 // Executions really run a set of core task types (Log, Return, Fail,
-// Pause, Sleep, the flowable Sequential, Parallel, If, Switch, ForEach and
-// AllowFailure, and Subflow) through CREATED, RUNNING and a terminal state,
+// Pause, Sleep, the flowable Sequential, Parallel, If, Switch, Dag,
+// LoopUntil, AllowFailure and WorkingDirectory, 2.0's Loop, 1.3's ForEach,
+// EachSequential and EachParallel, and Subflow) through CREATED, RUNNING
+// and a terminal state,
 // and every step is broadcast to follow streams. Fault injection ([Server.InjectFault])
 // and request inspection ([Server.Requests]) serve reliability tests.
 package emulator

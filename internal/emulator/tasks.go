@@ -19,7 +19,9 @@ type Task struct {
 	Type                           string
 	TaskID, TaskRunID, ExecutionID string
 	Namespace, FlowID, TenantID    string
-	// Value is the value of the ForEach iteration the task runs in, if any.
+	// Value is the value of the ForEach (or EachSequential, EachParallel)
+	// iteration the task runs in, if any; a Loop iteration's value is not
+	// a task run's (see Render: item.value).
 	Value string
 	// Properties are the task's properties as the flow writes them
 	// (expressions not rendered; see Render), without id and type. They
@@ -32,8 +34,9 @@ type Task struct {
 }
 
 // Render renders a Pebble template with the task's context (inputs,
-// outputs of earlier tasks, labels, flow, execution, taskrun, vars) as the
-// emulator renders the core tasks' properties: a subset of Pebble.
+// outputs of earlier tasks, labels, flow, execution, taskrun, vars, and
+// a Loop iteration's item) as the emulator renders the core tasks'
+// properties: a subset of Pebble.
 func (t Task) Render(template string) (string, error) { return render(template, t.vars) }
 
 // TaskResult is what a handled task did.
@@ -67,8 +70,9 @@ type TaskHandler func(Task) TaskResult
 // HandleTask makes every task of type typ run fn instead of the emulator's
 // own behaviour (a no-op for plugin types). It applies to tasks that start
 // after the call; a nil fn removes the handler. Flow-control tasks
-// (Sequential, Parallel, If, Switch, ForEach, AllowFailure), Subflow and
-// Pause cannot be handled. The type must be one the emulator accepts in a
+// (Sequential, Parallel, If, Switch, Dag, Loop, LoopUntil, ForEach,
+// EachSequential, EachParallel, AllowFailure, WorkingDirectory), Subflow
+// and Pause cannot be handled. The type must be one the emulator accepts in a
 // flow.
 func (s *Server) HandleTask(typ string, fn TaskHandler) {
 	if c, ok := canonicalType(typ); ok {

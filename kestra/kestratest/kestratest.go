@@ -1,8 +1,9 @@
 // Package kestratest runs an in-process emulation of the Kestra API for
 // tests: flows, executions that really run core tasks (Log, Return, Fail,
 // Pause, Sleep, the flow-control tasks Sequential, Parallel, If, Switch,
-// ForEach and AllowFailure, and Subflow) through CREATED, RUNNING and a
-// terminal state, stopping at breakpoints and queueing by their flow's
+// Dag, LoopUntil, AllowFailure and WorkingDirectory, 2.0's Loop, 1.3's
+// ForEach, EachSequential and EachParallel, and Subflow) through CREATED,
+// RUNNING and a terminal state, stopping at breakpoints and queueing by their flow's
 // concurrency limit; follow streams framed as Kestra frames them; logs,
 // webhooks, trigger states, KV, namespace files, basic auth (bearer tokens
 // in an Enterprise mode), tenants, and the 2.0 or 1.3 API generation. A flow
