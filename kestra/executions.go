@@ -505,6 +505,14 @@ type ExecutionSearchOptions struct {
 	// TriggerExecutionID keeps the executions this execution started: its
 	// subflows.
 	TriggerExecutionID string
+	// Kind keeps the executions of this kind: NORMAL, TEST, PLAYGROUND, or,
+	// on Kestra 2.0, LOOP (the executions a Loop task runs, one per
+	// iteration). Kestra lists LOOP executions only when Kind names them.
+	Kind string
+	// ParentID keeps the executions whose parent is this execution: with
+	// Kind LOOP, the iterations of its Loop tasks. Kestra 2.0 only; 1.3
+	// refuses the filter with 400.
+	ParentID string
 	// Query is Kestra's free-text search.
 	Query string
 	// Sort orders the results: "field:asc" or "field:desc", such as
@@ -540,6 +548,8 @@ func (o *ExecutionSearchOptions) filters() filters {
 		f.add("timeRange", "EQUALS", FormatISODuration(o.TimeRange))
 	}
 	f.add("triggerExecutionId", "EQUALS", o.TriggerExecutionID)
+	f.add("kind", "EQUALS", o.Kind)
+	f.add("parentId", "EQUALS", o.ParentID)
 	f.add("q", "EQUALS", o.Query)
 	return f
 }

@@ -1337,3 +1337,56 @@ func TestExecutionsUnqueue(t *testing.T) {
 		})
 	}
 }
+
+// On Kestra 2.0 a Loop runs each iteration as an execution of kind LOOP
+// whose parent is the looping execution: Kind and ParentID list them, and
+// a search without Kind leaves them out. Kestra 1.3 has no parentId filter.
+func TestExecutionsLoopIterations(t *testing.T) {
+	t.Parallel()
+	const loop = `id: looping
+namespace: company.team
+tasks:
+  - id: loop
+    type: io.kestra.plugin.core.flow.Loop
+    values: ["a", "b", "c"]
+    tasks:
+      - id: say
+        type: io.kestra.plugin.core.log.Log
+        message: "{{ item.value }}"
+`
+	env := newExecEnv(t, nil, nil, loop)
+	ctx := t.Context()
+	e, err := env.c.Executions.Run(ctx, "company.team", "looping", nil, nil)
+	if err != nil || e.CurrentState() != kestra.StateSuccess {
+		t.Fatalf("Run = %v, %v", e, err)
+	}
+	page, err := env.c.Executions.List(ctx, &kestra.ExecutionSearchOptions{Kind: "LOOP", ParentID: e.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	values := map[string]bool{}
+	for _, it := range page.Items {
+		full, err := env.c.Executions.Get(ctx, it.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if full.ParentID != e.ID || full.Kind != "LOOP" {
+			t.Errorf("iteration %s: parent %q, kind %q", it.ID, full.ParentID, full.Kind)
+		}
+		values[full.LoopRun.Value] = true
+	}
+	if page.Total != 3 || len(values) != 3 || !values["a"] || !values["b"] || !values["c"] {
+		t.Errorf("iterations: total %d, values %v; want a, b and c", page.Total, values)
+	}
+	all, err := env.c.Executions.List(ctx, &kestra.ExecutionSearchOptions{Namespace: "company.team"})
+	if err != nil || all.Total != 1 || all.Items[0].ID != e.ID {
+		t.Errorf("search without Kind = %v, %v; want the looping execution alone", all, err)
+	}
+
+	old := newExecEnv(t, nil, []kestratest.Option{kestratest.WithVersion(kestratest.Version13)})
+	_, err = old.c.Executions.List(ctx, &kestra.ExecutionSearchOptions{ParentID: e.ID})
+	var ae *kestra.APIError
+	if !errors.As(err, &ae) || ae.StatusCode != http.StatusBadRequest {
+		t.Errorf("ParentID on 1.3 = %v, want a 400", err)
+	}
+}

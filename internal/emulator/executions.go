@@ -185,10 +185,20 @@ func (s *Server) deleteExecution(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-var execFilterFields = map[string]bool{
-	"q": true, "scope": true, "flowId": true, "startDate": true, "endDate": true, "state": true,
-	"labels": true, "triggerExecutionId": true, "childFilter": true, "namespace": true, "kind": true,
-	"parentId": true, "timeRange": true,
+// execFilterFields are the filter fields of an execution search per
+// version (QueryFilter.Resource.EXECUTION, 1.3.19 and 2.0.0-SNAPSHOT:
+// parentId is new in 2.0).
+var execFilterFields = map[Version]map[string]bool{
+	Version13: {
+		"q": true, "scope": true, "flowId": true, "startDate": true, "endDate": true, "state": true,
+		"labels": true, "triggerExecutionId": true, "childFilter": true, "namespace": true, "kind": true,
+		"timeRange": true,
+	},
+	Version20: {
+		"q": true, "scope": true, "flowId": true, "startDate": true, "endDate": true, "state": true,
+		"labels": true, "triggerExecutionId": true, "childFilter": true, "namespace": true, "kind": true,
+		"parentId": true, "timeRange": true,
+	},
 }
 
 var execSorts = map[string]func(a, b *execution) int{
@@ -288,7 +298,7 @@ func (s *Server) searchExecutions(w http.ResponseWriter, r *http.Request) error 
 // execQuery reads the filters of an execution search (and, on 1.3, the
 // legacy parameters) as a predicate.
 func (s *Server) execQuery(q url.Values) (func(*execution) bool, error) {
-	fs, err := parseFilters(q, execFilterFields)
+	fs, err := parseFilters(q, execFilterFields[s.cfg.version])
 	if err != nil {
 		return nil, err
 	}
