@@ -148,7 +148,9 @@ func (e *Execution) TaskRun(taskID string) (*TaskRun, bool) {
 // FailedTasks returns the ids of the tasks whose last run failed, in the
 // order they ran. A flow-control task (Sequential, ForEach ...) that failed
 // because one of its children did is left out: the child names the
-// failure.
+// failure. On Kestra 2.0 a Loop runs each iteration in an execution of its
+// own, so a failed iteration's task is not here but the Loop is; list the
+// iterations with [ExecutionSearchOptions] Kind "LOOP" and ParentID.
 func (e *Execution) FailedTasks() []string {
 	parents := map[string]bool{}
 	for i := range e.TaskRunList {
