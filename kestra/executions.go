@@ -507,7 +507,7 @@ type ExecutionSearchOptions struct {
 	TriggerExecutionID string
 	// Kind keeps the executions of this kind: NORMAL, TEST, PLAYGROUND, or,
 	// on Kestra 2.0, LOOP (the executions a Loop task runs, one per
-	// iteration). Kestra lists LOOP executions only when Kind names them.
+	// iteration). Without it Kestra lists NORMAL executions only.
 	Kind string
 	// ParentID keeps the executions whose parent is this execution: with
 	// Kind LOOP, the iterations of its Loop tasks. Kestra 2.0 only; 1.3

@@ -307,14 +307,18 @@ func (s *Server) execQuery(q url.Values) (func(*execution) bool, error) {
 			return nil, err
 		}
 	}
-	// Loop iterations' executions are found only by a kind filter
-	// (AbstractJdbcExecutionRepository: NORMAL_KIND_CONDITION unless the
-	// filters name the kind, 2.0.0-SNAPSHOT).
+	// Executions of another kind than NORMAL (TEST, PLAYGROUND, a Loop's
+	// LOOP iterations) are found only by a kind filter
+	// (AbstractJdbcExecutionRepository#computeFindCondition:
+	// NORMAL_KIND_CONDITION unless the filters name the kind, 1.3.19 and
+	// 2.0.0-SNAPSHOT).
 	hasKind := slices.ContainsFunc(fs.and, func(f queryFilter) bool { return f.field == "kind" }) ||
 		slices.ContainsFunc(fs.or, func(g []queryFilter) bool {
 			return slices.ContainsFunc(g, func(f queryFilter) bool { return f.field == "kind" })
 		})
-	return func(ex *execution) bool { return (hasKind || ex.e.Kind != "LOOP") && fs.match(execLeaf(ex)) }, nil
+	return func(ex *execution) bool {
+		return (hasKind || ex.e.Kind == "" || ex.e.Kind == "NORMAL") && fs.match(execLeaf(ex))
+	}, nil
 }
 
 func (s *Server) executionsByFlow(w http.ResponseWriter, r *http.Request) error {

@@ -962,3 +962,29 @@ func TestInputValidationAsKestra(t *testing.T) {
 		}
 	}
 }
+
+// A search lists NORMAL executions only, unless a filter names the kind
+// (AbstractJdbcExecutionRepository#computeFindCondition, 1.3.19 and
+// 2.0.0-SNAPSHOT).
+func TestSearchKinds_NormalKindCondition(t *testing.T) {
+	t.Parallel()
+	for _, v := range []Version{Version20, Version13} {
+		ts := newTestServer(t, WithVersion(v))
+		ts.createFlow(helloFlow)
+		normal := ts.execute("company.team", "hello", "", nil).json(t)["id"]
+		test := ts.execute("company.team", "hello", "kind=TEST", nil).json(t)["id"]
+		ids := func(query string) []any {
+			var out []any
+			for _, r := range ts.get("/api/v1/main/executions/search" + query).json(t)["results"].([]any) {
+				out = append(out, r.(map[string]any)["id"])
+			}
+			return out
+		}
+		if got := ids(""); len(got) != 1 || got[0] != normal {
+			t.Errorf("%s: search without kind = %v, want only %v", v, got, normal)
+		}
+		if got := ids("?filters[kind][EQUALS]=TEST"); len(got) != 1 || got[0] != test {
+			t.Errorf("%s: search of kind TEST = %v, want %v", v, got, test)
+		}
+	}
+}
