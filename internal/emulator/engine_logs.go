@@ -37,6 +37,7 @@ func (en *engine) appendLogLocked(ex *execution, tr *taskRunJSON, level, msg str
 	e := &logEntry{
 		TenantID: ex.e.TenantID, Namespace: ex.e.Namespace, FlowID: ex.e.FlowID, ExecutionID: ex.e.ID,
 		Timestamp: now(), Level: level, Message: msg, Thread: "emulator-worker",
+		ExecutionKind: ex.e.Kind, // LogEntry#of(TaskRun, ExecutionKind)
 	}
 	if tr != nil {
 		e.TaskID, e.TaskRunID = tr.TaskID, tr.ID

@@ -312,10 +312,7 @@ func (s *Server) execQuery(q url.Values) (func(*execution) bool, error) {
 	// (AbstractJdbcExecutionRepository#computeFindCondition:
 	// NORMAL_KIND_CONDITION unless the filters name the kind, 1.3.19 and
 	// 2.0.0-SNAPSHOT).
-	hasKind := slices.ContainsFunc(fs.and, func(f queryFilter) bool { return f.field == "kind" }) ||
-		slices.ContainsFunc(fs.or, func(g []queryFilter) bool {
-			return slices.ContainsFunc(g, func(f queryFilter) bool { return f.field == "kind" })
-		})
+	hasKind := fs.names("kind")
 	return func(ex *execution) bool {
 		return (hasKind || ex.e.Kind == "" || ex.e.Kind == "NORMAL") && fs.match(execLeaf(ex))
 	}, nil

@@ -988,3 +988,39 @@ func TestSearchKinds_NormalKindCondition(t *testing.T) {
 		}
 	}
 }
+
+// A log search lists the lines of NORMAL executions unless a filter names
+// the kind (AbstractJdbcLogRepository#find, NORMAL_KIND_CONDITION); its
+// fields are those of QueryFilter.Resource.LOG: 1.3.19 has minLevel and no
+// kind, 2.0.0-SNAPSHOT has level, kind, taskId ...
+func TestLogSearchKindsAndFields_AbstractJdbcLogRepository(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t)
+	ts.createFlow(helloFlow)
+	normal := ts.execute("company.team", "hello", "wait=true", nil).json(t)["id"]
+	test := ts.execute("company.team", "hello", "wait=true&kind=TEST", nil).json(t)["id"]
+	execs := func(ts *testServer, query string) map[any]bool {
+		out := map[any]bool{}
+		for _, r := range ts.get("/api/v1/main/logs/search" + query).json(t)["results"].([]any) {
+			out[r.(map[string]any)["executionId"]] = true
+		}
+		return out
+	}
+	if got := execs(ts, ""); !got[normal] || got[test] {
+		t.Errorf("search without kind lists the lines of %v; want %v's, not %v's", got, normal, test)
+	}
+	if got := execs(ts, "?filters[kind][EQUALS]=TEST"); !got[test] || got[normal] {
+		t.Errorf("search of kind TEST lists the lines of %v; want %v's only", got, test)
+	}
+
+	ts13 := newTestServer(t, WithVersion(Version13))
+	ts13.createFlow(helloFlow)
+	ts13.execute("company.team", "hello", "wait=true", nil)
+	assertJSONError(t, ts13.get("/api/v1/main/logs/search?filters[kind][EQUALS]=TEST"), 400, "Invalid query filters: ")
+	if got := execs(ts13, "?filters[minLevel][EQUALS]=INFO"); len(got) != 1 {
+		t.Errorf("1.3 minLevel filter: lines of %v, want one execution's", got)
+	}
+	if got := execs(ts13, "?filters[minLevel][EQUALS]=ERROR"); len(got) != 0 {
+		t.Errorf("1.3 minLevel ERROR: lines of %v, want none", got)
+	}
+}

@@ -65,18 +65,30 @@ type logFilter struct {
 	taskID string
 	trID   string
 	att    *int
+	// normalOnly keeps the lines of NORMAL executions: a search without a
+	// kind filter (AbstractJdbcLogRepository#find, NORMAL_KIND_CONDITION,
+	// 1.3.19 and 2.0.0-SNAPSHOT).
+	normalOnly bool
 }
 
-var logFilterFields = map[string]bool{
-	"q": true, "scope": true, "namespace": true, "startDate": true, "endDate": true, "flowId": true,
-	"triggerId": true, "level": true, "executionId": true, "taskId": true, "taskRunId": true,
-	"attemptNumber": true, "kind": true,
+// logFilterFields are the filter fields of a log search per version
+// (QueryFilter.Resource.LOG, 1.3.19 and 2.0.0-SNAPSHOT).
+var logFilterFields = map[Version]map[string]bool{
+	Version13: {
+		"q": true, "scope": true, "namespace": true, "startDate": true, "endDate": true, "flowId": true,
+		"triggerId": true, "minLevel": true, "executionId": true,
+	},
+	Version20: {
+		"q": true, "scope": true, "namespace": true, "startDate": true, "endDate": true, "flowId": true,
+		"triggerId": true, "level": true, "executionId": true, "taskId": true, "taskRunId": true,
+		"attemptNumber": true, "kind": true,
+	},
 }
 
 func (s *Server) parseLogFilter(q url.Values, legacy bool) (logFilter, error) {
 	var lf logFilter
 	if !legacy {
-		fs, err := parseFilters(q, logFilterFields)
+		fs, err := parseFilters(q, logFilterFields[s.cfg.version])
 		if err != nil {
 			return lf, err
 		}
@@ -102,6 +114,9 @@ func (s *Server) parseLogFilter(q url.Values, legacy bool) (logFilter, error) {
 }
 
 func (lf logFilter) match(e *logEntry) bool {
+	if lf.normalOnly && e.ExecutionKind != "" && e.ExecutionKind != "NORMAL" {
+		return false
+	}
 	if logLevels[e.Level] < lf.minLvl ||
 		(lf.taskID != "" && e.TaskID != lf.taskID) ||
 		(lf.trID != "" && e.TaskRunID != lf.trID) ||
@@ -151,7 +166,17 @@ func (lf logFilter) match(e *logEntry) bool {
 			return matchTime(f.op, &e.Timestamp, f.value)
 		case "endDate":
 			return matchTime(f.op, &e.Timestamp, f.value)
-		case "scope", "kind":
+		case "minLevel":
+			// 1.3: the levels from this one up (LogEntry#findLevelsByMin).
+			want, ok := logLevels[strings.ToUpper(f.value)]
+			return ok && logLevels[e.Level] >= want
+		case "kind":
+			kind := e.ExecutionKind
+			if kind == "" {
+				kind = "NORMAL"
+			}
+			return matchString(f.op, kind, f.value)
+		case "scope":
 			return true
 		}
 		return false
@@ -233,6 +258,7 @@ func (s *Server) searchLogs(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	lf.normalOnly = !lf.fs.names("kind")
 	if s.cfg.version == Version13 {
 		if v := q.Get("minLevel"); v != "" {
 			lf.minLvl = logLevels[strings.ToUpper(v)]

@@ -146,6 +146,13 @@ type filterSet struct {
 	or  [][]queryFilter
 }
 
+// names reports whether a filter of fs, at any level, is on field.
+func (fs filterSet) names(field string) bool {
+	on := func(f queryFilter) bool { return f.field == field }
+	return slices.ContainsFunc(fs.and, on) ||
+		slices.ContainsFunc(fs.or, func(g []queryFilter) bool { return slices.ContainsFunc(g, on) })
+}
+
 var (
 	filterLeafRe = regexp.MustCompile(`^filters\[([^\]]+)\]\[([^\]]+)\](?:\[([^\]]*)\])?$`)
 	filterNestRe = regexp.MustCompile(`^filters\[(and|or)\]\[(\d+)\]\[([^\]]+)\]\[([^\]]+)\](?:\[([^\]]*)\])?$`)
