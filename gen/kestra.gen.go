@@ -2359,7 +2359,7 @@ type APIExecution struct {
 	LoopRun      LoopRun                `json:"loopRun,omitempty,omitzero"`
 	Metadata     ExecutionMetadata      `json:"metadata"`
 	Namespace    string                 `json:"namespace"`
-	OriginalID   string                 `json:"originalId"`
+	OriginalID   string                 `json:"originalId,omitempty,omitzero"`
 	Outputs      map[string]interface{} `json:"outputs,omitempty,omitzero"`
 	ParentID     string                 `json:"parentId,omitempty,omitzero"`
 	ScheduleDate time.Time              `json:"scheduleDate,omitempty,omitzero"`
@@ -2426,7 +2426,7 @@ type APILightExecution struct {
 	Labels       []Label                `json:"labels,omitempty,omitzero"`
 	LoopRun      LoopRun                `json:"loopRun,omitempty,omitzero"`
 	Namespace    string                 `json:"namespace"`
-	OriginalID   string                 `json:"originalId"`
+	OriginalID   string                 `json:"originalId,omitempty,omitzero"`
 	Outputs      map[string]interface{} `json:"outputs,omitempty,omitzero"`
 	ParentID     string                 `json:"parentId,omitempty,omitzero"`
 	ScheduleDate time.Time              `json:"scheduleDate,omitempty,omitzero"`
@@ -3399,7 +3399,7 @@ type Execution struct {
 	LoopRun      LoopRun           `json:"loopRun,omitempty,omitzero"`
 	Metadata     ExecutionMetadata `json:"metadata"`
 	Namespace    string            `json:"namespace"`
-	OriginalID   string            `json:"originalId"`
+	OriginalID   string            `json:"originalId,omitempty,omitzero"`
 	Outputs      kestrajson.Object `json:"outputs,omitempty,omitzero"`
 	ParentID     string            `json:"parentId,omitempty,omitzero"`
 	ScheduleDate time.Time         `json:"scheduleDate,omitempty,omitzero"`
@@ -3462,7 +3462,7 @@ type ExecutionControllerExecutionResponse struct {
 	LoopRun      LoopRun           `json:"loopRun,omitempty,omitzero"`
 	Metadata     ExecutionMetadata `json:"metadata"`
 	Namespace    string            `json:"namespace"`
-	OriginalID   string            `json:"originalId"`
+	OriginalID   string            `json:"originalId,omitempty,omitzero"`
 	Outputs      kestrajson.Object `json:"outputs,omitempty,omitzero"`
 	ParentID     string            `json:"parentId,omitempty,omitzero"`
 	ScheduleDate time.Time         `json:"scheduleDate,omitempty,omitzero"`

@@ -16,7 +16,7 @@ import (
 // execution of its own, of kind LOOP:
 //   - a new id, the parent's namespace, flow, revision, labels, variables,
 //     metadata and breakpoints, a copy of the parent's state, parentId the
-//     parent's id; no inputs nor trigger (nor originalId: see below);
+//     parent's id, its outputs; no inputs, trigger nor originalId;
 //   - loopRun: the parent execution as it was, the Loop's task id and task
 //     run id, the iteration's index (from 0), key (for a map of values) and
 //     value, and the enclosing loops' iterations (parents);
@@ -515,8 +515,8 @@ func (en *engine) newLoopExecutionLocked(parent *execution, tr *taskRunJSON, i i
 	e.Variables = p.Variables
 	e.State = p.State.clone()
 	e.ParentID = p.ID
-	// Kestra leaves originalId null here, which openapi.yaml does not
-	// allow: the emulator keeps the iteration's own id.
+	e.OriginalID = "" // null in Execution#loopExecution, so left out
+	e.Outputs = p.Outputs
 	if p.Metadata != nil {
 		m := *p.Metadata
 		e.Metadata = &m
