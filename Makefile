@@ -25,6 +25,7 @@ spec:
 generate:
 	$(GO) generate ./gen
 	$(GO) generate ./internal/emulator
+	$(GO) generate ./kestra
 
 ## check-generated: fail when gen/ (or the emulator's table of operations) is
 ## not what openapi.yaml generates. It
@@ -35,7 +36,8 @@ check-generated:
 	  $(GO) build -o "$$tmp/oapi-codegen" github.com/oapi-codegen/oapi-codegen/v2/cmd/oapi-codegen && \
 	  (cd "$$tmp" && ./oapi-codegen -config "$(CURDIR)/oapi-codegen.yaml" "$(CURDIR)/openapi.yaml") && \
 	  $(GO) run ./internal/emulator/specops openapi.yaml "$$tmp/specops.gen.go" && \
-	  for f in gen/kestra.gen.go internal/emulator/specops.gen.go; do \
+	  $(GO) run ./internal/emulator/specops -streams openapi.yaml "$$tmp/streamroutes.gen.go" && \
+	  for f in gen/kestra.gen.go internal/emulator/specops.gen.go kestra/streamroutes.gen.go; do \
 	    if ! cmp -s "$$tmp/$$(basename $$f)" $$f; then \
 	      diff -u $$f "$$tmp/$$(basename $$f)" | head -n 40; \
 	      echo "$$f is stale: run 'make generate' and commit the result"; exit 1; \

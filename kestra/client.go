@@ -250,7 +250,9 @@ func validHeaderValue(s string) bool {
 // the tenant as an argument; [Client.Tenant] is the configured one. Its
 // calls are re-sent or not by their HTTP method (never a POST that may
 // have reached the server), and bounded by Config.Timeout, body included,
-// unless they ask for an event stream (Accept: text/event-stream).
+// unless their operation answers a stream or a download (follow streams,
+// file and log downloads, exports, webhooks): those are bounded by their
+// context only.
 func (c *Client) API() *gen.ClientWithResponses { return c.api }
 
 // Tenant returns the tenant of the client's calls.

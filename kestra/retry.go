@@ -178,11 +178,11 @@ func (ct *callTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 }
 
 // RoundTrip sends a request of the generated client ([Client.API]). Such
-// a request comes without a call description, so its policy is read from
-// the request the user built: re-sent or not by its method, and bounded by
-// Config.Timeout unless it asks for an event stream.
+// a request comes without a call description, so its policy comes from its
+// operation in openapi.yaml: re-sent or not by its method, and bounded by
+// Config.Timeout unless its answer is a stream or a download.
 func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
-	stream := req.Header.Get("Accept") == "text/event-stream"
+	stream := streamRoute(req.Method, req.URL.EscapedPath())
 	return t.roundTrip(req, sendPolicy{once: !idempotentMethod(req.Method), timeout: !stream}, nil)
 }
 
