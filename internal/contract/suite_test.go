@@ -313,6 +313,11 @@ func TestValidateInvalidFlow(t *testing.T) {
 	if len(verr.Constraints) == 0 || !strings.Contains(strings.Join(verr.Constraints, " "), "tasks") {
 		t.Errorf("constraints = %v", verr.Constraints)
 	}
+	for _, c := range verr.Constraints {
+		if strings.HasPrefix(c, "Validation error") {
+			t.Errorf("constraint %q keeps Kestra's prefix", c)
+		}
+	}
 
 	// Creating one the server refuses: 422 with the violations.
 	badTaskID := fmt.Sprintf("id: badtaskid\nnamespace: %s\ntasks:\n  - id: \"bad id!\"\n    type: io.kestra.plugin.core.log.Log\n    message: hi\n", ns)
