@@ -309,11 +309,9 @@ func (t *transport) retry(req *http.Request, p sendPolicy, ct *callTransport) (*
 			ct.resent = true
 		}
 		timer := time.NewTimer(wait)
-		if ctx.Err() == nil {
-			select {
-			case <-ctx.Done():
-			case <-timer.C:
-			}
+		select {
+		case <-ctx.Done():
+		case <-timer.C:
 		}
 		timer.Stop()
 		if ctx.Err() != nil {
