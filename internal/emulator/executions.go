@@ -189,16 +189,13 @@ func (s *Server) deleteExecution(w http.ResponseWriter, r *http.Request) error {
 // version (QueryFilter.Resource.EXECUTION, 1.3.19 and 2.0.0-SNAPSHOT:
 // parentId is new in 2.0).
 var execFilterFields = map[Version]map[string]bool{
-	Version13: {
-		"q": true, "scope": true, "flowId": true, "startDate": true, "endDate": true, "state": true,
-		"labels": true, "triggerExecutionId": true, "childFilter": true, "namespace": true, "kind": true,
-		"timeRange": true,
-	},
-	Version20: {
-		"q": true, "scope": true, "flowId": true, "startDate": true, "endDate": true, "state": true,
-		"labels": true, "triggerExecutionId": true, "childFilter": true, "namespace": true, "kind": true,
-		"parentId": true, "timeRange": true,
-	},
+	Version13: setOf(execFilterFields13),
+	Version20: setOf(execFilterFields13, []string{"parentId"}),
+}
+
+var execFilterFields13 = []string{
+	"q", "scope", "flowId", "startDate", "endDate", "state", "labels", "triggerExecutionId",
+	"childFilter", "namespace", "kind", "timeRange",
 }
 
 var execSorts = map[string]func(a, b *execution) int{

@@ -304,7 +304,8 @@ func (s *Server) followLogs(w http.ResponseWriter, r *http.Request) error {
 	}
 	history, sub, stop := s.engine.followLogs(id)
 	defer stop()
-	sent := false // a frame since the idle timer last started
+	idle := time.NewTimer(s.scaled(streamTimeout))
+	defer idle.Stop()
 	send := func(es []*logEntry) bool {
 		for _, e := range es {
 			if e.TenantID != tenantOf(r) || !lf.match(e) {
@@ -314,24 +315,18 @@ func (s *Server) followLogs(w http.ResponseWriter, r *http.Request) error {
 			if !sw.frame("progress", data) {
 				return false
 			}
-			sent = true
+			idle.Reset(s.scaled(streamTimeout))
 		}
 		return true
 	}
 	if !send(history) {
 		return nil
 	}
-	idle := time.NewTimer(s.scaled(streamTimeout))
-	defer idle.Stop()
 	for {
 		select {
 		case <-sub.notify:
 			if !send(sub.take()) {
 				return nil
-			}
-			if sent {
-				idle.Reset(s.scaled(streamTimeout))
-				sent = false
 			}
 		case <-idle.C:
 			dropConn(w) // Kestra's between-item timeout cuts the stream
