@@ -29,9 +29,9 @@ type (
 	// TaskRun is one run of a task inside an execution. The fields programs
 	// read: ID, TaskID (the task's id in the flow), State (State.Current is
 	// its [StateType]), Outputs (what the task returned, numbers as
-	// json.Number; see [Execution.TaskOutputs]), Value (the iteration value inside a loop),
-	// ParentTaskRunID (the flow-control task that ran it), Attempts (each
-	// with its State) and Iteration.
+	// json.Number; see [Execution.TaskOutputs]), Value (the iteration
+	// value inside a loop), ParentTaskRunID (the flow-control task that
+	// ran it), Attempts (each with its State) and Iteration.
 	TaskRun = gen.TaskRun
 	// Label is a key and value attached to a flow or an execution.
 	Label = gen.Label
@@ -89,8 +89,8 @@ func IsFailedState(s StateType) bool {
 // full execution of create and follow, and the lighter one of GET on Kestra
 // 2.0, whose task runs have no outputs. Its free-form values (Inputs,
 // Outputs, the task runs' Outputs, the trigger's Variables) are
-// [github.com/kestra-go/sdk/kestra/kestrajson.Object]s: maps whose numbers are json.Number, exact however
-// large.
+// [github.com/kestra-go/sdk/kestra/kestrajson.Object]s: maps whose
+// numbers are json.Number, exact however large.
 //
 // The fields programs read: ID; Namespace, FlowID and FlowRevision (the
 // flow that ran); State (State.Current is its [StateType], with

@@ -8,9 +8,9 @@
 // Pause, Sleep, the flowable Sequential, Parallel, If, Switch, Dag,
 // LoopUntil, AllowFailure and WorkingDirectory, 2.0's Loop, 1.3's ForEach,
 // EachSequential and EachParallel, and Subflow) through CREATED, RUNNING
-// and a terminal state,
-// and every step is broadcast to follow streams. Fault injection ([Server.InjectFault])
-// and request inspection ([Server.Requests]) serve reliability tests.
+// and a terminal state, and every step is broadcast to follow streams.
+// Fault injection ([Server.InjectFault]) and request inspection
+// ([Server.Requests]) serve reliability tests.
 package emulator
 
 import (

@@ -3,8 +3,8 @@
 // Pause, Sleep, the flow-control tasks Sequential, Parallel, If, Switch,
 // Dag, LoopUntil, AllowFailure and WorkingDirectory, 2.0's Loop, 1.3's
 // ForEach, EachSequential and EachParallel, and Subflow) through CREATED,
-// RUNNING and a terminal state, stopping at breakpoints and queueing by their flow's
-// concurrency limit; follow streams framed as Kestra frames them; logs,
+// RUNNING and a terminal state, stopping at breakpoints and queueing by
+// their flow's concurrency limit; follow streams framed as Kestra frames them; logs,
 // webhooks, trigger states, KV, namespace files, basic auth (bearer tokens
 // in an Enterprise mode), tenants, and the 2.0 or 1.3 API generation. A flow
 // may use the core task types of its version and the plugins declared with
